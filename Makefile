@@ -1,0 +1,115 @@
+# vmm: one build. `make` builds ./vmm; `make test` is the fast suite; `make check` is everything.
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
+CPPFLAGS += -D_GNU_SOURCE -MMD -MP
+LDLIBS  := -lpthread -lrt
+
+ifeq ($(SANITIZE),1)
+BUILD   := build/san
+CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+VMM     := $(BUILD)/vmm
+else
+BUILD   := build/release
+VMM     := vmm
+endif
+
+CORE_SRC    := $(wildcard core/*.c)
+DEVICE_SRC  := $(wildcard devices/*.c)
+LIB_SRC     := $(filter-out core/main.c,$(CORE_SRC)) $(DEVICE_SRC)
+LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ    := $(BUILD)/core/main.o
+
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+GUEST_DIR   := build/guests
+GUEST_LIB   := $(wildcard tests/guests/lib/*.c) $(wildcard tests/guests/lib/*.S)
+GUEST_SRC   := $(wildcard tests/guests/*.c)
+GUEST_ELF   := $(GUEST_SRC:tests/guests/%.c=$(GUEST_DIR)/%.elf)
+# Guests are 64-bit code behind a 32-bit multiboot entry (tests/guests/lib/entry.S), linked
+# low (1 MiB) and converted to the ELF32 that multiboot loaders take.
+GUEST_CFLAGS := -m64 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-builtin \
+		-nostdlib -O2 -g -Wall -Wextra -Werror -Itests/guests/lib -mno-red-zone \
+		-mcmodel=small -fno-asynchronous-unwind-tables -mno-sse -mno-mmx -mno-80387 -mgeneral-regs-only
+
+LINUX_DIR   := build/guest
+
+.PHONY: all test check unit guests guest-tests linux linux-tests demo deps bench clean help
+all: $(VMM)
+
+help:
+	@echo "make           build ./vmm"
+	@echo "make test      fast suite: unit tests + test guests (SANITIZE=1 for ASan+UBSan)"
+	@echo "make check     everything: deps, fast suite, sanitizer suite, Linux boots"
+	@echo "make demo      build and boot the demo guest"
+	@echo "make linux     build the guest kernel and initramfs (cached in build/guest)"
+
+$(VMM): $(LIB_OBJ) $(MAIN_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+# Unit tests: each links the library objects it needs (the linker drops the rest).
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Icore -Idevices -o $@ $< $(LIB_OBJ) $(LDFLAGS) -lcmocka $(LDLIBS)
+
+unit: $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; exit $$fail
+
+# Test guests: freestanding multiboot ELF32 kernels.
+$(GUEST_DIR)/lib/%.o: tests/guests/lib/%.c $(wildcard tests/guests/lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+$(GUEST_DIR)/lib/%.o: tests/guests/lib/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+$(GUEST_DIR)/%.o: tests/guests/%.c $(wildcard tests/guests/lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+GUEST_LIBOBJ := $(patsubst tests/guests/lib/%,$(GUEST_DIR)/lib/%,$(patsubst %.c,%.o,$(patsubst %.S,%.o,$(GUEST_LIB))))
+
+$(GUEST_DIR)/%.elf: $(GUEST_DIR)/%.o $(GUEST_LIBOBJ) tests/guests/lib/guest.ld
+	ld -m elf_x86_64 -nostdlib -z noexecstack --no-warn-rwx-segments -T tests/guests/lib/guest.ld \
+		-o $(GUEST_DIR)/$*.elf64 $< $(GUEST_LIBOBJ)
+	objcopy -O elf32-i386 $(GUEST_DIR)/$*.elf64 $@
+
+guests: $(GUEST_ELF)
+
+guest-tests: $(VMM) guests
+	@VMM=$(VMM) tests/run-guests.sh $(GUEST_ELF)
+
+test: deps-check unit guest-tests
+
+# Linux: kernel from Debian's linux-source-6.1, busybox initramfs.
+linux: $(LINUX_DIR)/bzImage $(LINUX_DIR)/initramfs.cpio
+$(LINUX_DIR)/bzImage: tools/build-linux.sh tools/linux.config
+	tools/build-linux.sh $(LINUX_DIR)
+$(LINUX_DIR)/initramfs.cpio: tools/mkinitramfs.sh tools/init.sh $(LINUX_DIR)/bzImage
+	tools/mkinitramfs.sh $(LINUX_DIR)/gen_init_cpio $@
+
+linux-tests: $(VMM) linux
+	@VMM=$(VMM) tests/linux-boot.sh $(LINUX_DIR)
+
+check: deps
+	$(MAKE) test
+	$(MAKE) test SANITIZE=1
+	$(MAKE) linux-tests
+
+demo: deps-check $(VMM) $(GUEST_DIR)/demo.elf
+	./$(VMM) run $(GUEST_DIR)/demo.elf
+
+deps:
+	@tools/install-deps.sh
+deps-check:
+	@tools/install-deps.sh --check-build
+
+clean:
+	rm -rf build/release build/san build/guests vmm
+
+-include $(shell find build/release build/san -name '*.d' 2>/dev/null)

@@ -1,0 +1,320 @@
+/* The PC board: the port table, IRQ wiring and timer deadline of the legacy devices. */
+#include "board.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct pio_region {
+	uint16_t base, len;
+	const char *name;
+	bool byte_wide;		/* wider accesses are split into byte accesses, as the ISA bus does */
+	bool timer;		/* an access may move the timer deadline */
+	uint32_t (*read)(struct board *b, uint16_t port, unsigned size);
+	void (*write)(struct board *b, uint16_t port, unsigned size, uint32_t val);
+};
+
+static uint32_t pic_pio_read(struct board *b, uint16_t port, unsigned size)
+{
+	(void)size;
+	return pic_read(&b->pic, port >= 0xa0, port & 1);
+}
+
+static void pic_pio_write(struct board *b, uint16_t port, unsigned size, uint32_t val)
+{
+	(void)size;
+	pic_write(&b->pic, port >= 0xa0, port & 1, (uint8_t)val);
+}
+
+static uint32_t elcr_pio_read(struct board *b, uint16_t port, unsigned size)
+{
+	(void)size;
+	return pic_elcr_read(&b->pic, port & 1);
+}
+
+static void elcr_pio_write(struct board *b, uint16_t port, unsigned size, uint32_t val)
+{
+	(void)size;
+	pic_elcr_write(&b->pic, port & 1, (uint8_t)val);
+}
+
+static uint32_t pit_pio_read(struct board *b, uint16_t port, unsigned size)
+{
+	(void)size;
+	return pit_read(&b->pit, port & 3, b->now);
+}
+
+static void pit_pio_write(struct board *b, uint16_t port, unsigned size, uint32_t val)
+{
+	(void)size;
+	pit_write(&b->pit, port & 3, (uint8_t)val, b->now);
+}
+
+static uint32_t rtc_pio_read(struct board *b, uint16_t port, unsigned size)
+{
+	(void)size;
+	return rtc_read(&b->rtc, port & 1, b->now);
+}
+
+static void rtc_pio_write(struct board *b, uint16_t port, unsigned size, uint32_t val)
+{
+	(void)size;
+	rtc_write(&b->rtc, port & 1, (uint8_t)val, b->now);
+}
+
+static uint32_t com1_pio_read(struct board *b, uint16_t port, unsigned size)
+{
+	uint32_t v;
+
+	(void)size;
+	v = uart_read(&b->com1, port - BOARD_COM1);
+	if (port == BOARD_COM1 + UART_RBR)
+		board_pump_console(b);	/* room in the FIFO: take more input */
+	return v;
+}
+
+static void com1_pio_write(struct board *b, uint16_t port, unsigned size, uint32_t val)
+{
+	(void)size;
+	uart_write(&b->com1, port - BOARD_COM1, (uint8_t)val);
+	if (port == BOARD_COM1 + UART_FCR || port == BOARD_COM1 + UART_MCR)
+		board_pump_console(b);
+}
+
+static uint32_t pci_pio_read(struct board *b, uint16_t port, unsigned size)
+{
+	/* 0xcf9 as a byte is the reset control register, not part of CONFIG_ADDRESS. */
+	if (port == 0xcf9 && size == 1)
+		return chipset_read(&b->chipset, port, size);
+	return pci_io_read(&b->pci, port - 0xcf8, size);
+}
+
+static void pci_pio_write(struct board *b, uint16_t port, unsigned size, uint32_t val)
+{
+	if (port == 0xcf9 && size == 1)
+		chipset_write(&b->chipset, port, size, val);
+	else
+		pci_io_write(&b->pci, port - 0xcf8, size, val);
+}
+
+static uint32_t chipset_pio_read(struct board *b, uint16_t port, unsigned size)
+{
+	return chipset_read(&b->chipset, port, size);
+}
+
+static void chipset_pio_write(struct board *b, uint16_t port, unsigned size, uint32_t val)
+{
+	chipset_write(&b->chipset, port, size, val);
+}
+
+/* The board. Its order is the device order replay depends on: append, never reorder. */
+static const struct pio_region board_pio[] = {
+	{ 0x0020, 2, "pic-master", true, false, pic_pio_read, pic_pio_write },
+	{ 0x0040, 4, "pit", true, true, pit_pio_read, pit_pio_write },
+	{ 0x0060, 1, "i8042-data", true, false, chipset_pio_read, chipset_pio_write },
+	{ 0x0061, 1, "port61", true, true, chipset_pio_read, chipset_pio_write },
+	{ 0x0064, 1, "i8042-cmd", true, false, chipset_pio_read, chipset_pio_write },
+	{ 0x0070, 2, "rtc", true, true, rtc_pio_read, rtc_pio_write },
+	{ 0x0080, 1, "post", true, false, chipset_pio_read, chipset_pio_write },
+	{ 0x0092, 1, "port92", true, false, chipset_pio_read, chipset_pio_write },
+	{ 0x00a0, 2, "pic-slave", true, false, pic_pio_read, pic_pio_write },
+	{ 0x00f4, 1, "debug-exit", false, false, chipset_pio_read, chipset_pio_write },
+	{ 0x03f8, 8, "com1", true, false, com1_pio_read, com1_pio_write },
+	{ 0x04d0, 2, "elcr", true, false, elcr_pio_read, elcr_pio_write },
+	{ 0x0cf8, 8, "pci", false, false, pci_pio_read, pci_pio_write },
+};
+#define BOARD_PIO_COUNT (sizeof(board_pio) / sizeof(board_pio[0]))
+
+static void set_irq_pit(void *opaque, int level)
+{
+	struct board *b = opaque;
+
+	pic_set_irq(&b->pic, BOARD_IRQ_PIT, level);
+}
+
+static void set_irq_rtc(void *opaque, int level)
+{
+	struct board *b = opaque;
+
+	pic_set_irq(&b->pic, BOARD_IRQ_RTC, level);
+}
+
+static void set_irq_com1(void *opaque, int level)
+{
+	struct board *b = opaque;
+
+	pic_set_irq(&b->pic, BOARD_IRQ_COM1, level);
+}
+
+static void com1_tx(void *opaque, uint8_t byte)
+{
+	struct board *b = opaque;
+
+	console_putc(b->console, byte);
+}
+
+static const struct uart_ops com1_ops = { .set_irq = set_irq_com1, .tx = com1_tx };
+
+static void chipset_event(void *opaque, enum chipset_event ev, uint32_t code)
+{
+	struct board *b = opaque;
+
+	if (b->stop != BOARD_RUNNING)
+		return;		/* the first stop request wins */
+	b->stop = ev == CHIPSET_DEBUG_EXIT ? BOARD_STOP_DEBUG_EXIT : BOARD_STOP_RESET;
+	b->exit_code = code;
+}
+
+static void chipset_gate2(void *opaque, bool level)
+{
+	struct board *b = opaque;
+
+	pit_set_gate(&b->pit, 2, level, b->now);
+}
+
+static bool chipset_out2(void *opaque)
+{
+	struct board *b = opaque;
+
+	return pit_out(&b->pit, 2, b->now);
+}
+
+static const struct chipset_ops chipset_ops = {
+	.event = chipset_event, .set_gate2 = chipset_gate2, .get_out2 = chipset_out2,
+};
+
+static void update_deadline(struct board *b)
+{
+	uint64_t pit = pit_next_event(&b->pit), rtc = rtc_next_event(&b->rtc, b->now);
+
+	b->deadline = pit < rtc ? pit : rtc;
+}
+
+void board_init(struct board *b, uint64_t mem_size, int64_t rtc_epoch, struct console *con)
+{
+	memset(b, 0, sizeof(*b));
+	b->console = con;
+	pic_init(&b->pic);
+	pit_init(&b->pit, set_irq_pit, b);
+	rtc_init(&b->rtc, rtc_epoch, mem_size, set_irq_rtc, b);
+	uart_init(&b->com1, &com1_ops, b);
+	chipset_init(&b->chipset, &chipset_ops, b);
+	pci_bus_init(&b->pci);
+	pci_host_bridge_init(&b->host_bridge);
+	pci_bus_add(&b->pci, 0, &b->host_bridge);
+	for (unsigned i = 0; i < BOARD_PIO_COUNT; i++)
+		for (unsigned p = board_pio[i].base; p < board_pio[i].base + board_pio[i].len; p++)
+			b->pio_map[p] = (uint8_t)(i + 1);
+	update_deadline(b);
+}
+
+const char *board_pio_name(const struct board *b, uint16_t port)
+{
+	unsigned idx = b->pio_map[port];
+
+	return idx ? board_pio[idx - 1].name : NULL;
+}
+
+static void unclaimed(struct board *b, uint16_t port, unsigned size, bool write, uint32_t val)
+{
+	b->unclaimed_pio++;
+	if (!b->verbose || (b->pio_reported[port / 8] & (1u << (port % 8))))
+		return;
+	b->pio_reported[port / 8] |= (uint8_t)(1u << (port % 8));
+	if (write)
+		fprintf(stderr, "vmm: unclaimed port 0x%04x: %u-byte write of 0x%x ignored (reported once)\n",
+			port, size, val);
+	else
+		fprintf(stderr, "vmm: unclaimed port 0x%04x: %u-byte read returns all-ones (reported once)\n",
+			port, size);
+}
+
+static uint32_t ones(unsigned size)
+{
+	return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+}
+
+uint32_t board_pio_read(struct board *b, uint16_t port, unsigned size)
+{
+	unsigned idx = b->pio_map[port];
+	const struct pio_region *r;
+	uint32_t v = 0;
+
+	if (!idx) {
+		unclaimed(b, port, size, false, 0);
+		return ones(size);
+	}
+	r = &board_pio[idx - 1];
+	if (!r->byte_wide || size == 1) {
+		v = r->read(b, port, size);
+	} else {
+		for (unsigned i = 0; i < size; i++) {
+			uint16_t p = (uint16_t)(port + i);
+
+			v |= (b->pio_map[p] == idx ? r->read(b, p, 1) & 0xff : 0xff) << (8 * i);
+		}
+	}
+	if (r->timer)
+		update_deadline(b);
+	return v & ones(size);
+}
+
+void board_pio_write(struct board *b, uint16_t port, unsigned size, uint32_t val)
+{
+	unsigned idx = b->pio_map[port];
+	const struct pio_region *r;
+
+	if (!idx) {
+		unclaimed(b, port, size, true, val);
+		return;
+	}
+	r = &board_pio[idx - 1];
+	if (!r->byte_wide || size == 1) {
+		r->write(b, port, size, val & ones(size));
+	} else {
+		for (unsigned i = 0; i < size; i++) {
+			uint16_t p = (uint16_t)(port + i);
+
+			if (b->pio_map[p] == idx)
+				r->write(b, p, 1, (val >> (8 * i)) & 0xff);
+		}
+	}
+	if (r->timer)
+		update_deadline(b);
+}
+
+uint64_t board_mmio_read(struct board *b, uint64_t addr, unsigned size)
+{
+	b->unclaimed_mmio++;
+	if (b->verbose && b->unclaimed_mmio == 1)
+		fprintf(stderr, "vmm: unclaimed MMIO read at 0x%llx returns all-ones (first of its kind)\n",
+			(unsigned long long)addr);
+	return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+}
+
+void board_mmio_write(struct board *b, uint64_t addr, unsigned size, uint64_t val)
+{
+	(void)size;
+	b->unclaimed_mmio++;
+	if (b->verbose && b->unclaimed_mmio == 1)
+		fprintf(stderr, "vmm: unclaimed MMIO write of 0x%llx at 0x%llx ignored (first of its kind)\n",
+			(unsigned long long)val, (unsigned long long)addr);
+}
+
+void board_service(struct board *b)
+{
+	pit_service(&b->pit, b->now);
+	rtc_service(&b->rtc, b->now);
+	update_deadline(b);
+}
+
+static int com1_accept(void *opaque, uint8_t byte)
+{
+	struct board *b = opaque;
+
+	return uart_receive(&b->com1, byte);
+}
+
+void board_pump_console(struct board *b)
+{
+	console_pump(b->console, com1_accept, b);
+}

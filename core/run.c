@@ -1,0 +1,485 @@
+/*
+ * The vCPU run loop. The vCPU thread is the only one that changes guest state
+ * (DESIGN.md section 1): timers and the serial reader only wake it. Signals
+ * that wake it (SIGUSR1 kick, SIGINT, SIGTERM) are blocked except inside
+ * KVM_RUN and the HLT wait, so no wake-up is ever lost.
+ */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vm.h"
+
+#define NEVER UINT64_MAX
+
+static volatile sig_atomic_t stop_signal;
+static atomic_int kick_pending;
+static pthread_t vcpu_thread;
+
+static void on_signal(int sig)
+{
+	if (sig != SIGUSR1)
+		stop_signal = sig;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t vm_now(const struct vm *vm)
+{
+	return mono_ns() - vm->start_ns;
+}
+
+static void kick(void *opaque)
+{
+	(void)opaque;
+	atomic_store(&kick_pending, 1);
+	pthread_kill(vcpu_thread, SIGUSR1);
+}
+
+/* Consume wake-up signals that arrived while they were blocked (KVM_RUN returned EINTR). */
+static void drain_signals(void)
+{
+	struct timespec zero = { 0, 0 };
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	while ((sig = sigtimedwait(&set, NULL, &zero)) > 0)
+		if (sig != SIGUSR1)
+			stop_signal = sig;
+}
+
+static int setup_signals(struct vm *vm, char *err, size_t errlen)
+{
+	struct sigaction sa;
+	struct sigevent sev;
+	sigset_t block;
+	struct {
+		struct kvm_signal_mask hdr;
+		uint8_t set[8];
+	} kmask;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &vm->run_mask);
+	sigdelset(&vm->run_mask, SIGUSR1);
+	sigdelset(&vm->run_mask, SIGINT);
+	sigdelset(&vm->run_mask, SIGTERM);
+	/* The kernel's sigset is 64 bits: the first 8 bytes of glibc's. */
+	kmask.hdr.len = 8;
+	memcpy(kmask.set, &vm->run_mask, 8);
+	if (ioctl(vm->vcpu_fd, KVM_SET_SIGNAL_MASK, &kmask) < 0) {
+		snprintf(err, errlen, "KVM_SET_SIGNAL_MASK: %s", strerror(errno));
+		return -errno;
+	}
+	vcpu_thread = pthread_self();
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIGUSR1;
+	sev._sigev_un._tid = gettid();	/* sigev_notify_thread_id in newer glibc */
+	if (timer_create(CLOCK_MONOTONIC, &sev, &vm->timer) < 0) {
+		snprintf(err, errlen, "timer_create: %s", strerror(errno));
+		return -errno;
+	}
+	vm->timer_valid = true;
+	vm->armed = NEVER;
+	return 0;
+}
+
+static void arm_timer(struct vm *vm)
+{
+	uint64_t d = vm->board.deadline, abs;
+	struct itimerspec its;
+
+	if (d == vm->armed)
+		return;
+	vm->armed = d;
+	memset(&its, 0, sizeof(its));
+	if (d != NEVER) {
+		abs = vm->start_ns + d;
+		its.it_value.tv_sec = (time_t)(abs / 1000000000u);
+		its.it_value.tv_nsec = (long)(abs % 1000000000u);
+		if (!abs)
+			its.it_value.tv_nsec = 1;
+	}
+	timer_settime(vm->timer, TIMER_ABSTIME, &its, NULL);
+}
+
+static void service_timers(struct vm *vm)
+{
+	vm->board.now = vm_now(vm);
+	if (vm->board.now >= vm->board.deadline) {
+		board_service(&vm->board);
+		vm->armed = 0;	/* the one-shot host timer is spent: re-arm */
+	}
+}
+
+static void service_kick(struct vm *vm)
+{
+	if (!atomic_exchange(&kick_pending, 0))
+		return;
+	board_pump_console(&vm->board);
+	if (console_quit_requested(vm->console))
+		vm->stop = VM_STOP_QUIT;
+}
+
+static int inject(struct vm *vm, char *err, size_t errlen)
+{
+	struct kvm_run *run = vm->run;
+	struct kvm_interrupt irq;
+
+	if (!vm->board.pic.intr) {
+		run->request_interrupt_window = 0;
+		return 0;
+	}
+	if (vm->irq_queued || !run->ready_for_interrupt_injection || !run->if_flag) {
+		run->request_interrupt_window = 1;
+		return 0;
+	}
+	irq.irq = pic_ack(&vm->board.pic);
+	if (ioctl(vm->vcpu_fd, KVM_INTERRUPT, &irq) < 0) {
+		snprintf(err, errlen, "KVM_INTERRUPT vector 0x%x: %s", irq.irq, strerror(errno));
+		return -errno;
+	}
+	vm->irq_queued = true;
+	vm->stats.injections++;
+	run->request_interrupt_window = vm->board.pic.intr;
+	return 0;
+}
+
+/* ---- exit handlers: one per KVM exit reason, dispatched through exit_handlers[] ---- */
+
+typedef int exit_handler(struct vm *vm, char *err, size_t errlen);
+
+static int exit_io(struct vm *vm, char *err, size_t errlen)
+{
+	struct kvm_run *run = vm->run;
+	unsigned size = run->io.size;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+
+	if (run->io.data_offset + (uint64_t)run->io.count * size > vm->run_size || size > 4) {
+		snprintf(err, errlen, "KVM reported an I/O exit outside kvm_run");
+		return -EIO;
+	}
+	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
+		uint32_t v = 0;
+
+		if (run->io.direction == KVM_EXIT_IO_OUT) {
+			memcpy(&v, data, size);
+			board_pio_write(&vm->board, run->io.port, size, v);
+		} else {
+			v = board_pio_read(&vm->board, run->io.port, size);
+			memcpy(data, &v, size);
+		}
+	}
+	return 0;
+}
+
+static int exit_mmio(struct vm *vm, char *err, size_t errlen)
+{
+	struct kvm_run *run = vm->run;
+	unsigned len = run->mmio.len;
+	uint64_t v = 0;
+
+	(void)err;
+	(void)errlen;
+	if (len > 8)
+		len = 8;
+	if (run->mmio.is_write) {
+		memcpy(&v, run->mmio.data, len);
+		board_mmio_write(&vm->board, run->mmio.phys_addr, len, v);
+	} else {
+		v = board_mmio_read(&vm->board, run->mmio.phys_addr, len);
+		memcpy(run->mmio.data, &v, len);
+	}
+	return 0;
+}
+
+static int exit_hlt(struct vm *vm, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	/* With interrupts off nothing on this board can wake the CPU (no NMI source): it is off. */
+	if (!vm->run->if_flag) {
+		vm->stop = VM_STOP_POWEROFF;
+		return 0;
+	}
+	while (!vm->board.pic.intr && vm->stop == VM_RUNNING && !stop_signal) {
+		struct timespec ts, *tsp = NULL;
+
+		service_timers(vm);
+		service_kick(vm);
+		if (vm->board.pic.intr || vm->stop != VM_RUNNING)
+			break;
+		if (vm->board.deadline != NEVER) {
+			uint64_t wait = vm->board.deadline - vm->board.now;
+
+			ts.tv_sec = (time_t)(wait / 1000000000u);
+			ts.tv_nsec = (long)(wait % 1000000000u);
+			tsp = &ts;
+		}
+		ppoll(NULL, 0, tsp, &vm->run_mask);	/* the only place these signals get through */
+	}
+	return 0;
+}
+
+static int exit_irq_window(struct vm *vm, char *err, size_t errlen)
+{
+	(void)vm;
+	(void)err;
+	(void)errlen;
+	return 0;	/* the loop injects before the next entry */
+}
+
+static int exit_shutdown(struct vm *vm, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	vm->stop = VM_STOP_TRIPLE_FAULT;
+	return 0;
+}
+
+/* Read guest-virtual memory through the vCPU's current page tables. */
+static unsigned read_virt(struct vm *vm, uint64_t addr, uint8_t *buf, unsigned len)
+{
+	unsigned n = 0;
+
+	while (n < len) {
+		struct kvm_translation tr = { .linear_address = addr + n };
+		const uint8_t *p;
+
+		if (ioctl(vm->vcpu_fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid)
+			break;
+		p = gmem_ptr(&vm->mem, tr.physical_address, 1);
+		if (!p)
+			break;
+		buf[n++] = *p;
+	}
+	return n;
+}
+
+/* The emulator of this host lacks INT3 in kernel mode; delivering #BP ourselves is exact. */
+static int complete_int3(struct vm *vm, struct kvm_regs *regs, char *err, size_t errlen)
+{
+	struct kvm_vcpu_events ev;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		goto fail;
+	regs->rip += 1;
+	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, regs) < 0)
+		goto fail;
+	ev.flags = 0;
+	ev.exception.injected = 1;
+	ev.exception.nr = 3;
+	ev.exception.has_error_code = 0;
+	ev.exception.error_code = 0;
+	if (ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+		goto fail;
+	vm->stats.int3_completed++;
+	return 0;
+fail:
+	snprintf(err, errlen, "completing int3 at RIP 0x%llx: %s",
+		 (unsigned long long)regs->rip, strerror(errno));
+	return -errno;
+}
+
+static int exit_internal_error(struct vm *vm, char *err, size_t errlen)
+{
+	struct kvm_run *run = vm->run;
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	uint8_t insn[15];
+	unsigned n = 0;
+	char bytes[15 * 3 + 1] = "";
+
+	if (run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION) {
+		snprintf(err, errlen, "KVM internal error (suberror %u)", run->internal.suberror);
+		return -EIO;
+	}
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0) {
+		snprintf(err, errlen, "KVM emulation failure, and the registers cannot be read: %s",
+			 strerror(errno));
+		return -EIO;
+	}
+	if ((run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) &&
+	    run->emulation_failure.insn_size) {
+		n = run->emulation_failure.insn_size;
+		if (n > sizeof(insn))
+			n = sizeof(insn);
+		memcpy(insn, run->emulation_failure.insn_bytes, n);
+	} else {
+		n = read_virt(vm, sregs.cs.base + regs.rip, insn, sizeof(insn));
+	}
+	if (n >= 1 && insn[0] == 0xcc)
+		return complete_int3(vm, &regs, err, errlen);
+	for (unsigned i = 0; i < n; i++)
+		snprintf(bytes + 3 * i, sizeof(bytes) - 3 * i, "%02x ", insn[i]);
+	if (n)
+		bytes[3 * n - 1] = 0;
+	snprintf(err, errlen, "KVM cannot emulate the instruction at RIP 0x%llx (CS base 0x%llx, CPL %u): "
+		 "bytes %s", (unsigned long long)regs.rip, (unsigned long long)sregs.cs.base,
+		 sregs.cs.dpl, n ? bytes : "unreadable");
+	return -EIO;
+}
+
+static int exit_fail_entry(struct vm *vm, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "KVM could not enter the guest (hardware reason 0x%llx)",
+		 (unsigned long long)vm->run->fail_entry.hardware_entry_failure_reason);
+	return -EIO;
+}
+
+/* Filtered MSRs raise #GP: the guest CPU model has no TSC, APERF/MPERF or KVM PV clock. */
+static int exit_msr(struct vm *vm, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	vm->run->msr.error = 1;
+	vm->stats.msr_trapped++;
+	return 0;
+}
+
+static int exit_intr(struct vm *vm, char *err, size_t errlen)
+{
+	(void)vm;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+static exit_handler *const exit_handlers[VM_EXIT_REASONS] = {
+	[KVM_EXIT_IO] = exit_io,
+	[KVM_EXIT_MMIO] = exit_mmio,
+	[KVM_EXIT_HLT] = exit_hlt,
+	[KVM_EXIT_IRQ_WINDOW_OPEN] = exit_irq_window,
+	[KVM_EXIT_SHUTDOWN] = exit_shutdown,
+	[KVM_EXIT_INTERNAL_ERROR] = exit_internal_error,
+	[KVM_EXIT_FAIL_ENTRY] = exit_fail_entry,
+	[KVM_EXIT_X86_RDMSR] = exit_msr,
+	[KVM_EXIT_X86_WRMSR] = exit_msr,
+	[KVM_EXIT_INTR] = exit_intr,
+};
+
+const char *vm_exit_reason_name(unsigned reason)
+{
+	static const char *const names[VM_EXIT_REASONS] = {
+		[KVM_EXIT_IO] = "io",
+		[KVM_EXIT_MMIO] = "mmio",
+		[KVM_EXIT_HLT] = "hlt",
+		[KVM_EXIT_IRQ_WINDOW_OPEN] = "irq-window",
+		[KVM_EXIT_SHUTDOWN] = "shutdown",
+		[KVM_EXIT_INTERNAL_ERROR] = "internal-error",
+		[KVM_EXIT_FAIL_ENTRY] = "fail-entry",
+		[KVM_EXIT_X86_RDMSR] = "rdmsr",
+		[KVM_EXIT_X86_WRMSR] = "wrmsr",
+		[KVM_EXIT_INTR] = "intr",
+	};
+	return reason < VM_EXIT_REASONS && names[reason] ? names[reason] : "other";
+}
+
+int vm_run(struct vm *vm, char *err, size_t errlen)
+{
+	struct kvm_run *run = vm->run;
+	int r;
+
+	if ((r = setup_signals(vm, err, errlen)) < 0)
+		return r;
+	vm->start_ns = mono_ns();
+	if ((r = console_start(vm->console, kick, vm)) < 0) {
+		snprintf(err, errlen, "cannot start the serial input thread: %s", strerror(-r));
+		return r;
+	}
+	while (vm->stop == VM_RUNNING) {
+		service_timers(vm);
+		service_kick(vm);
+		if (stop_signal) {
+			vm->stop = VM_STOP_SIGNAL;
+			vm->signal = stop_signal;
+			break;
+		}
+		if (vm->stop != VM_RUNNING)
+			break;
+		if ((r = inject(vm, err, errlen)) < 0)
+			goto error;
+		arm_timer(vm);
+		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				drain_signals();
+				vm->stats.kicks++;
+				continue;
+			}
+			r = -errno;
+			snprintf(err, errlen, "KVM_RUN: %s", strerror(errno));
+			goto error;
+		}
+		vm->irq_queued = false;
+		vm->board.now = vm_now(vm);
+		if (run->exit_reason >= VM_EXIT_REASONS || !exit_handlers[run->exit_reason]) {
+			snprintf(err, errlen, "unexpected KVM exit reason %u", run->exit_reason);
+			r = -EIO;
+			goto error;
+		}
+		vm->stats.exits[run->exit_reason]++;
+		if ((r = exit_handlers[run->exit_reason](vm, err, errlen)) < 0)
+			goto error;
+		if (vm->board.stop == BOARD_STOP_DEBUG_EXIT) {
+			vm->stop = VM_STOP_DEBUG_EXIT;
+			vm->exit_code = vm->board.exit_code;
+		} else if (vm->board.stop == BOARD_STOP_RESET) {
+			vm->stop = VM_STOP_RESET;
+		}
+	}
+	if (stop_signal && vm->stop == VM_RUNNING) {
+		vm->stop = VM_STOP_SIGNAL;
+		vm->signal = stop_signal;
+	}
+	return 0;
+error:
+	vm->stop = VM_STOP_ERROR;
+	return r;
+}
+
+void vm_print_stats(const struct vm *vm, double seconds)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < VM_EXIT_REASONS; i++)
+		total += vm->stats.exits[i];
+	fprintf(stderr, "vmm: %.3f s, %llu exits (%.0f/s)", seconds, (unsigned long long)total,
+		seconds > 0 ? (double)total / seconds : 0.0);
+	for (unsigned i = 0; i < VM_EXIT_REASONS; i++)
+		if (vm->stats.exits[i])
+			fprintf(stderr, ", %s %llu", vm_exit_reason_name(i),
+				(unsigned long long)vm->stats.exits[i]);
+	fprintf(stderr, "; %llu interrupts injected, %llu kicks, %llu int3 completed, "
+		"%llu MSR accesses refused, %llu unclaimed port accesses\n",
+		(unsigned long long)vm->stats.injections, (unsigned long long)vm->stats.kicks,
+		(unsigned long long)vm->stats.int3_completed, (unsigned long long)vm->stats.msr_trapped,
+		(unsigned long long)vm->board.unclaimed_pio);
+}

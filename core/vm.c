@@ -1,0 +1,257 @@
+/* KVM VM and vCPU setup: memory slot, deterministic CPUID, MSR filter, 32-bit protected-mode entry state. */
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cpuid.h"
+
+#define KVM_TSS_ADDR		0xfffbd000u	/* 3 pages VMX needs for real mode; above any RAM we map */
+#define KVM_IDENTITY_MAP_ADDR	0xfffbc000u
+
+static int fail(char *err, size_t errlen, const char *what)
+{
+	int e = errno;
+
+	snprintf(err, errlen, "%s: %s", what, strerror(e));
+	return -e;
+}
+
+static int open_kvm(struct vm *vm, char *err, size_t errlen)
+{
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		int e = errno;
+
+		if (e == ENOENT)
+			snprintf(err, errlen, "/dev/kvm does not exist: this host has no KVM "
+				 "(load kvm_intel or kvm_amd, or enable nested virtualization)");
+		else if (e == EACCES || e == EPERM)
+			snprintf(err, errlen, "no permission to open /dev/kvm "
+				 "(add your user to the 'kvm' group, or run as root)");
+		else
+			snprintf(err, errlen, "cannot open /dev/kvm: %s", strerror(e));
+		return -e;
+	}
+	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		snprintf(err, errlen, "/dev/kvm speaks an unknown KVM API version");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int setup_cpuid(struct vm *vm, char *err, size_t errlen)
+{
+	struct cpuid_leaf table[CPUID_MAX_LEAVES], *host_leaves;
+	struct kvm_cpuid2 *host, *set;
+	size_t n = cpuid_table(table, CPUID_MAX_LEAVES), nhost = 256;
+	int r;
+
+	host = calloc(1, sizeof(*host) + nhost * sizeof(struct kvm_cpuid_entry2));
+	set = calloc(1, sizeof(*set) + n * sizeof(struct kvm_cpuid_entry2));
+	host_leaves = calloc(nhost, sizeof(*host_leaves));
+	if (!host || !set || !host_leaves) {
+		r = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	host->nent = (uint32_t)nhost;
+	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, host) < 0) {
+		r = fail(err, errlen, "KVM_GET_SUPPORTED_CPUID");
+		goto out;
+	}
+	for (uint32_t i = 0; i < host->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &host->entries[i];
+
+		host_leaves[i] = (struct cpuid_leaf){ e->function, e->index, e->flags,
+						      e->eax, e->ebx, e->ecx, e->edx };
+	}
+	if ((r = cpuid_check_host(table, n, host_leaves, host->nent, err, errlen)) < 0)
+		goto out;
+	set->nent = (uint32_t)n;
+	for (size_t i = 0; i < n; i++) {
+		struct kvm_cpuid_entry2 *e = &set->entries[i];
+
+		e->function = table[i].function;
+		e->index = table[i].index;
+		e->flags = table[i].flags;
+		e->eax = table[i].eax;
+		e->ebx = table[i].ebx;
+		e->ecx = table[i].ecx;
+		e->edx = table[i].edx;
+	}
+	if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, set) < 0)
+		r = fail(err, errlen, "KVM_SET_CPUID2");
+out:
+	free(host);
+	free(set);
+	free(host_leaves);
+	return r;
+}
+
+/*
+ * No local APIC on this board: IA32_APIC_BASE says disabled (BSP bit only).
+ * KVM derives CPUID.1:EDX.APIC from this MSR, so without it the bit comes back.
+ */
+static int disable_apic(struct vm *vm, char *err, size_t errlen)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[1];
+	} msrs = { .hdr.nmsrs = 1, .e = { { .index = 0x1b, .data = 0x100 } } };
+
+	if (ioctl(vm->vcpu_fd, KVM_SET_MSRS, &msrs) != 1)
+		return fail(err, errlen, "KVM_SET_MSRS IA32_APIC_BASE");
+	return 0;
+}
+
+static int setup_msr_filter(struct vm *vm, char *err, size_t errlen)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR,
+				      .args = { KVM_MSR_EXIT_REASON_FILTER } };
+	struct kvm_msr_filter filter;
+	static uint8_t deny[2];		/* all-zero bitmap: every MSR in the range exits */
+
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_MSR_FILTER) <= 0 ||
+	    ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0) {
+		snprintf(err, errlen, "this KVM cannot filter MSRs (KVM_CAP_X86_MSR_FILTER, Linux 5.10+): "
+			 "the guest could read the host TSC");
+		return -ENOTSUP;
+	}
+	memset(&filter, 0, sizeof(filter));
+	filter.flags = KVM_MSR_FILTER_DEFAULT_ALLOW;
+	for (size_t i = 0; i < cpuid_trapped_msr_count && i < KVM_MSR_FILTER_MAX_RANGES; i++) {
+		filter.ranges[i].flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE;
+		filter.ranges[i].base = cpuid_trapped_msrs[i].base;
+		filter.ranges[i].nmsrs = cpuid_trapped_msrs[i].count;
+		filter.ranges[i].bitmap = deny;
+	}
+	if (ioctl(vm->vm_fd, KVM_X86_SET_MSR_FILTER, &filter) < 0)
+		return fail(err, errlen, "KVM_X86_SET_MSR_FILTER");
+	return 0;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
+{
+	struct kvm_userspace_memory_region region;
+	int r, mmap_size;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
+	vm->verbose = cfg->verbose;
+	vm->console = cfg->console;
+	if ((r = open_kvm(vm, err, errlen)) < 0)
+		return r;
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return fail(err, errlen, "KVM_CREATE_VM");
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_TSS_ADDR) > 0 &&
+	    ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0)
+		return fail(err, errlen, "KVM_SET_TSS_ADDR");
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0) {
+		uint64_t addr = KVM_IDENTITY_MAP_ADDR;
+
+		if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &addr) < 0)
+			return fail(err, errlen, "KVM_SET_IDENTITY_MAP_ADDR");
+	}
+	if ((r = gmem_alloc(&vm->mem, cfg->mem_size)) < 0) {
+		snprintf(err, errlen, "cannot allocate %llu MiB of guest memory: %s",
+			 (unsigned long long)(cfg->mem_size >> 20), strerror(-r));
+		return r;
+	}
+	region = (struct kvm_userspace_memory_region){
+		.slot = 0, .guest_phys_addr = 0, .memory_size = cfg->mem_size,
+		.userspace_addr = (uint64_t)(uintptr_t)vm->mem.host,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION");
+	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
+	if (vm->vcpu_fd < 0)
+		return fail(err, errlen, "KVM_CREATE_VCPU");
+	mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (mmap_size < (int)sizeof(struct kvm_run))
+		return fail(err, errlen, "KVM_GET_VCPU_MMAP_SIZE");
+	vm->run_size = (size_t)mmap_size;
+	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
+	if (vm->run == MAP_FAILED) {
+		vm->run = NULL;
+		return fail(err, errlen, "mmap of kvm_run");
+	}
+	if ((r = setup_cpuid(vm, err, errlen)) < 0)
+		return r;
+	if ((r = setup_msr_filter(vm, err, errlen)) < 0)
+		return r;
+	if ((r = disable_apic(vm, err, errlen)) < 0)
+		return r;
+	board_init(&vm->board, cfg->mem_size, cfg->rtc_epoch, cfg->console);
+	vm->board.verbose = cfg->verbose;
+	return 0;
+}
+
+static struct kvm_segment flat_segment(uint16_t selector, uint8_t type)
+{
+	return (struct kvm_segment){
+		.base = 0, .limit = 0xffffffff, .selector = selector, .type = type,
+		.present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+	};
+}
+
+int vm_set_entry(struct vm *vm, const struct boot_entry *entry, char *err, size_t errlen)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+		return fail(err, errlen, "KVM_GET_SREGS");
+	/* 32-bit flat protected mode, paging off: what multiboot, Linux 32-bit boot and PVH all ask for. */
+	sregs.cs = flat_segment(BOOT_CODE_SEL, 0xb);
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = flat_segment(BOOT_DATA_SEL, 0x3);
+	sregs.tr = (struct kvm_segment){ .base = 0, .limit = 0x67, .selector = BOOT_TSS_SEL,
+					 .type = 0xb, .present = 1 };
+	sregs.ldt = (struct kvm_segment){ .selector = 0, .type = 0x2, .present = 1, .limit = 0xffff };
+	sregs.gdt.base = BOOT_GDT_ADDR;
+	sregs.gdt.limit = 5 * 8 - 1;
+	sregs.idt.base = 0;
+	sregs.idt.limit = 0;
+	sregs.cr0 = 0x11;	/* PE, ET */
+	sregs.cr3 = 0;
+	sregs.cr4 = 0;
+	sregs.efer = 0;
+	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
+		return fail(err, errlen, "KVM_SET_SREGS");
+	memset(&regs, 0, sizeof(regs));
+	regs.rflags = 0x2;
+	regs.rip = entry->eip;
+	regs.rax = entry->eax;
+	regs.rbx = entry->ebx;
+	regs.rsi = entry->esi;
+	regs.rsp = BOOT_ZEROPAGE_ADDR;
+	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+		return fail(err, errlen, "KVM_SET_REGS");
+	return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (vm->timer_valid)
+		timer_delete(vm->timer);
+	vm->timer_valid = false;
+	if (vm->run)
+		munmap(vm->run, vm->run_size);
+	vm->run = NULL;
+	if (vm->vcpu_fd >= 0)
+		close(vm->vcpu_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
+	gmem_free(&vm->mem);
+}
