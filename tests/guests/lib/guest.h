@@ -61,9 +61,10 @@ int wrmsr_safe(uint32_t msr, uint64_t val);
 extern volatile uint64_t unexpected_vectors;
 
 /*
- * Run fn(arg) at CPL3 on the given stack, with IOPL 3 (so it may use ports)
- * and interrupts enabled; returns when fn returns. User code runs natively on
- * emulating KVMs, fast as on any host.
+ * Run fn(arg) at CPL3 on the given stack with interrupts enabled; returns when
+ * fn returns. User code runs natively on emulating KVMs (kvm_pvm), fast as on
+ * any host; it reports through memory, since port I/O from CPL3 (IOPL 3) is
+ * not honoured there.
  */
 void user_run(void (*fn)(void *), void *arg, void *stack_top);
 

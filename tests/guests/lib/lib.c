@@ -29,7 +29,11 @@ static volatile int fault_vector = -1;
 static volatile unsigned fault_skip;
 static volatile bool fault_catching;
 
-/* Kernel context saved by user_run(), resumed when user code ends with int $0x80. */
+/*
+ * Kernel context saved by user_run(), resumed when user code reaches the ud2
+ * at user_exit: a #UD works on every host, unlike int $N from CPL3 (kvm_pvm
+ * turns that into #UD as well).
+ */
 struct jmp {
 	uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip, rflags;
 };
@@ -37,6 +41,7 @@ static struct jmp user_return;
 int ctx_save(struct jmp *j);
 void __attribute__((noreturn)) ctx_restore(struct jmp *j);
 void user_trampoline(void);
+extern const uint8_t user_exit[];
 
 __asm__(".text\n"
 	".globl ctx_save\n"
@@ -54,10 +59,11 @@ __asm__(".text\n"
 	"  movl $1, %eax\n  jmpq *56(%rdi)\n"
 	".globl user_trampoline\n"
 	"user_trampoline:\n"
-	"  movq %rsi, %rax\n  movq %rdx, %rdi\n  callq *%rax\n  int $0x80\n"
-	"1: jmp 1b\n");
+	"  movq %rsi, %rax\n  movq %rdx, %rdi\n  callq *%rax\n"
+	".globl user_exit\n"
+	"user_exit:\n  ud2\n");
 
-#define USER_EXIT_VECTOR 0x80
+#define VECTOR_UD 6
 
 void idt_set_handler(unsigned vector, isr_fn fn)
 {
@@ -66,7 +72,7 @@ void idt_set_handler(unsigned vector, isr_fn fn)
 
 void isr_dispatch(struct frame *f)
 {
-	if (f->vector == USER_EXIT_VECTOR && (f->cs & 3) == 3)
+	if (f->vector == VECTOR_UD && (f->cs & 3) == 3 && f->rip == (uint64_t)user_exit)
 		ctx_restore(&user_return);
 	if (f->vector < 32 && fault_catching) {
 		fault_vector = (int)f->vector;
@@ -123,10 +129,10 @@ void user_run(void (*fn)(void *), void *arg, void *stack_top)
 {
 	if (ctx_save(&user_return))
 		return;
-	/* iretq to CPL3: RFLAGS with IF and IOPL=3; rsi/rdx carry fn and arg to the trampoline. */
+	/* iretq to CPL3 with IF set; rsi/rdx carry fn and arg to the trampoline. */
 	__asm__ volatile("pushq $0x1b\n\t"
 			 "pushq %0\n\t"
-			 "pushq $0x3202\n\t"
+			 "pushq $0x202\n\t"
 			 "pushq $0x23\n\t"
 			 "pushq %1\n\t"
 			 "iretq"
@@ -184,10 +190,8 @@ void guest_start(uint32_t magic, uint32_t info)
 	__asm__ volatile("ltr %w0" : : "r"(0x28));
 	for (unsigned v = 0; v < 256; v++) {
 		uint64_t a = isr_stubs[v];
-		/* 64-bit interrupt gate, selector 0x08; int $0x80 may be raised from CPL3. */
-		uint64_t dpl = v == USER_EXIT_VECTOR ? 3 : 0;
-
-		idt[2 * v] = (a & 0xffff) | 0x08ull << 16 | (0x8eull | dpl << 5) << 40 | ((a >> 16) & 0xffff) << 48;
+		/* 64-bit interrupt gate, selector 0x08, DPL 0. */
+		idt[2 * v] = (a & 0xffff) | 0x08ull << 16 | 0x8eull << 40 | ((a >> 16) & 0xffff) << 48;
 		idt[2 * v + 1] = a >> 32;
 	}
 	__asm__ volatile("lidt %0" : : "m"(idtr));
