@@ -1,4 +1,10 @@
-/* The guest CPU model: features that break replay are hidden, host-state MSRs raise #GP. */
+/* vmm-test: pvm-args="--append host=kvm_pvm" */
+/*
+ * The guest CPU model: features that break replay are hidden, host-state MSRs
+ * raise #GP. On kvm_pvm hosts the CPUID of leaves 1 and 7 returns the host's
+ * feature registers whatever KVM_SET_CPUID2 said (a host defect): there this
+ * guest checks for exactly that pattern, so a fixed host makes it fail loudly.
+ */
 #include "guest.h"
 
 #define BIT(n) (1u << (n))
@@ -19,6 +25,14 @@ int main(void)
 
 	cpuid(1, 0, &a, &b, &c, &d);
 	report_info("leaf 1: %08x %08x %08x %08x", a, b, c, d);
+	report(a == 0x00000621 && b == 0x00010800, "leaf 1 EAX/EBX are the vmm model's");
+	if (cmdline_has("host=kvm_pvm")) {
+		report((d & BIT(4)) && (c & BIT(23)),
+		       "kvm_pvm: leaf 1 ECX/EDX are the host's (TSC, POPCNT visible): known host defect");
+		report(!(d & BIT(9)), "APIC hidden (leaf 1 EDX bit 9): KVM applies IA32_APIC_BASE");
+		goto common;
+	}
+	report(c == BIT(13), "leaf 1 ECX is exactly the model's: CMPXCHG16B only (0x%x)", c);
 	report(!(d & BIT(4)), "TSC hidden (leaf 1 EDX bit 4)");
 	report(!(d & BIT(9)), "APIC hidden (leaf 1 EDX bit 9)");
 	report(!(c & BIT(21)), "x2APIC hidden (leaf 1 ECX bit 21)");
@@ -38,6 +52,7 @@ int main(void)
 		report(!(b & BIT(5)) && !(b & BIT(16)), "AVX2/AVX-512 hidden (leaf 7 EBX bits 5, 16)");
 		report(!(b & BIT(20)) && !(b & BIT(7)), "SMAP/SMEP hidden (leaf 7 EBX bits 20, 7)");
 	}
+common:
 	cpuid(6, 0, &a, &b, &c, &d);
 	report(!(c & BIT(0)), "APERF/MPERF hidden (leaf 6 ECX bit 0)");
 	if (max >= 0xa) {

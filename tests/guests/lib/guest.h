@@ -18,6 +18,8 @@ static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void sti_hlt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
+/* Wait for one interrupt: sti's shadow covers hlt, so none is missed; IF is off again after. */
+static inline void wait_for_interrupt(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
 static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
 
 static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
@@ -38,6 +40,9 @@ size_t strlen(const char *s);
 
 /* One check: prints "ok N - name" or "not ok N - name". Returns cond. */
 bool report(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* While deferred, report() keeps results (up to 32) and prints them at report_flush(): for loopback. */
+void report_defer(void);
+void report_flush(void);
 void report_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "N passed, N failed" and exits 0 if none failed, else 1. */
 void __attribute__((noreturn)) report_summary(void);
@@ -69,6 +74,8 @@ extern volatile uint64_t unexpected_vectors;
 void user_run(void (*fn)(void *), void *arg, void *stack_top);
 
 /* 8259A helpers: vectors 0x20-0x2f, everything masked. */
+uint8_t pic_irr(unsigned chip);
+uint8_t pic_isr(unsigned chip);
 #define IRQ_BASE 0x20
 void pic_setup(void);
 void pic_unmask(unsigned irq);
@@ -78,6 +85,10 @@ void pic_eoi(unsigned irq);
 /* The multiboot info we were entered with. */
 extern uint32_t mb_magic;
 extern uint32_t *mb_info;
+
+/* The multiboot command line ("" if none); true if it contains word. */
+const char *guest_cmdline(void);
+bool cmdline_has(const char *word);
 
 int main(void);
 

@@ -141,6 +141,25 @@ void user_run(void (*fn)(void *), void *arg, void *stack_top)
 	__builtin_unreachable();
 }
 
+const char *guest_cmdline(void)
+{
+	if (!mb_info || !(mb_info[0] & (1u << 2)))
+		return "";
+	return (const char *)(uint64_t)mb_info[4];
+}
+
+bool cmdline_has(const char *word)
+{
+	const char *c = guest_cmdline();
+	size_t n = strlen(word);
+
+	for (; *c; c++)
+		if ((c == guest_cmdline() || c[-1] == ' ') && memcmp(c, word, n) == 0 &&
+		    (c[n] == 0 || c[n] == ' '))
+			return true;
+	return false;
+}
+
 void pic_setup(void)
 {
 	outb(0x20, 0x11);	/* ICW1: edge, cascade, ICW4 */
@@ -167,6 +186,22 @@ void pic_mask(unsigned irq)
 	uint16_t port = irq < 8 ? 0x21 : 0xa1;
 
 	outb(port, inb(port) | (uint8_t)(1u << (irq & 7)));
+}
+
+uint8_t pic_irr(unsigned chip)
+{
+	outb(chip ? 0xa0 : 0x20, 0x0a);	/* OCW3: read IRR */
+	return inb(chip ? 0xa0 : 0x20);
+}
+
+uint8_t pic_isr(unsigned chip)
+{
+	uint8_t v;
+
+	outb(chip ? 0xa0 : 0x20, 0x0b);	/* OCW3: read ISR */
+	v = inb(chip ? 0xa0 : 0x20);
+	outb(chip ? 0xa0 : 0x20, 0x0a);
+	return v;
 }
 
 void pic_eoi(unsigned irq)

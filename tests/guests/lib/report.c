@@ -177,6 +177,10 @@ int printf(const char *fmt, ...)
 	return r;
 }
 
+static bool deferring;
+static unsigned deferred_count;
+static struct { bool cond; char text[96]; } deferred[32];
+
 bool report(bool cond, const char *fmt, ...)
 {
 	char buf[200];
@@ -189,8 +193,32 @@ bool report(bool cond, const char *fmt, ...)
 		passed++;
 	else
 		failed++;
+	if (deferring && deferred_count < 32) {
+		deferred[deferred_count].cond = cond;
+		size_t n = strlen(buf) < sizeof(deferred[0].text) - 1 ? strlen(buf) : sizeof(deferred[0].text) - 1;
+
+		memcpy(deferred[deferred_count].text, buf, n);
+		deferred[deferred_count].text[n] = 0;
+		deferred_count++;
+		return cond;
+	}
 	printf("%s %u - %s\n", cond ? "ok" : "not ok", passed + failed, buf);
 	return cond;
+}
+
+void report_defer(void)
+{
+	deferring = true;
+}
+
+void report_flush(void)
+{
+	unsigned first = passed + failed - deferred_count;
+
+	deferring = false;
+	for (unsigned i = 0; i < deferred_count; i++)
+		printf("%s %u - %s\n", deferred[i].cond ? "ok" : "not ok", first + i + 1, deferred[i].text);
+	deferred_count = 0;
 }
 
 void report_info(const char *fmt, ...)

@@ -1,0 +1,51 @@
+#!/bin/sh
+# Runs test guests under vmm. A guest passes when vmm exits with the status its
+# source declares ("vmm-test: exit=N", default 0) and its output has no "not ok".
+# Optional in that line: args="..." (vmm options), pvm-args="..." (added on kvm_pvm hosts).
+#
+# usage: VMM=./vmm tests/run-guests.sh build/guests/NAME.elf...
+set -u
+VMM=${VMM:-./vmm}
+out_dir=${TMPDIR:-/tmp}/vmm-guests.$$
+passed=0 failed=0 checks=0
+if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ]; then
+	echo "SKIPPED: test guests: /dev/kvm is missing or not accessible; $# guests NOT RUN" >&2
+	echo "0 passed, 0 failed, $# skipped"
+	exit 0
+fi
+mkdir -p "$out_dir"
+trap 'rm -rf "$out_dir"' EXIT
+pvm=no
+[ -d /sys/module/kvm_pvm ] && pvm=yes
+
+field() {	# field NAME LINE: the value of NAME=... or NAME="..." in LINE
+	printf '%s\n' "$2" | sed -n "s/.*[ ]$1=\"\\([^\"]*\\)\".*/\\1/p;t;s/.*[ ]$1=\\([^ ]*\\).*/\\1/p"
+}
+
+for elf in "$@"; do
+	name=$(basename "$elf" .elf)
+	[ "$name" = demo ] && continue
+	src=tests/guests/$name.c
+	spec=$(grep -m1 'vmm-test:' "$src" 2>/dev/null || true)
+	want=$(field exit "$spec"); want=${want:-0}
+	args=$(field args "$spec")
+	[ $pvm = yes ] && args="$args $(field pvm-args "$spec")"
+	out=$out_dir/$name.out
+	# shellcheck disable=SC2086 # args is a word list by design
+	eval timeout 120 "$VMM" run --serial "file:$out" $args "$elf" 2> "$out_dir/$name.err"
+	status=$?
+	n=$(grep -c '^ok ' "$out" 2>/dev/null || true)
+	checks=$((checks + n))
+	if [ "$status" -eq "$want" ] && ! grep -q '^not ok' "$out"; then
+		passed=$((passed + 1))
+		echo "PASS $name (exit $status, $n checks)"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $name: exit status $status, expected $want"
+		grep '^not ok' "$out" | sed 's/^/    /'
+		tail -n 5 "$out" "$out_dir/$name.err" | sed 's/^/    /'
+	fi
+done
+echo "guests: $checks checks in all"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
