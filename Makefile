@@ -53,10 +53,14 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
-# Unit tests: each links the library objects it needs (the linker drops the rest).
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+# Unit tests link against an archive, so a device test pulls in that device alone.
+$(BUILD)/libvmm.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvmm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Icore -Idevices -o $@ $< $(LIB_OBJ) $(LDFLAGS) -lcmocka $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Icore -Idevices -o $@ $< $(BUILD)/libvmm.a $(LDFLAGS) -lcmocka $(LDLIBS)
 
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; exit $$fail

@@ -85,6 +85,10 @@ uint32_t pci_io_read(struct pci_bus *bus, unsigned off, unsigned size)
 	dev = selected(bus);
 	if (!dev)
 		return ones(size);
+	/* Bytes past 0xcff belong to other ports, not to this dword of config space. */
+	if (size > 8 - off)
+		return pci_cfg_read(dev, (bus->config_address & 0xfc) + (off - 4), 8 - off) |
+		       (ones(size) & ~ones(8 - off));
 	return pci_cfg_read(dev, (bus->config_address & 0xfc) + (off - 4), size);
 }
 
@@ -99,5 +103,5 @@ void pci_io_write(struct pci_bus *bus, unsigned off, unsigned size, uint32_t val
 	}
 	dev = selected(bus);
 	if (dev)
-		pci_cfg_write(dev, (bus->config_address & 0xfc) + (off - 4), size, val);
+		pci_cfg_write(dev, (bus->config_address & 0xfc) + (off - 4), size < 8 - off ? size : 8 - off, val);
 }
