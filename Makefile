@@ -36,7 +36,7 @@ GUEST_CFLAGS := -m64 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-
 
 LINUX_DIR   := build/guest
 
-.PHONY: all test check unit guests guest-tests linux linux-tests demo deps bench clean help
+.PHONY: all test check unit guests guest-tests cli-tests linux linux-tests demo deps deps-check clean help
 all: $(VMM)
 
 help:
@@ -86,9 +86,12 @@ $(GUEST_DIR)/%.elf: $(GUEST_DIR)/%.o $(GUEST_LIBOBJ) tests/guests/lib/guest.ld
 guests: $(GUEST_ELF)
 
 guest-tests: $(VMM) guests
-	@VMM=$(VMM) tests/run-guests.sh $(GUEST_ELF)
+	@VMM=$(abspath $(VMM)) tests/run-guests.sh $(GUEST_ELF)
 
-test: deps-check unit guest-tests
+cli-tests: $(VMM) $(GUEST_DIR)/exit42.elf
+	@VMM=$(abspath $(VMM)) tests/cli.sh $(GUEST_DIR)/exit42.elf
+
+test: deps-check unit guest-tests cli-tests
 
 # Linux: kernel from Debian's linux-source-6.1, busybox initramfs.
 linux: $(LINUX_DIR)/bzImage $(LINUX_DIR)/initramfs.cpio
@@ -98,7 +101,7 @@ $(LINUX_DIR)/initramfs.cpio: tools/mkinitramfs.sh tools/init.sh $(LINUX_DIR)/bzI
 	tools/mkinitramfs.sh $(LINUX_DIR)/gen_init_cpio $@
 
 linux-tests: $(VMM) linux
-	@VMM=$(VMM) tests/linux-boot.sh $(LINUX_DIR)
+	@VMM=$(abspath $(VMM)) tests/linux-boot.sh $(LINUX_DIR)
 
 check: deps
 	$(MAKE) test

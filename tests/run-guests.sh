@@ -24,7 +24,6 @@ field() {	# field NAME LINE: the value of NAME=... or NAME="..." in LINE
 
 for elf in "$@"; do
 	name=$(basename "$elf" .elf)
-	[ "$name" = demo ] && continue
 	src=tests/guests/$name.c
 	spec=$(grep -m1 'vmm-test:' "$src" 2>/dev/null || true)
 	want=$(field exit "$spec"); want=${want:-0}

@@ -106,7 +106,7 @@ int main(void)
 	wait_for_interrupt();
 	report(irq4_count == 1 && (irq4_iir & 0x0f) == 0x02, "THRE interrupt delivered on IRQ4 (count %u, IIR 0x%x)",
 	       irq4_count, irq4_iir);
-	outb(COM1 + THR, '.');		/* transmitting re-arms THRE */
+	outb(COM1 + THR, '\n');	/* transmitting re-arms THRE */
 	wait_for_interrupt();
 	report(irq4_count == 2, "a transmitted byte raises THRE again");
 	outb(COM1 + IER, 0x00);

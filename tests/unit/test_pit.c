@@ -33,6 +33,14 @@ static void load(struct pit *p, unsigned ch, uint8_t mode_bits, uint16_t count, 
 	pit_write(p, ch, (uint8_t)(count >> 8), now);
 }
 
+/* Two reads, LSB first: sequenced, since the order within one expression is unspecified. */
+static uint16_t read_word(struct pit *p, unsigned ch, uint64_t t_lsb, uint64_t t_msb)
+{
+	uint16_t lo = pit_read(p, ch, t_lsb);
+
+	return (uint16_t)(lo | pit_read(p, ch, t_msb) << 8);
+}
+
 static uint16_t latch(struct pit *p, unsigned ch, uint64_t now)
 {
 	uint16_t v;
@@ -76,7 +84,7 @@ static void test_counter_and_latch(void **state)
 	assert_int_equal(a, 1000 - 193);
 	/* A latched value holds while time passes, until read. */
 	pit_write(&p, 3, 0x00, 1 * MS);
-	assert_int_equal(pit_read(&p, 0, 2 * MS) | pit_read(&p, 0, 3 * MS) << 8, 1000 - 193);
+	assert_int_equal(read_word(&p, 0, 2 * MS, 3 * MS), 1000 - 193);
 }
 
 static void test_mode0_terminal_count_once(void **state)
@@ -114,7 +122,7 @@ static void test_readback_status(void **state)
 	/* Status then count, when both are latched. */
 	pit_write(&p, 3, 0xc8, 0);
 	assert_int_equal(pit_read(&p, 2, 0) & 0x3f, 0x36);
-	assert_int_equal(pit_read(&p, 2, 0) | pit_read(&p, 2, 0) << 8, 0x1000);
+	assert_int_equal(read_word(&p, 2, 0, 0), 0x1000);
 	/* Mode 7 is an alias of mode 3. */
 	pit_write(&p, 3, 0xbe, 0);
 	assert_int_equal(p.ch[2].mode, 3);

@@ -1,0 +1,64 @@
+#!/bin/sh
+# The command line's promises: help, version, and one clear line plus the documented status
+# for every kind of bad input. Needs no /dev/kvm except where a guest must start.
+#
+# usage: VMM=./vmm tests/cli.sh GUEST.elf
+set -u
+VMM=${VMM:-./vmm}
+guest=${1:?usage: cli.sh GUEST.elf}
+tmp=${TMPDIR:-/tmp}/vmm-cli.$$
+mkdir -p "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+passed=0 failed=0
+
+expect() {	# expect NAME STATUS PATTERN -- ARGS...: status and a stderr line matching PATTERN
+	name=$1 want=$2 pattern=$3
+	shift 4
+	"$VMM" "$@" > "$tmp/out" 2> "$tmp/err"
+	got=$?
+	if [ "$got" -eq "$want" ] && grep -q -- "$pattern" "$tmp/err" "$tmp/out"; then
+		passed=$((passed + 1)); echo "PASS $name"
+	else
+		failed=$((failed + 1)); echo "FAIL $name: status $got (want $want)"; cat "$tmp/err" | head -3
+	fi
+	if grep -qiE 'sanitizer|segmentation|core dumped' "$tmp/err"; then
+		failed=$((failed + 1)); echo "FAIL $name: crashed"
+	fi
+}
+
+printf 'not a kernel at all\n' > "$tmp/text"
+head -c 4096 /dev/urandom > "$tmp/random"
+: > "$tmp/empty"
+mkdir "$tmp/dir"
+dd if=/dev/zero of="$tmp/big" bs=1M count=0 seek=20 2>/dev/null
+
+expect help 0 'usage: vmm COMMAND' -- --help
+expect run-help 0 'exit status' -- run --help
+expect help-cmd 0 'usage: vmm run' -- help run
+expect version 0 '^vmm [0-9]' -- --version
+expect no-args 2 'usage' --
+expect unknown-command 2 "unknown command 'frobnicate'" -- frobnicate
+expect unknown-option 2 'usage: vmm run' -- run --frobnicate "$guest"
+expect no-kernel 2 'exactly one KERNEL' -- run
+expect two-kernels 2 'exactly one KERNEL' -- run "$guest" "$guest"
+expect bad-memory 2 "memory 'lots'" -- run -m lots "$guest"
+expect tiny-memory 2 "memory '1'" -- run -m 1 "$guest"
+expect huge-memory 2 "memory '4G'" -- run -m 4G "$guest"
+expect bad-serial 2 "serial takes stdio" -- run --serial tcp:1 "$guest"
+expect bad-rtc 2 "rtc 'yesterday'" -- run --rtc yesterday "$guest"
+expect missing-kernel 116 "cannot open '$tmp/nope'" -- run "$tmp/nope"
+expect directory-kernel 116 'not a regular file' -- run "$tmp/dir"
+expect missing-initrd 116 "initrd: cannot open" -- run --initrd "$tmp/nope" "$guest"
+expect too-large 116 'larger than guest memory' -- run -m 16 "$tmp/big"
+expect serial-dir 2 'cannot open serial output' -- run --serial "file:$tmp/dir" "$guest"
+if [ -c /dev/kvm ] && [ -r /dev/kvm ]; then
+	expect text-file 116 'not a kernel' -- run "$tmp/text"
+	expect random-file 116 'not a kernel' -- run "$tmp/random"
+	expect empty-file 116 'not a kernel' -- run "$tmp/empty"
+	expect cmdline-too-long 116 'command line is' -- run --append "$(head -c 70000 /dev/zero | tr '\0' x)" "$guest"
+	expect options-after-kernel 42 'stopping the machine' -- run "$guest" --serial stdio -m 64
+else
+	echo "SKIPPED: 5 CLI checks that start a VM: /dev/kvm is missing or not accessible" >&2
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs the Debian packages vmm needs, or, when not root, prints the exact apt-get line.
+#
+# usage: tools/install-deps.sh [--check-build]
+#   --check-build   only what `make`, `make test` and `make demo` need
+#   (default)       also what `make check` needs to build the Linux test guest
+set -eu
+build="gcc make libc6-dev binutils libcmocka-dev"
+linux="linux-source-6.1 busybox-static flex bison libelf-dev libssl-dev bc lz4 xz-utils"
+want=$build
+[ "${1:-}" = --check-build ] || want="$build $linux"
+missing=
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "vmm: missing Debian packages. Run as root:" >&2
+	echo "  apt-get update && apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "vmm: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086 # word list by design
+apt-get install -y -qq --no-install-recommends $missing
