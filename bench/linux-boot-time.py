@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Wall-clock time from `vmm run` to a line of the guest's console, median of N boots.
+
+usage: bench/linux-boot-time.py [-n 5] [--marker TEXT] -- VMM-RUN-ARGS...
+The console is read as it arrives (--serial stdio), so the time is the host's, not the guest's.
+"""
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+
+def boot(cmd, marker, limit):
+    start = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    seen = None
+    try:
+        for line in p.stdout:
+            if seen is None and marker.encode() in line:
+                seen = time.monotonic() - start
+            if time.monotonic() - start > limit:
+                p.kill()
+                break
+        p.wait(timeout=limit)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    stats = [l for l in p.stderr.read().decode(errors="replace").splitlines() if "exits" in l]
+    return seen, time.monotonic() - start, p.returncode, stats[-1] if stats else ""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-n", type=int, default=5)
+    ap.add_argument("--marker", default="Run /init as init process")
+    ap.add_argument("--limit", type=float, default=600)
+    ap.add_argument("cmd", nargs=argparse.REMAINDER)
+    a = ap.parse_args()
+    cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
+    times = []
+    for i in range(a.n):
+        seen, total, rc, stats = boot(cmd, a.marker, a.limit)
+        print(f"run {i + 1}: marker at {seen if seen is None else f'{seen:.2f}'} s, "
+              f"exit {rc} at {total:.2f} s; {stats}", flush=True)
+        if seen is not None:
+            times.append(seen)
+    if len(times) == a.n:
+        print(f"median time to '{a.marker}': {statistics.median(times):.2f} s "
+              f"(min {min(times):.2f}, max {max(times):.2f}, n={a.n})")
+    else:
+        print(f"marker reached in {len(times)} of {a.n} runs")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
