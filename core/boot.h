@@ -74,6 +74,8 @@ struct e820_entry {
 };
 #define BOOT_E820_MAX 3
 int boot_e820(uint64_t mem_size, struct e820_entry *out);
+/* The map as entries of `stride` bytes, each (addr u64, size u64, type u32) `lead` bytes in; returns the count. */
+int boot_encode_e820(uint64_t mem_size, uint8_t *out, size_t stride, size_t lead);
 int boot_write_gdt(const struct guest_mem *mem);
 int boot_write_cmdline(const struct guest_mem *mem, const char *cmdline, size_t max,
 		       char *err, size_t errlen);

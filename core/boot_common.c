@@ -25,6 +25,21 @@ int boot_e820(uint64_t mem_size, struct e820_entry *out)
 	return 3;
 }
 
+int boot_encode_e820(uint64_t mem_size, uint8_t *out, size_t stride, size_t lead)
+{
+	struct e820_entry e820[BOOT_E820_MAX];
+	int n = boot_e820(mem_size, e820);
+
+	for (int i = 0; i < n; i++) {
+		uint8_t *p = out + stride * (size_t)i + lead;
+
+		put_le64(p, e820[i].addr);
+		put_le64(p + 8, e820[i].size);
+		put_le32(p + 16, e820[i].type);
+	}
+	return n;
+}
+
 int boot_write_gdt(const struct guest_mem *mem)
 {
 	/* Flat 4 GiB code and data at the selectors the Linux 32-bit boot protocol names. */

@@ -40,12 +40,11 @@ int boot_load_bzimage(const struct guest_mem *mem, const struct boot_config *cfg
 		      struct boot_entry *entry, char *err, size_t errlen)
 {
 	const uint8_t *k = cfg->kernel;
-	struct e820_entry e820[BOOT_E820_MAX];
 	uint8_t bp[BP_SIZE];
 	uint64_t pm_off, pm_len, need_end, initrd = 0;
 	uint32_t setup_sects, hdr_end, cmdline_size, initrd_max;
 	uint16_t version;
-	int n, r;
+	int r;
 
 	if (cfg->kernel_len < BP_HEADER + 4 || memcmp(k + BP_HEADER, "HdrS", 4) != 0 ||
 	    get_le16(k + BP_BOOT_FLAG) != 0xaa55)
@@ -115,13 +114,7 @@ int boot_load_bzimage(const struct guest_mem *mem, const struct boot_config *cfg
 		put_le16(bp + BP_EXT_MEM_K, ext_k > 0xffff ? 0xffff : (uint16_t)ext_k);
 		put_le32(bp + BP_ALT_MEM_K, (uint32_t)ext_k);
 	}
-	n = boot_e820(mem->size, e820);
-	for (int i = 0; i < n; i++) {
-		put_le64(bp + BP_E820_TABLE + 20 * i, e820[i].addr);
-		put_le64(bp + BP_E820_TABLE + 20 * i + 8, e820[i].size);
-		put_le32(bp + BP_E820_TABLE + 20 * i + 16, e820[i].type);
-	}
-	bp[BP_E820_ENTRIES] = (uint8_t)n;
+	bp[BP_E820_ENTRIES] = (uint8_t)boot_encode_e820(mem->size, bp + BP_E820_TABLE, 20, 0);
 	gmem_write(mem, BOOT_ZEROPAGE_ADDR, bp, sizeof(bp));
 
 	entry->kind = BOOT_BZIMAGE;
@@ -170,7 +163,6 @@ static int pvh_find_entry(const struct elf_image *elf, uint32_t *entry, char *er
 int boot_load_pvh(const struct guest_mem *mem, const struct boot_config *cfg,
 		  struct boot_entry *entry, char *err, size_t errlen)
 {
-	struct e820_entry e820[BOOT_E820_MAX];
 	uint8_t info[HVM_START_INFO_SIZE], map[BOOT_E820_MAX * 24], mod[32];
 	struct elf_image elf;
 	uint64_t end, initrd = 0;
@@ -189,13 +181,8 @@ int boot_load_pvh(const struct guest_mem *mem, const struct boot_config *cfg,
 	if ((r = boot_place_initrd(mem, cfg, end, 0xffffffffull, &initrd, err, errlen)) < 0)
 		return r;
 
-	n = boot_e820(mem->size, e820);
 	memset(map, 0, sizeof(map));
-	for (int i = 0; i < n; i++) {
-		put_le64(map + 24 * i, e820[i].addr);
-		put_le64(map + 24 * i + 8, e820[i].size);
-		put_le32(map + 24 * i + 16, e820[i].type);
-	}
+	n = boot_encode_e820(mem->size, map, 24, 0);
 	gmem_write(mem, BOOT_MMAP_ADDR, map, 24 * (size_t)n);
 
 	memset(info, 0, sizeof(info));

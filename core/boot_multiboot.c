@@ -125,7 +125,6 @@ fail:
 int boot_load_multiboot(const struct guest_mem *mem, const struct boot_config *cfg,
 			struct boot_entry *entry, char *err, size_t errlen)
 {
-	struct e820_entry e820[BOOT_E820_MAX];
 	uint8_t mbi[MBI_SIZE], mmap[BOOT_E820_MAX * 24], mod[16];
 	uint64_t end = 0, initrd = 0;
 	uint32_t flags, mbi_flags;
@@ -152,13 +151,9 @@ int boot_load_multiboot(const struct guest_mem *mem, const struct boot_config *c
 	if ((r = boot_place_initrd(mem, cfg, end, 0xffffffffull, &initrd, err, errlen)) < 0)
 		return r;
 
-	n = boot_e820(mem->size, e820);
-	for (int i = 0; i < n; i++) {
+	n = boot_encode_e820(mem->size, mmap, 24, 4);
+	for (int i = 0; i < n; i++)
 		put_le32(mmap + 24 * i, 20);	/* size of the rest of the entry */
-		put_le64(mmap + 24 * i + 4, e820[i].addr);
-		put_le64(mmap + 24 * i + 12, e820[i].size);
-		put_le32(mmap + 24 * i + 20, e820[i].type);
-	}
 	gmem_write(mem, BOOT_MMAP_ADDR, mmap, 24 * (size_t)n);
 	gmem_write(mem, BOOT_LOADER_NAME_ADDR, "vmm", 4);
 

@@ -142,7 +142,8 @@ static void service_timers(struct vm *vm)
 
 static void service_kick(struct vm *vm)
 {
-	if (!atomic_exchange(&kick_pending, 0))
+	/* A plain load first: this runs after every exit, kicks are rare. */
+	if (!atomic_load_explicit(&kick_pending, memory_order_relaxed) || !atomic_exchange(&kick_pending, 0))
 		return;
 	board_pump_console(&vm->board);
 	if (console_quit_requested(vm->console))

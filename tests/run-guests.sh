@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs test guests under vmm. A guest passes when vmm exits with the status its
 # source declares ("vmm-test: exit=N", default 0) and its output has no "not ok".
-# Optional in that line: args="..." (vmm options), pvm-args="..." (added on kvm_pvm hosts).
+# Optional in that line: args="..." (vmm options), pvm-args="..." (added on kvm_pvm hosts),
+# term=SECONDS (send SIGTERM after that long; the guest is expected to be still running).
 #
 # usage: VMM=./vmm tests/run-guests.sh build/guests/NAME.elf...
 set -u
@@ -28,10 +29,13 @@ for elf in "$@"; do
 	spec=$(grep -m1 'vmm-test:' "$src" 2>/dev/null || true)
 	want=$(field exit "$spec"); want=${want:-0}
 	args=$(field args "$spec")
+	term=$(field term "$spec")
+	limit="120"
+	[ -n "$term" ] && limit="--preserve-status -s TERM $term"
 	[ $pvm = yes ] && args="$args $(field pvm-args "$spec")"
 	out=$out_dir/$name.out
 	# shellcheck disable=SC2086 # args is a word list by design
-	eval timeout 120 "$VMM" run --serial "file:$out" $args "$elf" 2> "$out_dir/$name.err"
+	eval timeout $limit "$VMM" run --serial "file:$out" $args "$elf" 2> "$out_dir/$name.err"
 	status=$?
 	n=$(grep -c '^ok ' "$out" 2>/dev/null || true)
 	checks=$((checks + n))
