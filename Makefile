@@ -3,7 +3,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 CPPFLAGS += -D_GNU_SOURCE -MMD -MP
-LDLIBS  := -lpthread -lrt
+LDLIBS  := -lzstd -lpthread -lrt
 
 ifeq ($(SANITIZE),1)
 BUILD   := build/san
@@ -17,7 +17,8 @@ endif
 
 CORE_SRC    := $(wildcard core/*.c)
 DEVICE_SRC  := $(wildcard devices/*.c)
-LIB_SRC     := $(filter-out core/main.c,$(CORE_SRC)) $(DEVICE_SRC)
+REPLAY_SRC  := $(wildcard replay/*.c)
+LIB_SRC     := $(filter-out core/main.c,$(CORE_SRC)) $(DEVICE_SRC) $(REPLAY_SRC)
 LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ    := $(BUILD)/core/main.o
 
@@ -60,7 +61,7 @@ $(BUILD)/libvmm.a: $(LIB_OBJ)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvmm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Icore -Idevices -o $@ $< $(BUILD)/libvmm.a $(LDFLAGS) -lcmocka $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Icore -Idevices -Ireplay -o $@ $< $(BUILD)/libvmm.a $(LDFLAGS) -lcmocka $(LDLIBS)
 
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; exit $$fail

@@ -63,21 +63,14 @@ static void rtc_pio_write(struct board *b, uint16_t port, unsigned size, uint32_
 
 static uint32_t com1_pio_read(struct board *b, uint16_t port, unsigned size)
 {
-	uint32_t v;
-
 	(void)size;
-	v = uart_read(&b->com1, port - BOARD_COM1);
-	if (port == BOARD_COM1 + UART_RBR)
-		board_pump_console(b);	/* room in the FIFO: take more input */
-	return v;
+	return uart_read(&b->com1, port - BOARD_COM1);
 }
 
 static void com1_pio_write(struct board *b, uint16_t port, unsigned size, uint32_t val)
 {
 	(void)size;
 	uart_write(&b->com1, port - BOARD_COM1, (uint8_t)val);
-	if (port == BOARD_COM1 + UART_FCR || port == BOARD_COM1 + UART_MCR)
-		board_pump_console(b);
 }
 
 static uint32_t pci_pio_read(struct board *b, uint16_t port, unsigned size)
@@ -305,16 +298,4 @@ void board_service(struct board *b)
 	pit_service(&b->pit, b->now);
 	rtc_service(&b->rtc, b->now);
 	update_deadline(b);
-}
-
-static int com1_accept(void *opaque, uint8_t byte)
-{
-	struct board *b = opaque;
-
-	return uart_receive(&b->com1, byte);
-}
-
-void board_pump_console(struct board *b)
-{
-	console_pump(b->console, com1_accept, b);
 }

@@ -46,8 +46,6 @@ uint64_t board_mmio_read(struct board *b, uint64_t addr, unsigned size);
 void board_mmio_write(struct board *b, uint64_t addr, unsigned size, uint64_t val);
 /* Run device timers due at now (b->now); recomputes b->deadline. */
 void board_service(struct board *b);
-/* Feed queued serial input into COM1. */
-void board_pump_console(struct board *b);
 /* Name of the device at port, or NULL. */
 const char *board_pio_name(const struct board *b, uint16_t port);
 

@@ -167,6 +167,18 @@ bool console_quit_requested(struct console *c)
 	return q;
 }
 
+bool console_pending(struct console *c)
+{
+	bool p;
+
+	if (c->kind != CONSOLE_STDIO)
+		return false;
+	pthread_mutex_lock(&c->lock);
+	p = c->count != 0;
+	pthread_mutex_unlock(&c->lock);
+	return p;
+}
+
 void console_close(struct console *c)
 {
 	restore_tty();

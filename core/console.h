@@ -34,5 +34,7 @@ void console_putc(struct console *c, uint8_t byte);
 /* Move queued input into the guest while accept() takes it; returns bytes moved. */
 unsigned console_pump(struct console *c, int (*accept)(void *, uint8_t), void *opaque);
 bool console_quit_requested(struct console *c);
+/* Input is queued that the guest has not taken yet. */
+bool console_pending(struct console *c);
 
 #endif

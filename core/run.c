@@ -3,6 +3,13 @@
  * (DESIGN.md section 1): timers and the serial reader only wake it. Signals
  * that wake it (SIGUSR1 kick, SIGINT, SIGTERM) are blocked except inside
  * KVM_RUN and the HLT wait, so no wake-up is ever lost.
+ *
+ * Asynchronous work (a due timer, serial input) is applied only at a journal
+ * position: right after a handled exit, or where a kick found the guest able
+ * to take an interrupt (IF=1), which the hooks record as a landmark. A kick
+ * that finds IF=0 changes nothing; the work waits for the next exit, and the
+ * vCPU is kicked again a millisecond later in case the guest enables
+ * interrupts and spins. `run` and `record` follow the same policy.
  */
 #include <errno.h>
 #include <linux/kvm.h>
@@ -67,7 +74,7 @@ static void drain_signals(void)
 			stop_signal = sig;
 }
 
-static int setup_signals(struct vm *vm, char *err, size_t errlen)
+int vm_signals_init(struct vm *vm, char *err, size_t errlen)
 {
 	struct sigaction sa;
 	struct sigevent sev;
@@ -115,6 +122,9 @@ static int setup_signals(struct vm *vm, char *err, size_t errlen)
 static void arm_timer(struct vm *vm)
 {
 	uint64_t d = vm->board.deadline, abs;
+
+	if (vm->kick_at && vm->kick_at < d)
+		d = vm->kick_at;
 	struct itimerspec its;
 
 	if (d == vm->armed)
@@ -131,47 +141,121 @@ static void arm_timer(struct vm *vm)
 	timer_settime(vm->timer, TIMER_ABSTIME, &its, NULL);
 }
 
-static void service_timers(struct vm *vm)
+#define KICK_RETRY_NS 1000000ull
+
+int vm_stop_signal(void)
 {
+	return stop_signal;
+}
+
+/* Async work that would change guest state if applied now. */
+static bool work_due(struct vm *vm, uint64_t now)
+{
+	return now >= vm->board.deadline || vm->input_waiting ||
+	       atomic_load_explicit(&kick_pending, memory_order_relaxed);
+}
+
+static int service_timers(struct vm *vm)
+{
+	int r;
+
 	vm->board.now = vm_now(vm);
-	if (vm->board.now >= vm->board.deadline) {
-		board_service(&vm->board);
-		vm->armed = 0;	/* the one-shot host timer is spent: re-arm */
-	}
+	if (vm->board.now < vm->board.deadline)
+		return 0;
+	if (vm->hooks && (r = vm->hooks->tick(vm, vm->board.now)) < 0)
+		return r;
+	board_service(&vm->board);
+	vm->armed = 0;	/* the one-shot host timer is spent: re-arm */
+	return 0;
 }
 
-static void service_kick(struct vm *vm)
+struct input_log {
+	struct vm *vm;
+	uint8_t bytes[CONSOLE_RING];
+	size_t n;
+};
+
+static int accept_input(void *opaque, uint8_t byte)
 {
-	/* A plain load first: this runs after every exit, kicks are rare. */
-	if (!atomic_load_explicit(&kick_pending, memory_order_relaxed) || !atomic_exchange(&kick_pending, 0))
-		return;
-	board_pump_console(&vm->board);
-	if (console_quit_requested(vm->console))
-		vm->stop = VM_STOP_QUIT;
+	struct input_log *log = opaque;
+	int r = uart_receive(&log->vm->board.com1, byte);
+
+	if (r == 0)
+		log->bytes[log->n++] = byte;
+	return r;
 }
 
-static int inject(struct vm *vm, char *err, size_t errlen)
+static int service_input(struct vm *vm)
+{
+	struct input_log log = { .vm = vm, .n = 0 };
+	int r;
+
+	if (!vm->input_waiting && !atomic_load_explicit(&kick_pending, memory_order_relaxed))
+		return 0;
+	atomic_store(&kick_pending, 0);
+	if (console_quit_requested(vm->console)) {
+		vm->stop = VM_STOP_QUIT;
+		return 0;
+	}
+	/* The hook hears of the bytes first, but they are taken from the queue only if COM1 accepts them. */
+	console_pump(vm->console, accept_input, &log);
+	vm->input_waiting = console_pending(vm->console);
+	if (log.n && vm->hooks && (r = vm->hooks->input(vm, log.bytes, log.n)) < 0)
+		return r;
+	return 0;
+}
+
+/* Apply the async work due at this position. */
+static int service(struct vm *vm)
+{
+	int r;
+
+	if ((r = service_timers(vm)) < 0 || (r = service_input(vm)) < 0)
+		return r;
+	vm->kick_at = 0;
+	return 0;
+}
+
+int vm_inject_decision(struct vm *vm)
 {
 	struct kvm_run *run = vm->run;
-	struct kvm_interrupt irq;
 
 	if (!vm->board.pic.intr) {
 		run->request_interrupt_window = 0;
-		return 0;
+		return -1;
 	}
 	if (vm->irq_queued || !run->ready_for_interrupt_injection || !run->if_flag) {
 		run->request_interrupt_window = 1;
-		return 0;
+		return -1;
 	}
-	irq.irq = pic_ack(&vm->board.pic);
+	return pic_ack(&vm->board.pic);
+}
+
+int vm_inject(struct vm *vm, uint8_t vector, char *err, size_t errlen)
+{
+	struct kvm_interrupt irq = { .irq = vector };
+
 	if (ioctl(vm->vcpu_fd, KVM_INTERRUPT, &irq) < 0) {
-		snprintf(err, errlen, "KVM_INTERRUPT vector 0x%x: %s", irq.irq, strerror(errno));
+		snprintf(err, errlen, "KVM_INTERRUPT vector 0x%x: %s", vector, strerror(errno));
 		return -errno;
 	}
 	vm->irq_queued = true;
 	vm->stats.injections++;
-	run->request_interrupt_window = vm->board.pic.intr;
+	vm->run->request_interrupt_window = vm->board.pic.intr;
 	return 0;
+}
+
+static int inject(struct vm *vm, char *err, size_t errlen)
+{
+	int vec = vm_inject_decision(vm), r;
+
+	if (vec < 0)
+		return 0;
+	if (vm->hooks && (r = vm->hooks->inject(vm, (uint8_t)vec)) < 0) {
+		snprintf(err, errlen, "journal: %s", strerror(-r));
+		return r;
+	}
+	return vm_inject(vm, (uint8_t)vec, err, errlen);
 }
 
 /* ---- exit handlers: one per KVM exit reason, dispatched through exit_handlers[] ---- */
@@ -227,15 +311,25 @@ static int exit_hlt(struct vm *vm, char *err, size_t errlen)
 	(void)err;
 	(void)errlen;
 	/* With interrupts off nothing on this board can wake the CPU (no NMI source): it is off. */
-	if (!vm->run->if_flag) {
+	if (!vm->run->if_flag)
 		vm->stop = VM_STOP_POWEROFF;
-		return 0;
-	}
+	else
+		vm->halted = true;
+	return 0;
+}
+
+/* The CPU halted with interrupts on: sleep until an interrupt is pending, applying work as it comes. */
+static int wait_halted(struct vm *vm, char *err, size_t errlen)
+{
+	int r;
+
 	while (!vm->board.pic.intr && vm->stop == VM_RUNNING && !stop_signal) {
 		struct timespec ts, *tsp = NULL;
 
-		service_timers(vm);
-		service_kick(vm);
+		if ((r = service(vm)) < 0) {
+			snprintf(err, errlen, "journal: %s", strerror(-r));
+			return r;
+		}
 		if (vm->board.pic.intr || vm->stop != VM_RUNNING)
 			break;
 		if (vm->board.deadline != NEVER) {
@@ -247,6 +341,7 @@ static int exit_hlt(struct vm *vm, char *err, size_t errlen)
 		}
 		ppoll(NULL, 0, tsp, &vm->run_mask);	/* the only place these signals get through */
 	}
+	vm->halted = false;
 	return 0;
 }
 
@@ -404,21 +499,70 @@ const char *vm_exit_reason_name(unsigned reason)
 	return reason < VM_EXIT_REASONS && names[reason] ? names[reason] : "other";
 }
 
-int vm_run(struct vm *vm, char *err, size_t errlen)
+int vm_handle_exit(struct vm *vm, char *err, size_t errlen)
 {
-	struct kvm_run *run = vm->run;
+	unsigned reason = vm->run->exit_reason;
+
+	if (reason >= VM_EXIT_REASONS || !exit_handlers[reason]) {
+		snprintf(err, errlen, "unexpected KVM exit reason %u", reason);
+		return -EIO;
+	}
+	vm->stats.exits[reason]++;
+	return exit_handlers[reason](vm, err, errlen);
+}
+
+void vm_check_board_stop(struct vm *vm)
+{
+	if (vm->stop != VM_RUNNING)
+		return;
+	if (vm->board.stop == BOARD_STOP_DEBUG_EXIT) {
+		vm->stop = VM_STOP_DEBUG_EXIT;
+		vm->exit_code = vm->board.exit_code;
+	} else if (vm->board.stop == BOARD_STOP_RESET) {
+		vm->stop = VM_STOP_RESET;
+	}
+}
+
+/* KVM_RUN returned EINTR: a kick. Returns 0, or a hook's error. */
+static int kicked(struct vm *vm)
+{
+	uint64_t now;
 	int r;
 
-	if ((r = setup_signals(vm, err, errlen)) < 0)
+	drain_signals();
+	vm->stats.kicks++;
+	now = vm_now(vm);
+	if (!work_due(vm, now))
+		return 0;
+	if (!vm->run->if_flag) {
+		/* Nothing may change here: wait for an exit, or for IF=1 at a later kick. */
+		vm->kick_at = now + KICK_RETRY_NS;
+		return 0;
+	}
+	if (vm->hooks && (r = vm->hooks->landmark(vm)) < 0)
+		return r;
+	vm->at_position = true;
+	return 0;
+}
+
+int vm_run(struct vm *vm, char *err, size_t errlen)
+{
+	int r;
+
+	if ((r = vm_signals_init(vm, err, errlen)) < 0)
 		return r;
 	vm->start_ns = mono_ns();
+	vm->at_position = true;
 	if ((r = console_start(vm->console, kick, vm)) < 0) {
 		snprintf(err, errlen, "cannot start the serial input thread: %s", strerror(-r));
 		return r;
 	}
 	while (vm->stop == VM_RUNNING) {
-		service_timers(vm);
-		service_kick(vm);
+		if (vm->at_position) {
+			if ((r = service(vm)) < 0)
+				goto hook_error;
+			vm->at_position = false;
+		}
 		if (stop_signal) {
 			vm->stop = VM_STOP_SIGNAL;
 			vm->signal = stop_signal;
@@ -431,8 +575,8 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 		arm_timer(vm);
 		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
-				drain_signals();
-				vm->stats.kicks++;
+				if ((r = kicked(vm)) < 0)
+					goto hook_error;
 				continue;
 			}
 			r = -errno;
@@ -441,26 +585,23 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 		}
 		vm->irq_queued = false;
 		vm->board.now = vm_now(vm);
-		if (run->exit_reason >= VM_EXIT_REASONS || !exit_handlers[run->exit_reason]) {
-			snprintf(err, errlen, "unexpected KVM exit reason %u", run->exit_reason);
-			r = -EIO;
+		vm->exit_count++;
+		if ((r = vm_handle_exit(vm, err, errlen)) < 0)
 			goto error;
-		}
-		vm->stats.exits[run->exit_reason]++;
-		if ((r = exit_handlers[run->exit_reason](vm, err, errlen)) < 0)
+		if (vm->hooks && (r = vm->hooks->exit(vm)) < 0)
+			goto hook_error;
+		vm_check_board_stop(vm);
+		vm->at_position = true;
+		if (vm->halted && (r = wait_halted(vm, err, errlen)) < 0)
 			goto error;
-		if (vm->board.stop == BOARD_STOP_DEBUG_EXIT) {
-			vm->stop = VM_STOP_DEBUG_EXIT;
-			vm->exit_code = vm->board.exit_code;
-		} else if (vm->board.stop == BOARD_STOP_RESET) {
-			vm->stop = VM_STOP_RESET;
-		}
 	}
 	if (stop_signal && vm->stop == VM_RUNNING) {
 		vm->stop = VM_STOP_SIGNAL;
 		vm->signal = stop_signal;
 	}
 	return 0;
+hook_error:
+	snprintf(err, errlen, "journal: %s", strerror(-r));
 error:
 	vm->stop = VM_STOP_ERROR;
 	return r;

@@ -238,6 +238,18 @@ int vm_set_entry(struct vm *vm, const struct boot_entry *entry, char *err, size_
 	return 0;
 }
 
+int vm_enable_dirty_log(struct vm *vm, char *err, size_t errlen)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = 0, .flags = KVM_MEM_LOG_DIRTY_PAGES, .guest_phys_addr = 0,
+		.memory_size = vm->mem.size, .userspace_addr = (uint64_t)(uintptr_t)vm->mem.host,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION with dirty logging");
+	return 0;
+}
+
 void vm_destroy(struct vm *vm)
 {
 	if (vm->timer_valid)

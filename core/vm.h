@@ -35,6 +35,21 @@ struct vm_stats {
 	uint64_t msr_trapped;
 };
 
+struct vm;
+
+/*
+ * What the recorder (or any observer) is told, in the order it happens. Every
+ * guest-visible change the vCPU thread makes outside an exit handler goes
+ * through one of these first; a hook's error stops the run.
+ */
+struct vm_hooks {
+	int (*exit)(struct vm *vm);				/* an exit was handled */
+	int (*tick)(struct vm *vm, uint64_t now);		/* device timers serviced at now */
+	int (*input)(struct vm *vm, const uint8_t *b, size_t n);	/* bytes entered COM1 */
+	int (*inject)(struct vm *vm, uint8_t vector);		/* KVM_INTERRUPT of vector */
+	int (*landmark)(struct vm *vm);				/* a kick point, before the above */
+};
+
 struct vm {
 	int kvm_fd, vm_fd, vcpu_fd;
 	struct kvm_run *run;
@@ -47,6 +62,13 @@ struct vm {
 	bool timer_valid;
 	uint64_t armed;			/* deadline the host timer is armed for */
 	bool irq_queued;		/* KVM_INTERRUPT done, not yet known delivered */
+	bool halted;			/* the last exit was hlt with interrupts on */
+	bool at_position;		/* after an exit or at a landmark: async work may apply */
+	bool input_waiting;		/* serial input queued that COM1 had no room for */
+	uint64_t kick_at;		/* re-kick time while async work waits for IF=1, or 0 */
+	uint64_t exit_count;		/* handled exits: the exit ordinal */
+	const struct vm_hooks *hooks;
+	void *hook_ctx;
 	sigset_t run_mask;		/* signal mask while in KVM_RUN and waits */
 	enum vm_stop stop;
 	uint32_t exit_code;		/* debug-exit code */
@@ -65,9 +87,23 @@ struct vm_config {
 /* Returns 0 or -errno; err holds one line for the user. */
 int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen);
 int vm_set_entry(struct vm *vm, const struct boot_entry *entry, char *err, size_t errlen);
+/* Turn on dirty-page logging of guest RAM (record and replay fingerprints). */
+int vm_enable_dirty_log(struct vm *vm, char *err, size_t errlen);
 /* Runs until the guest or the user stops it; vm->stop says why. */
 int vm_run(struct vm *vm, char *err, size_t errlen);
 void vm_destroy(struct vm *vm);
+
+/* Pieces of the run loop that replay drives itself. */
+int vm_signals_init(struct vm *vm, char *err, size_t errlen);
+/* Dispatch the exit in vm->run through the exit table (hlt only marks vm->halted). */
+int vm_handle_exit(struct vm *vm, char *err, size_t errlen);
+/* The vector the loop would inject now, or -1 (and sets request_interrupt_window). */
+int vm_inject_decision(struct vm *vm);
+int vm_inject(struct vm *vm, uint8_t vector, char *err, size_t errlen);
+/* Map board stop requests (debug exit, reset) onto vm->stop. */
+void vm_check_board_stop(struct vm *vm);
+/* A SIGINT/SIGTERM arrived: its number, or 0. */
+int vm_stop_signal(void);
 void vm_print_stats(const struct vm *vm, double seconds);
 const char *vm_exit_reason_name(unsigned reason);
 

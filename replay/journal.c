@@ -1,0 +1,529 @@
+/* Journal file I/O: frames are written whole, so a killed recorder leaves every earlier frame readable. */
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+void jbuf_u8(struct jbuf *b, uint8_t v)
+{
+	if (b->len < b->cap)
+		b->p[b->len] = v;
+	b->len++;
+}
+
+void jbuf_varint(struct jbuf *b, uint64_t v)
+{
+	while (v >= 0x80) {
+		jbuf_u8(b, (uint8_t)(v | 0x80));
+		v >>= 7;
+	}
+	jbuf_u8(b, (uint8_t)v);
+}
+
+void jbuf_bytes(struct jbuf *b, const void *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		jbuf_u8(b, ((const uint8_t *)d)[i]);
+}
+
+uint8_t jcur_u8(struct jcur *c)
+{
+	if (c->pos >= c->len) {
+		c->bad = true;
+		return 0;
+	}
+	return c->p[c->pos++];
+}
+
+uint64_t jcur_varint(struct jcur *c)
+{
+	uint64_t v = 0;
+
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		uint8_t b = jcur_u8(c);
+
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+	c->bad = true;
+	return 0;
+}
+
+const uint8_t *jcur_bytes(struct jcur *c, size_t n)
+{
+	const uint8_t *p = c->p + c->pos;
+
+	if (n > c->len - c->pos) {
+		c->bad = true;
+		return NULL;
+	}
+	c->pos += n;
+	return p;
+}
+
+const char *journal_record_name(uint8_t type)
+{
+	static const char *const names[JREC_MAX] = {
+		[JREC_EXIT] = "exit", [JREC_TICK] = "tick", [JREC_INPUT] = "input",
+		[JREC_INJECT] = "inject", [JREC_LANDMARK] = "landmark", [JREC_END] = "end",
+	};
+	return type < JREC_MAX && names[type] ? names[type] : "unknown";
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *q = p;
+
+	while (n) {
+		ssize_t w = write(fd, q, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		q += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void hdr_field(struct jbuf *b, uint8_t tag, const void *d, size_t n)
+{
+	jbuf_u8(b, tag);
+	jbuf_varint(b, n);
+	jbuf_bytes(b, d, n);
+}
+
+static void hdr_u64(struct jbuf *b, uint8_t tag, uint64_t v)
+{
+	uint8_t le[8];
+
+	for (int i = 0; i < 8; i++)
+		le[i] = (uint8_t)(v >> (8 * i));
+	hdr_field(b, tag, le, 8);
+}
+
+int journal_writer_open(struct journal_writer *w, const char *path, bool force,
+			const struct journal_header *h, char *err, size_t errlen)
+{
+	size_t cap = 64 * 1024;
+	struct jbuf b = { malloc(cap), 0, cap };
+	uint8_t frame_hdr[8];
+	int r;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	if (!b.p)
+		return -ENOMEM;
+	memcpy(b.p, JOURNAL_MAGIC, 4);
+	b.len = 4;
+	jbuf_u8(&b, JOURNAL_VERSION & 0xff);
+	jbuf_u8(&b, JOURNAL_VERSION >> 8);
+	hdr_u64(&b, JHDR_MEM_SIZE, h->mem_size);
+	hdr_u64(&b, JHDR_RTC_EPOCH, (uint64_t)h->rtc_epoch);
+	hdr_field(&b, JHDR_CMDLINE, h->cmdline, strlen(h->cmdline));
+	hdr_field(&b, JHDR_KERNEL_PATH, h->kernel_path, strlen(h->kernel_path));
+	hdr_field(&b, JHDR_KERNEL_SHA256, h->kernel_sha256, 32);
+	if (h->has_initrd) {
+		hdr_field(&b, JHDR_INITRD_PATH, h->initrd_path, strlen(h->initrd_path));
+		hdr_field(&b, JHDR_INITRD_SHA256, h->initrd_sha256, 32);
+	}
+	hdr_field(&b, JHDR_CPUID, h->cpuid, h->cpuid_len);
+	hdr_field(&b, JHDR_BOARD, h->board, strlen(h->board));
+	hdr_field(&b, JHDR_VMM_VERSION, h->vmm_version, strlen(h->vmm_version));
+	if (b.len > cap) {
+		free(b.p);
+		snprintf(err, errlen, "journal header too large");
+		return -E2BIG;
+	}
+	w->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0644);
+	if (w->fd < 0) {
+		r = -errno;
+		free(b.p);
+		if (r == -EEXIST)
+			snprintf(err, errlen, "'%s' exists; give --force to overwrite it", path);
+		else
+			snprintf(err, errlen, "cannot create '%s': %s", path, strerror(-r));
+		return r;
+	}
+	put32(frame_hdr, JOURNAL_SKIPPABLE_HEADER);
+	put32(frame_hdr + 4, (uint32_t)b.len);
+	if ((r = write_all(w->fd, frame_hdr, 8)) < 0 || (r = write_all(w->fd, b.p, b.len)) < 0) {
+		free(b.p);
+		snprintf(err, errlen, "writing '%s': %s", path, strerror(-r));
+		return r;
+	}
+	w->file_bytes = 8 + b.len;
+	free(b.p);
+	w->cctx = ZSTD_createCCtx();
+	w->out_cap = ZSTD_CStreamOutSize();
+	w->out = malloc(w->out_cap);
+	if (!w->cctx || !w->out) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, 3);
+	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
+	return 0;
+}
+
+static int compress(struct journal_writer *w, const void *src, size_t len, ZSTD_EndDirective mode)
+{
+	ZSTD_inBuffer in = { src, len, 0 };
+	size_t left;
+	int r;
+
+	do {
+		ZSTD_outBuffer out = { w->out, w->out_cap, 0 };
+
+		left = ZSTD_compressStream2(w->cctx, &out, &in, mode);
+		if (ZSTD_isError(left))
+			return -EIO;
+		if (out.pos && (r = write_all(w->fd, w->out, out.pos)) < 0)
+			return r;
+		w->file_bytes += out.pos;
+	} while (mode == ZSTD_e_end ? left != 0 : in.pos < in.size);
+	return 0;
+}
+
+int journal_write(struct journal_writer *w, uint8_t type, const void *payload, size_t len, uint64_t now_ns)
+{
+	uint8_t head[11];
+	struct jbuf b = { head, 0, sizeof(head) };
+	int r;
+
+	jbuf_u8(&b, type);
+	jbuf_varint(&b, len);
+	if (!w->frame_open) {
+		w->frame_open = true;
+		w->frame_raw = 0;
+		w->frame_start_ns = now_ns;
+	}
+	if ((r = compress(w, head, b.len, ZSTD_e_continue)) < 0 ||
+	    (r = compress(w, payload, len, ZSTD_e_continue)) < 0)
+		return r;
+	w->frame_raw += b.len + len;
+	w->raw_bytes += b.len + len;
+	w->records++;
+	/* Frames end only between records, so no record ever spans two. */
+	if (w->frame_raw >= JOURNAL_FRAME_MAX || now_ns - w->frame_start_ns >= JOURNAL_FLUSH_NS)
+		return journal_flush(w);
+	return 0;
+}
+
+int journal_flush(struct journal_writer *w)
+{
+	if (!w->frame_open)
+		return 0;
+	w->frame_open = false;
+	return compress(w, NULL, 0, ZSTD_e_end);
+}
+
+int journal_writer_close(struct journal_writer *w)
+{
+	int r = 0;
+
+	if (w->fd >= 0) {
+		if (w->cctx)
+			r = journal_flush(w);
+		if (close(w->fd) < 0 && !r)
+			r = -errno;
+	}
+	ZSTD_freeCCtx(w->cctx);
+	free(w->out);
+	w->fd = -1;
+	w->cctx = NULL;
+	w->out = NULL;
+	return r;
+}
+
+static int parse_header(const uint8_t *p, size_t n, uint64_t base, struct journal_header *h,
+			char *err, size_t errlen)
+{
+	struct jcur c = { p, n, 0, false };
+	bool seen_mem = false, seen_kernel = false;
+
+	memset(h, 0, sizeof(*h));
+	if (n < 6 || memcmp(p, JOURNAL_MAGIC, 4) != 0) {
+		snprintf(err, errlen, "offset %llu: expected the vmm journal magic \"VMMJ\"",
+			 (unsigned long long)base);
+		return -EINVAL;
+	}
+	h->version = (uint16_t)(p[4] | p[5] << 8);
+	if (h->version != JOURNAL_VERSION) {
+		snprintf(err, errlen, "offset %llu: journal format version %u, this vmm reads version %u",
+			 (unsigned long long)base + 4, h->version, JOURNAL_VERSION);
+		return -EINVAL;
+	}
+	c.pos = 6;
+	while (c.pos < c.len) {
+		size_t at = c.pos;
+		uint8_t tag = jcur_u8(&c);
+		uint64_t len = jcur_varint(&c);
+		const uint8_t *v = jcur_bytes(&c, len);
+		char *dst = NULL;
+		size_t dmax = 0;
+
+		if (c.bad) {
+			snprintf(err, errlen, "offset %llu: header field runs past the header's end",
+				 (unsigned long long)(base + at));
+			return -EINVAL;
+		}
+		switch (tag) {
+		case JHDR_MEM_SIZE:
+		case JHDR_RTC_EPOCH: {
+			uint64_t x = 0;
+
+			if (len != 8)
+				goto bad_len;
+			for (int i = 0; i < 8; i++)
+				x |= (uint64_t)v[i] << (8 * i);
+			if (tag == JHDR_MEM_SIZE) {
+				h->mem_size = x;
+				seen_mem = true;
+			} else {
+				h->rtc_epoch = (int64_t)x;
+			}
+			break;
+		}
+		case JHDR_CMDLINE: dst = h->cmdline; dmax = sizeof(h->cmdline); break;
+		case JHDR_KERNEL_PATH: dst = h->kernel_path; dmax = sizeof(h->kernel_path); seen_kernel = true; break;
+		case JHDR_INITRD_PATH: dst = h->initrd_path; dmax = sizeof(h->initrd_path); h->has_initrd = true; break;
+		case JHDR_BOARD: dst = h->board; dmax = sizeof(h->board); break;
+		case JHDR_VMM_VERSION: dst = h->vmm_version; dmax = sizeof(h->vmm_version); break;
+		case JHDR_KERNEL_SHA256:
+		case JHDR_INITRD_SHA256:
+			if (len != 32)
+				goto bad_len;
+			memcpy(tag == JHDR_KERNEL_SHA256 ? h->kernel_sha256 : h->initrd_sha256, v, 32);
+			break;
+		case JHDR_CPUID:
+			if (len > sizeof(h->cpuid))
+				goto bad_len;
+			memcpy(h->cpuid, v, len);
+			h->cpuid_len = len;
+			break;
+		default:
+			snprintf(err, errlen, "offset %llu: unknown header field %u", (unsigned long long)(base + at), tag);
+			return -EINVAL;
+		}
+		if (dst) {
+			if (len >= dmax)
+				goto bad_len;
+			memcpy(dst, v, len);
+			dst[len] = 0;
+		}
+		continue;
+bad_len:
+		snprintf(err, errlen, "offset %llu: header field %u has a bad length (%llu)",
+			 (unsigned long long)(base + at), tag, (unsigned long long)len);
+		return -EINVAL;
+	}
+	if (!seen_mem || !seen_kernel) {
+		snprintf(err, errlen, "offset %llu: header lacks the %s field", (unsigned long long)base,
+			 seen_mem ? "kernel path" : "memory size");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int journal_reader_open(struct journal_reader *r, const char *path, struct journal_header *h,
+			char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, rc;
+	uint32_t len;
+
+	memset(r, 0, sizeof(*r));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+		return rc;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "'%s' is not a regular file", path);
+		return -EINVAL;
+	}
+	r->size = (size_t)st.st_size;
+	if (r->size < 8) {
+		close(fd);
+		snprintf(err, errlen, "offset 0: expected a journal header frame, the file has %zu bytes", r->size);
+		return -EINVAL;
+	}
+	r->map = mmap(NULL, r->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (r->map == MAP_FAILED) {
+		r->map = NULL;
+		snprintf(err, errlen, "cannot map '%s': %s", path, strerror(errno));
+		return -EIO;
+	}
+	if (get32(r->map) != JOURNAL_SKIPPABLE_HEADER) {
+		snprintf(err, errlen, "offset 0: expected a zstd skippable frame 0x%08x holding the journal "
+			 "header, found 0x%08x (not a vmm journal)", JOURNAL_SKIPPABLE_HEADER, get32(r->map));
+		journal_reader_close(r);
+		return -EINVAL;
+	}
+	len = get32(r->map + 4);
+	if (len > r->size - 8) {
+		snprintf(err, errlen, "offset 4: header frame says %u bytes, only %zu follow", len, r->size - 8);
+		journal_reader_close(r);
+		return -EINVAL;
+	}
+	if ((rc = parse_header(r->map + 8, len, 8, h, err, errlen)) < 0) {
+		journal_reader_close(r);
+		return rc;
+	}
+	r->next = 8 + (size_t)len;
+	r->dctx = ZSTD_createDCtx();
+	if (!r->dctx) {
+		journal_reader_close(r);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Decompress the frame at r->next into r->buf. 1: got one; 0: end of file; <0: error. */
+static int next_frame(struct journal_reader *r, char *err, size_t errlen)
+{
+	for (;;) {
+		size_t left = r->size - r->next, csize;
+		uint32_t magic;
+
+		if (left == 0)
+			return 0;
+		if (left < 8) {
+			r->truncated = true;
+			r->truncated_at = r->next;
+			return 0;
+		}
+		magic = get32(r->map + r->next);
+		if ((magic & 0xfffffff0u) == 0x184d2a50u) {	/* skippable: index or future data */
+			uint32_t len = get32(r->map + r->next + 4);
+
+			if (len > left - 8) {
+				r->truncated = true;
+				r->truncated_at = r->next;
+				return 0;
+			}
+			r->next += 8 + (size_t)len;
+			continue;
+		}
+		if (magic != JOURNAL_ZSTD_MAGIC) {
+			snprintf(err, errlen, "offset %zu: expected a zstd frame (magic 0x%08x), found 0x%08x",
+				 r->next, JOURNAL_ZSTD_MAGIC, magic);
+			return -EINVAL;
+		}
+		csize = ZSTD_findFrameCompressedSize(r->map + r->next, left);
+		if (ZSTD_isError(csize)) {
+			/* A frame cut short is what SIGKILL leaves behind; anything else is damage. */
+			if (ZSTD_getErrorCode(csize) == ZSTD_error_srcSize_wrong) {
+				r->truncated = true;
+				r->truncated_at = r->next;
+				return 0;
+			}
+			snprintf(err, errlen, "offset %zu: damaged zstd frame: %s", r->next, ZSTD_getErrorName(csize));
+			return -EINVAL;
+		}
+		r->frame_off = r->next;
+		r->buf_len = 0;
+		r->pos = 0;
+		ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
+		{
+			ZSTD_inBuffer in = { r->map + r->next, csize, 0 };
+			size_t rc;
+
+			do {
+				ZSTD_outBuffer out;
+
+				if (r->buf_cap - r->buf_len < 65536) {
+					size_t cap = r->buf_cap ? r->buf_cap * 2 : 1 << 20;
+					uint8_t *nb;
+
+					if (cap > (256u << 20)) {
+						snprintf(err, errlen, "offset %zu: frame decompresses to more than 256 MiB",
+							 r->next);
+						return -EINVAL;
+					}
+					nb = realloc(r->buf, cap);
+					if (!nb)
+						return -ENOMEM;
+					r->buf = nb;
+					r->buf_cap = cap;
+				}
+				out = (ZSTD_outBuffer){ r->buf + r->buf_len, r->buf_cap - r->buf_len, 0 };
+				rc = ZSTD_decompressStream(r->dctx, &out, &in);
+				r->buf_len += out.pos;
+				if (ZSTD_isError(rc)) {
+					snprintf(err, errlen, "offset %zu: corrupt zstd frame: %s", r->next,
+						 ZSTD_getErrorName(rc));
+					return -EINVAL;
+				}
+			} while (in.pos < in.size || r->buf_len == r->buf_cap);
+		}
+		r->next += csize;
+		return 1;
+	}
+}
+
+int journal_read(struct journal_reader *r, struct journal_record *rec, char *err, size_t errlen)
+{
+	struct jcur c;
+	uint64_t len;
+	int rc;
+
+	while (r->pos >= r->buf_len) {
+		if ((rc = next_frame(r, err, errlen)) <= 0)
+			return rc;
+	}
+	c = (struct jcur){ r->buf, r->buf_len, r->pos, false };
+	rec->type = jcur_u8(&c);
+	len = jcur_varint(&c);
+	rec->data = jcur_bytes(&c, len);
+	if (c.bad) {
+		snprintf(err, errlen, "offset %zu (frame), byte %zu of its data: record %llu runs past the "
+			 "end of its frame", r->frame_off, r->pos, (unsigned long long)r->records);
+		return -EINVAL;
+	}
+	if (rec->type == 0 || rec->type >= JREC_MAX) {
+		snprintf(err, errlen, "offset %zu (frame), byte %zu of its data: unknown record type %u "
+			 "(record %llu)", r->frame_off, r->pos, rec->type, (unsigned long long)r->records);
+		return -EINVAL;
+	}
+	rec->len = len;
+	rec->offset = r->frame_off;
+	rec->index = r->records++;
+	r->pos = c.pos;
+	return 1;
+}
+
+void journal_reader_close(struct journal_reader *r)
+{
+	if (r->map)
+		munmap(r->map, r->size);
+	ZSTD_freeDCtx(r->dctx);
+	free(r->buf);
+	memset(r, 0, sizeof(*r));
+}

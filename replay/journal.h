@@ -1,0 +1,126 @@
+/* The journal file: a zstd stream whose header is a skippable frame and whose records are typed and length-prefixed. */
+#ifndef VMM_JOURNAL_H
+#define VMM_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JOURNAL_MAGIC		"VMMJ"
+#define JOURNAL_VERSION		1
+#define JOURNAL_SKIPPABLE_HEADER 0x184d2a50u	/* zstd skippable frame, nibble 0: our header */
+#define JOURNAL_ZSTD_MAGIC	0xfd2fb528u
+#define JOURNAL_FLUSH_NS	100000000ull	/* a frame ends at least every 100 ms of recording */
+#define JOURNAL_FRAME_MAX	(1u << 20)	/* ... or every MiB of records */
+
+/* Record types. Their order in the stream is their position (docs/journal.md). */
+enum jrec {
+	JREC_EXIT = 1,		/* one handled KVM exit */
+	JREC_TICK = 2,		/* device timers serviced at a time */
+	JREC_INPUT = 3,		/* serial input bytes entered COM1 */
+	JREC_INJECT = 4,	/* an interrupt vector injected */
+	JREC_LANDMARK = 5,	/* a point between exits where the recorder kicked the vCPU */
+	JREC_END = 6,		/* clean end: why, and the final state digest */
+	JREC_MAX
+};
+
+/* Header fields (TLV inside the skippable frame). */
+enum jhdr {
+	JHDR_MEM_SIZE = 1,
+	JHDR_RTC_EPOCH = 2,
+	JHDR_CMDLINE = 3,
+	JHDR_KERNEL_PATH = 4,
+	JHDR_KERNEL_SHA256 = 5,
+	JHDR_INITRD_PATH = 6,
+	JHDR_INITRD_SHA256 = 7,
+	JHDR_CPUID = 8,
+	JHDR_BOARD = 9,
+	JHDR_VMM_VERSION = 10,
+};
+
+#define JOURNAL_STR_MAX 4096
+
+struct journal_header {
+	uint16_t version;
+	uint64_t mem_size;
+	int64_t rtc_epoch;
+	char cmdline[JOURNAL_STR_MAX];
+	char kernel_path[JOURNAL_STR_MAX];
+	uint8_t kernel_sha256[32];
+	bool has_initrd;
+	char initrd_path[JOURNAL_STR_MAX];
+	uint8_t initrd_sha256[32];
+	uint8_t cpuid[1024];		/* the CPUID table, 28 bytes a leaf */
+	size_t cpuid_len;
+	char board[512];		/* device list, in board order */
+	char vmm_version[64];
+};
+
+struct journal_writer {
+	int fd;
+	void *cctx;			/* ZSTD_CCtx */
+	uint8_t *out;
+	size_t out_cap;
+	bool frame_open;
+	size_t frame_raw;		/* raw bytes in the open frame */
+	uint64_t frame_start_ns;
+	uint64_t raw_bytes, file_bytes, records;
+};
+
+struct journal_record {
+	uint8_t type;
+	const uint8_t *data;
+	size_t len;
+	uint64_t offset;		/* file offset of the frame that holds it */
+	uint64_t index;			/* record number from 0 */
+};
+
+struct journal_reader {
+	uint8_t *map;
+	size_t size;
+	size_t next;			/* file offset of the next frame */
+	size_t frame_off;		/* file offset of the current frame */
+	void *dctx;			/* ZSTD_DCtx */
+	uint8_t *buf;			/* the current frame, decompressed */
+	size_t buf_len, buf_cap, pos;
+	uint64_t records;
+	bool truncated;			/* the file ends inside a frame (a killed recorder) */
+	uint64_t truncated_at;
+};
+
+/* Writer. Refuses an existing file unless force. */
+int journal_writer_open(struct journal_writer *w, const char *path, bool force,
+			const struct journal_header *h, char *err, size_t errlen);
+int journal_write(struct journal_writer *w, uint8_t type, const void *payload, size_t len,
+		  uint64_t now_ns);
+/* End the open frame so that everything so far survives a SIGKILL. */
+int journal_flush(struct journal_writer *w);
+int journal_writer_close(struct journal_writer *w);
+
+/* Reader. Every error names the file offset and what was expected. */
+int journal_reader_open(struct journal_reader *r, const char *path, struct journal_header *h,
+			char *err, size_t errlen);
+/* 1: a record; 0: end of file; <0: error (err says where). */
+int journal_read(struct journal_reader *r, struct journal_record *rec, char *err, size_t errlen);
+void journal_reader_close(struct journal_reader *r);
+const char *journal_record_name(uint8_t type);
+
+/* Varint and fixed-width helpers for payloads. */
+struct jbuf {
+	uint8_t *p;
+	size_t len, cap;
+};
+void jbuf_u8(struct jbuf *b, uint8_t v);
+void jbuf_varint(struct jbuf *b, uint64_t v);
+void jbuf_bytes(struct jbuf *b, const void *d, size_t n);
+
+struct jcur {
+	const uint8_t *p;
+	size_t len, pos;
+	bool bad;		/* read past the end: the record is malformed */
+};
+uint8_t jcur_u8(struct jcur *c);
+uint64_t jcur_varint(struct jcur *c);
+const uint8_t *jcur_bytes(struct jcur *c, size_t n);
+
+#endif
