@@ -11,6 +11,8 @@
 
 #include "boot.h"
 #include "console.h"
+#include "../replay/hash.h"
+#include "../replay/rr.h"
 #include "status.h"
 #include "vm.h"
 
@@ -25,10 +27,14 @@ struct command {
 };
 
 static int cmd_run(int argc, char **argv);
+static int cmd_record(int argc, char **argv);
+static int cmd_replay(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "run", cmd_run, "boot a guest kernel" },
+	{ "record", cmd_record, "boot a guest kernel and record the run into a journal" },
+	{ "replay", cmd_replay, "re-execute a recorded run from its journal" },
 	{ "help", cmd_help, "show help for vmm or one command" },
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
@@ -71,6 +77,39 @@ static void usage_run(FILE *f)
 		"  %d    bad command line\n"
 		"  128+N stopped by signal N (SIGINT, SIGTERM); 0 after Ctrl-A x\n",
 		VMM_EXIT_POWEROFF, VMM_EXIT_RESET, VMM_EXIT_TRIPLE_FAULT, VMM_EXIT_ERROR, VMM_EXIT_USAGE);
+}
+
+static void usage_record(FILE *f)
+{
+	fprintf(f,
+		"usage: vmm record [-o JOURNAL] [--force] [run options] KERNEL\n\n"
+		"Run KERNEL as `vmm run` does and record the run into JOURNAL, a zstd file\n"
+		"(docs/journal.md) that `vmm replay` re-executes exactly.\n\n"
+		"options:\n"
+		"  -o, --output JOURNAL  where to write (default vmm-YYYYMMDD-HHMMSS.vrr here)\n"
+		"      --force           overwrite JOURNAL if it exists\n"
+		"  and every option of `vmm run` (see vmm run --help).\n\n"
+		"Exit status as for vmm run.\n");
+}
+
+static void usage_replay(FILE *f)
+{
+	fprintf(f,
+		"usage: vmm replay [options] JOURNAL\n\n"
+		"Re-execute the run recorded in JOURNAL: the same guest, the same inputs at the\n"
+		"same instructions. Every exit is checked against the journal; the first\n"
+		"difference stops replay with a divergence report.\n\n"
+		"options:\n"
+		"      --kernel FILE     the kernel, instead of the path in the journal\n"
+		"      --initrd FILE     the initrd, instead of the path in the journal\n"
+		"      --force           replay even if an input file's SHA-256 differs\n"
+		"      --serial BACKEND  where the guest's serial output goes: stdio (default),\n"
+		"                        file:PATH, none; input comes from the journal\n"
+		"      --verify          fail (status %d) if the final state digest differs\n"
+		"  -v, --verbose         say what was loaded where\n"
+		"  -h, --help            show this help\n\n"
+		"exit status: the recorded run's status; %d on divergence; %d on error.\n",
+		VMM_EXIT_DIVERGENCE, VMM_EXIT_DIVERGENCE, VMM_EXIT_ERROR);
 }
 
 static int error_exit(int status, const char *fmt, const char *a, const char *b)
@@ -186,7 +225,16 @@ static int stop_status(const struct vm *vm)
 	}
 }
 
-static int cmd_run(int argc, char **argv)
+/* Everything `run` and `record` take from the command line. */
+struct run_opts {
+	struct vm_config cfg;
+	const char *cmdline, *initrd_path, *serial, *kernel_path;
+	const char *output;	/* record: journal path */
+	bool force, stats;
+};
+
+/* Returns -1 to go on, else the exit status to return now. */
+static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o)
 {
 	static const struct option opts[] = {
 		{ "memory", required_argument, NULL, 'm' },
@@ -196,122 +244,368 @@ static int cmd_run(int argc, char **argv)
 		{ "rtc", required_argument, NULL, 'r' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *cmdline = "", *initrd_path = NULL, *serial = "stdio";
-	struct vm_config cfg = { .mem_size = 256ull << 20, .rtc_epoch = (int64_t)time(NULL) };
-	struct boot_config boot = { 0 };
-	struct boot_entry entry;
-	struct console con;
-	struct vm *vm;
-	uint8_t *kernel = NULL, *initrd = NULL;
-	char err[BOOT_ERR_LEN + 100];
-	struct timespec t0, t1;
-	bool stats = false;
-	int c, r, status;
+	void (*usage)(FILE *) = record ? usage_record : usage_run;
+	int c;
 
+	memset(o, 0, sizeof(*o));
+	o->cfg.mem_size = 256ull << 20;
+	o->cfg.rtc_epoch = (int64_t)time(NULL);
+	o->cmdline = "";
+	o->serial = "stdio";
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, record ? "m:o:vh" : "m:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			if (parse_memory(optarg, &cfg.mem_size) < 0)
+			if (parse_memory(optarg, &o->cfg.mem_size) < 0)
 				return error_exit(VMM_EXIT_USAGE, "--memory '%s': give MiB from 2 to 3072 (or 1G, 3G)%s",
 						  optarg, "");
 			break;
 		case 'a':
-			cmdline = optarg;
+			o->cmdline = optarg;
 			break;
 		case 'i':
-			initrd_path = optarg;
+			o->initrd_path = optarg;
 			break;
 		case 's':
-			serial = optarg;
+			o->serial = optarg;
 			break;
 		case 'r': {
 			char *end;
 
 			errno = 0;
-			cfg.rtc_epoch = strtoll(optarg, &end, 10);
-			if (errno || *end || end == optarg || cfg.rtc_epoch < 0)
+			o->cfg.rtc_epoch = strtoll(optarg, &end, 10);
+			if (errno || *end || end == optarg || o->cfg.rtc_epoch < 0)
 				return error_exit(VMM_EXIT_USAGE, "--rtc '%s': give seconds since 1970%s", optarg, "");
 			break;
 		}
 		case 'S':
-			stats = true;
+			o->stats = true;
 			break;
 		case 'v':
-			cfg.verbose = true;
+			o->cfg.verbose = true;
+			break;
+		case 'o':
+			if (!record)
+				goto bad;
+			o->output = optarg;
+			break;
+		case 'f':
+			if (!record)
+				goto bad;
+			o->force = true;
 			break;
 		case 'h':
-			usage_run(stdout);
+			usage(stdout);
 			return 0;
 		default:
-			usage_run(stderr);
-			return VMM_EXIT_USAGE;
+			goto bad;
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "vmm: run takes exactly one KERNEL%s\n", optind < argc ? " (extra arguments given)" : "");
-		usage_run(stderr);
+		fprintf(stderr, "vmm: %s takes exactly one KERNEL%s\n", record ? "record" : "run",
+			optind < argc ? " (extra arguments given)" : "");
+		usage(stderr);
 		return VMM_EXIT_USAGE;
 	}
-	if (console_open(&con, serial, err, sizeof(err)) < 0)
-		return error_exit(VMM_EXIT_USAGE, "%s%s", err, "");
-	if (read_file(argv[optind], cfg.mem_size, &kernel, &boot.kernel_len, err, sizeof(err)) < 0)
+	o->kernel_path = argv[optind];
+	return -1;
+bad:
+	usage(stderr);
+	return VMM_EXIT_USAGE;
+}
+
+struct guest_files {
+	uint8_t *kernel, *initrd;
+	size_t kernel_len, initrd_len;
+};
+
+static void free_files(struct guest_files *f)
+{
+	free(f->kernel);
+	free(f->initrd);
+	f->kernel = f->initrd = NULL;
+}
+
+static int load_files(const char *kernel, const char *initrd, uint64_t max, struct guest_files *f)
+{
+	char err[BOOT_ERR_LEN + 100];
+
+	memset(f, 0, sizeof(*f));
+	if (read_file(kernel, max, &f->kernel, &f->kernel_len, err, sizeof(err)) < 0)
 		return error_exit(VMM_EXIT_ERROR, "kernel: %s%s", err, "");
-	boot.kernel = kernel;
-	boot.cmdline = cmdline;
-	if (initrd_path) {
-		if (read_file(initrd_path, cfg.mem_size, &initrd, &boot.initrd_len, err, sizeof(err)) < 0) {
-			free(kernel);
-			return error_exit(VMM_EXIT_ERROR, "initrd: %s%s", err, "");
-		}
-		boot.initrd = initrd;
+	if (initrd && read_file(initrd, max, &f->initrd, &f->initrd_len, err, sizeof(err)) < 0) {
+		free_files(f);
+		return error_exit(VMM_EXIT_ERROR, "initrd: %s%s", err, "");
 	}
-	cfg.console = &con;
-	vm = calloc(1, sizeof(*vm));
-	if (!vm)
-		return error_exit(VMM_EXIT_ERROR, "out of memory%s%s", "", "");
-	status = VMM_EXIT_ERROR;
-	if ((r = vm_create(vm, &cfg, err, sizeof(err))) < 0) {
-		fprintf(stderr, "vmm: %s\n", err);
-		goto out;
-	}
-	if ((r = boot_load(&vm->mem, &boot, &entry, err, sizeof(err))) < 0) {
-		fprintf(stderr, "vmm: %s: %s\n", argv[optind], err);
-		goto out;
-	}
-	if (cfg.verbose)
+	return -1;
+}
+
+/* Create the VM and load the guest into it. Returns -1 on success, else an exit status. */
+static int setup_vm(struct vm *vm, const struct vm_config *cfg, const struct guest_files *f,
+		    const char *kernel_path, const char *cmdline)
+{
+	struct boot_config boot = { .kernel = f->kernel, .kernel_len = f->kernel_len,
+				    .initrd = f->initrd, .initrd_len = f->initrd_len, .cmdline = cmdline };
+	struct boot_entry entry;
+	char err[BOOT_ERR_LEN + 100];
+
+	if (vm_create(vm, cfg, err, sizeof(err)) < 0)
+		return error_exit(VMM_EXIT_ERROR, "%s%s", err, "");
+	if (boot_load(&vm->mem, &boot, &entry, err, sizeof(err)) < 0)
+		return error_exit(VMM_EXIT_ERROR, "%s: %s", kernel_path, err);
+	if (cfg->verbose) {
 		fprintf(stderr, "vmm: %s kernel, entry 0x%x, %llu MiB of memory\n", boot_kind_name(entry.kind),
-			entry.eip, (unsigned long long)(cfg.mem_size >> 20));
-	if (cfg.verbose && initrd)
-		fprintf(stderr, "vmm: initrd at 0x%llx, %zu bytes\n",
-			(unsigned long long)entry.initrd_addr, boot.initrd_len);
-	free(kernel);
-	free(initrd);
-	kernel = initrd = NULL;
-	if ((r = vm_set_entry(vm, &entry, err, sizeof(err))) < 0) {
-		fprintf(stderr, "vmm: %s\n", err);
-		goto out;
+			entry.eip, (unsigned long long)(cfg->mem_size >> 20));
+		if (f->initrd)
+			fprintf(stderr, "vmm: initrd at 0x%llx, %zu bytes\n",
+				(unsigned long long)entry.initrd_addr, f->initrd_len);
 	}
+	if (vm_set_entry(vm, &entry, err, sizeof(err)) < 0)
+		return error_exit(VMM_EXIT_ERROR, "%s%s", err, "");
+	return -1;
+}
+
+static double elapsed(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static int run_or_record(int argc, char **argv, bool record)
+{
+	struct run_opts o;
+	struct guest_files f;
+	struct console con;
+	struct recorder rec;
+	struct vm *vm;
+	char err[BOOT_ERR_LEN + 100], default_name[64];
+	struct timespec t0;
+	int r, status;
+
+	if ((status = parse_run_opts(argc, argv, record, &o)) >= 0)
+		return status;
+	if (console_open(&con, o.serial, err, sizeof(err)) < 0)
+		return error_exit(VMM_EXIT_USAGE, "%s%s", err, "");
+	if ((status = load_files(o.kernel_path, o.initrd_path, o.cfg.mem_size, &f)) >= 0) {
+		console_close(&con);
+		return status;
+	}
+	o.cfg.console = &con;
+	vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		free_files(&f);
+		return error_exit(VMM_EXIT_ERROR, "out of memory%s%s", "", "");
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.w.fd = -1;
+	if ((status = setup_vm(vm, &o.cfg, &f, o.kernel_path, o.cmdline)) >= 0)
+		goto out;
+	if (record) {
+		struct rr_inputs in = { o.kernel_path, o.initrd_path, o.cmdline, f.kernel, f.initrd,
+					f.kernel_len, f.initrd_len, o.cfg.mem_size, o.cfg.rtc_epoch };
+		struct journal_header h;
+
+		if (!o.output) {
+			time_t now = time(NULL);
+
+			strftime(default_name, sizeof(default_name), "vmm-%Y%m%d-%H%M%S.vrr", localtime(&now));
+			o.output = default_name;
+		}
+		rr_make_header(&h, &in, VMM_VERSION);
+		if (recorder_open(&rec, vm, o.output, o.force, &h, err, sizeof(err)) < 0) {
+			status = error_exit(VMM_EXIT_ERROR, "%s%s", err, "");
+			goto out;
+		}
+	}
+	free_files(&f);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = vm_run(vm, err, sizeof(err));
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	console_close(&con);
 	if (r < 0)
 		fprintf(stderr, "vmm: %s\n", err);
 	else if (stop_message(vm))
 		fprintf(stderr, "vmm: %s\n", stop_message(vm));
-	if (stats)
-		vm_print_stats(vm, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	status = stop_status(vm);
+	if (record) {
+		uint64_t records = rec.w.records, bytes;
+
+		if ((r = recorder_close(&rec, vm, vm->stop != VM_STOP_ERROR)) < 0) {
+			fprintf(stderr, "vmm: journal '%s': %s\n", o.output, strerror(-r));
+			status = VMM_EXIT_ERROR;
+		}
+		bytes = rec.w.file_bytes;
+		fprintf(stderr, "vmm: recorded %llu events (%llu exits, %llu landmarks) in '%s', %llu bytes\n",
+			(unsigned long long)records + 1, (unsigned long long)vm->exit_count,
+			(unsigned long long)rec.rr.landmarks, o.output, (unsigned long long)bytes);
+	}
+	if (o.stats)
+		vm_print_stats(vm, elapsed(&t0));
 out:
+	if (record && rec.w.fd >= 0)
+		recorder_close(&rec, vm, false);
 	console_close(&con);
-	free(kernel);
-	free(initrd);
+	free_files(&f);
 	vm_destroy(vm);
 	free(vm);
+	return status;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	return run_or_record(argc, argv, false);
+}
+
+static int cmd_record(int argc, char **argv)
+{
+	return run_or_record(argc, argv, true);
+}
+
+static int status_of(uint8_t stop, uint32_t code, int signal)
+{
+	struct vm v = { .stop = (enum vm_stop)stop, .exit_code = code, .signal = signal };
+
+	return stop_status(&v);
+}
+
+/* An input named by the journal, or overridden: it must hash as recorded unless forced. */
+static int check_input(const char *what, const char *path, const uint8_t *want, const uint8_t *data, size_t len,
+		       bool force)
+{
+	uint8_t got[32];
+
+	sha256(data, len, got);
+	if (memcmp(got, want, 32) == 0)
+		return 0;
+	if (force) {
+		fprintf(stderr, "vmm: warning: %s '%s' differs from the recorded one; replaying anyway (--force)\n",
+			what, path);
+		return 0;
+	}
+	fprintf(stderr, "vmm: %s '%s' is not the one recorded (SHA-256 differs); give the right file "
+		"or --force to replay anyway\n", what, path);
+	return -1;
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "serial", required_argument, NULL, 's' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "verify", no_argument, NULL, 'V' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *kernel = NULL, *initrd = NULL, *serial = "stdio";
+	bool force = false, verify = false, verbose = false;
+	struct journal_header *h;
+	struct journal_reader jr;
+	struct replay_result res;
+	struct guest_files f;
+	struct vm_config cfg;
+	struct console con;
+	struct vm *vm = NULL;
+	char err[BOOT_ERR_LEN + 200];
+	int c, r, status = VMM_EXIT_ERROR;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': kernel = optarg; break;
+		case 'i': initrd = optarg; break;
+		case 's': serial = optarg; break;
+		case 'f': force = true; break;
+		case 'V': verify = true; break;
+		case 'v': verbose = true; break;
+		case 'h': usage_replay(stdout); return 0;
+		default: usage_replay(stderr); return VMM_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "vmm: replay takes exactly one JOURNAL\n");
+		usage_replay(stderr);
+		return VMM_EXIT_USAGE;
+	}
+	if (console_open(&con, serial, err, sizeof(err)) < 0)
+		return error_exit(VMM_EXIT_USAGE, "%s%s", err, "");
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return error_exit(VMM_EXIT_ERROR, "out of memory%s%s", "", "");
+	if (journal_reader_open(&jr, argv[optind], h, err, sizeof(err)) < 0) {
+		free(h);
+		return error_exit(VMM_EXIT_ERROR, "%s: %s", argv[optind], err);
+	}
+	if (!kernel)
+		kernel = h->kernel_path;
+	if (!initrd && h->has_initrd)
+		initrd = h->initrd_path;
+	if (!!initrd != h->has_initrd) {
+		fprintf(stderr, "vmm: the journal was recorded %s an initrd\n", h->has_initrd ? "with" : "without");
+		goto out_reader;
+	}
+	if (h->mem_size < BOOT_MEM_MIN || h->mem_size > BOOT_MEM_MAX) {
+		fprintf(stderr, "vmm: %s: header names %llu bytes of memory, outside what vmm supports\n",
+			argv[optind], (unsigned long long)h->mem_size);
+		goto out_reader;
+	}
+	if ((status = load_files(kernel, initrd, h->mem_size, &f)) >= 0)
+		goto out_reader;
+	status = VMM_EXIT_ERROR;
+	if (check_input("kernel", kernel, h->kernel_sha256, f.kernel, f.kernel_len, force) < 0 ||
+	    (initrd && check_input("initrd", initrd, h->initrd_sha256, f.initrd, f.initrd_len, force) < 0))
+		goto out_files;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mem_size = h->mem_size;
+	cfg.rtc_epoch = h->rtc_epoch;
+	cfg.verbose = verbose;
+	cfg.console = &con;
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		goto out_files;
+	if ((r = setup_vm(vm, &cfg, &f, kernel, h->cmdline)) >= 0) {
+		status = r;
+		goto out_vm;
+	}
+	free_files(&f);
+	r = replay_run(vm, &jr, isatty(STDERR_FILENO), &res, err, sizeof(err));
+	console_close(&con);
+	if (res.diverged) {
+		status = VMM_EXIT_DIVERGENCE;
+	} else if (r < 0) {
+		fprintf(stderr, "vmm: %s: %s\n", argv[optind], err);
+		status = r == -EINTR ? VMM_EXIT_SIGNAL_BASE + vm_stop_signal() : VMM_EXIT_ERROR;
+	} else if (!res.ended) {
+		fprintf(stderr, "replay: %llu events; the journal ends without an end record at offset %llu "
+			"(the recording was cut short)\n", (unsigned long long)res.events,
+			(unsigned long long)(jr.truncated ? jr.truncated_at : jr.size));
+		status = 0;
+	} else {
+		fprintf(stderr, "replay: %llu events, %llu exits, %llu landmarks (%llu breakpoint hits, %llu found "
+			"by kicks), final state %s\n", (unsigned long long)res.events, (unsigned long long)res.exits,
+			(unsigned long long)res.landmarks, (unsigned long long)res.landmark_hits,
+			(unsigned long long)res.landmark_kicks,
+			res.digest_match ? "matches" : "DIFFERS from the recording");
+		status = verify && !res.digest_match ? VMM_EXIT_DIVERGENCE
+						     : status_of(res.end_stop, res.end_code, 0);
+	}
+out_vm:
+	vm_destroy(vm);
+	free(vm);
+out_files:
+	free_files(&f);
+out_reader:
+	journal_reader_close(&jr);
+	free(h);
+	console_close(&con);
 	return status;
 }
 
@@ -319,6 +613,14 @@ static int cmd_help(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "run") == 0) {
 		usage_run(stdout);
+		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[1], "record") == 0) {
+		usage_record(stdout);
+		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[1], "replay") == 0) {
+		usage_replay(stdout);
 		return 0;
 	}
 	usage_main(stdout);

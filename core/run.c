@@ -59,7 +59,7 @@ static void kick(void *opaque)
 }
 
 /* Consume wake-up signals that arrived while they were blocked (KVM_RUN returned EINTR). */
-static void drain_signals(void)
+void vm_drain_signals(void)
 {
 	struct timespec zero = { 0, 0 };
 	sigset_t set;
@@ -117,6 +117,18 @@ int vm_signals_init(struct vm *vm, char *err, size_t errlen)
 	vm->timer_valid = true;
 	vm->armed = NEVER;
 	return 0;
+}
+
+void vm_arm_watchdog(struct vm *vm, uint64_t period_ns)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)(period_ns / 1000000000u);
+	its.it_value.tv_nsec = (long)(period_ns % 1000000000u);
+	its.it_interval = its.it_value;
+	timer_settime(vm->timer, 0, &its, NULL);
+	vm->armed = 0;
 }
 
 static void arm_timer(struct vm *vm)
@@ -332,6 +344,8 @@ static int wait_halted(struct vm *vm, char *err, size_t errlen)
 		}
 		if (vm->board.pic.intr || vm->stop != VM_RUNNING)
 			break;
+		if (vm->hooks && vm->hooks->idle)
+			vm->hooks->idle(vm);
 		if (vm->board.deadline != NEVER) {
 			uint64_t wait = vm->board.deadline - vm->board.now;
 
@@ -529,7 +543,7 @@ static int kicked(struct vm *vm)
 	uint64_t now;
 	int r;
 
-	drain_signals();
+	vm_drain_signals();
 	vm->stats.kicks++;
 	now = vm_now(vm);
 	if (!work_due(vm, now))
@@ -558,9 +572,12 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 		return r;
 	}
 	while (vm->stop == VM_RUNNING) {
+		/* Work and injection happen at positions only: replay decides at the same points. */
 		if (vm->at_position) {
 			if ((r = service(vm)) < 0)
 				goto hook_error;
+			if (vm->stop == VM_RUNNING && (r = inject(vm, err, errlen)) < 0)
+				goto error;
 			vm->at_position = false;
 		}
 		if (stop_signal) {
@@ -570,8 +587,6 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 		}
 		if (vm->stop != VM_RUNNING)
 			break;
-		if ((r = inject(vm, err, errlen)) < 0)
-			goto error;
 		arm_timer(vm);
 		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {

@@ -48,6 +48,7 @@ struct vm_hooks {
 	int (*input)(struct vm *vm, const uint8_t *b, size_t n);	/* bytes entered COM1 */
 	int (*inject)(struct vm *vm, uint8_t vector);		/* KVM_INTERRUPT of vector */
 	int (*landmark)(struct vm *vm);				/* a kick point, before the above */
+	void (*idle)(struct vm *vm);				/* about to sleep in hlt: flush */
 };
 
 struct vm {
@@ -102,6 +103,10 @@ int vm_inject_decision(struct vm *vm);
 int vm_inject(struct vm *vm, uint8_t vector, char *err, size_t errlen);
 /* Map board stop requests (debug exit, reset) onto vm->stop. */
 void vm_check_board_stop(struct vm *vm);
+/* Take pending wake-up signals after KVM_RUN returned EINTR; records SIGINT/SIGTERM. */
+void vm_drain_signals(void);
+/* Kick the vCPU every period_ns (0: stop), for loops that must not block in KVM_RUN forever. */
+void vm_arm_watchdog(struct vm *vm, uint64_t period_ns);
 /* A SIGINT/SIGTERM arrived: its number, or 0. */
 int vm_stop_signal(void);
 void vm_print_stats(const struct vm *vm, double seconds);

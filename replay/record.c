@@ -1,0 +1,183 @@
+/* The recorder: vm hooks that append every exit, tick, input, injection and landmark to the journal. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "rr.h"
+
+#define PAYLOAD_MAX 4096
+
+static struct recorder *rec_of(struct vm *vm)
+{
+	return vm->hook_ctx;
+}
+
+static int emit(struct recorder *rec, uint8_t type, struct jbuf *b)
+{
+	int r;
+
+	if (b->len > b->cap)
+		return -E2BIG;
+	r = journal_write(&rec->w, type, b->p, b->len, rec->rr.vm->board.now);
+	if (r < 0)
+		rec->error = r;
+	return r;
+}
+
+static uint64_t delta(struct recorder *rec, uint64_t now)
+{
+	uint64_t d = now >= rec->rr.last_now ? now - rec->rr.last_now : 0;
+
+	rec->rr.last_now = now;
+	return d;
+}
+
+static int rec_exit(struct vm *vm)
+{
+	struct recorder *rec = rec_of(vm);
+	struct kvm_run *run = vm->run;
+	uint8_t buf[PAYLOAD_MAX];
+	struct jbuf b = { buf, 0, sizeof(buf) };
+	struct kvm_regs regs;
+	int r;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+		return -errno;
+	jbuf_u8(&b, (uint8_t)run->exit_reason);
+	jbuf_varint(&b, delta(rec, vm->board.now));
+	jbuf_varint(&b, regs.rip);
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO: {
+		size_t n = (size_t)run->io.count * run->io.size;
+
+		jbuf_u8(&b, run->io.direction);
+		jbuf_u8(&b, run->io.size);
+		jbuf_varint(&b, run->io.port);
+		jbuf_varint(&b, run->io.count);
+		if (n > sizeof(buf) - 32)
+			n = sizeof(buf) - 32;	/* a long rep string: its head is enough to compare */
+		jbuf_bytes(&b, (uint8_t *)run + run->io.data_offset, n);
+		break;
+	}
+	case KVM_EXIT_MMIO:
+		jbuf_u8(&b, run->mmio.is_write);
+		jbuf_u8(&b, (uint8_t)run->mmio.len);
+		jbuf_varint(&b, run->mmio.phys_addr);
+		jbuf_bytes(&b, run->mmio.data, run->mmio.len <= 8 ? run->mmio.len : 8);
+		break;
+	case KVM_EXIT_X86_RDMSR:
+	case KVM_EXIT_X86_WRMSR:
+		jbuf_varint(&b, run->msr.index);
+		jbuf_varint(&b, run->exit_reason == KVM_EXIT_X86_WRMSR ? run->msr.data : 0);
+		jbuf_u8(&b, run->msr.error);
+		break;
+	default:
+		break;
+	}
+	if ((r = emit(rec, JREC_EXIT, &b)) < 0)
+		return r;
+	/* Dirty epochs restart at fixed exit ordinals, the same in replay. */
+	if (vm->exit_count % RR_EPOCH_EXITS == 0)
+		return rr_epoch_reset(&rec->rr);
+	return 0;
+}
+
+static int rec_tick(struct vm *vm, uint64_t now)
+{
+	struct recorder *rec = rec_of(vm);
+	uint8_t buf[16];
+	struct jbuf b = { buf, 0, sizeof(buf) };
+
+	jbuf_varint(&b, delta(rec, now));
+	return emit(rec, JREC_TICK, &b);
+}
+
+static int rec_input(struct vm *vm, const uint8_t *bytes, size_t n)
+{
+	struct jbuf b = { (uint8_t *)bytes, n, n };
+
+	return emit(rec_of(vm), JREC_INPUT, &b);
+}
+
+static int rec_inject(struct vm *vm, uint8_t vector)
+{
+	struct jbuf b = { &vector, 1, 1 };
+
+	return emit(rec_of(vm), JREC_INJECT, &b);
+}
+
+static int rec_landmark(struct vm *vm)
+{
+	struct recorder *rec = rec_of(vm);
+	struct rr_landmark l;
+	uint8_t buf[256];
+	struct jbuf b = { buf, 0, sizeof(buf) };
+	int r;
+
+	if ((r = rr_capture(&rec->rr, &l)) < 0)
+		return r;
+	rr_landmark_encode(&l, &b);
+	if ((r = emit(rec, JREC_LANDMARK, &b)) < 0)
+		return r;
+	rec->rr.landmarks++;
+	return rr_epoch_reset(&rec->rr);
+}
+
+static void rec_idle(struct vm *vm)
+{
+	struct recorder *rec = rec_of(vm);
+	int r = journal_flush(&rec->w);
+
+	if (r < 0)
+		rec->error = r;
+}
+
+const struct vm_hooks recorder_hooks = {
+	.exit = rec_exit, .tick = rec_tick, .input = rec_input, .inject = rec_inject,
+	.landmark = rec_landmark, .idle = rec_idle,
+};
+
+int recorder_open(struct recorder *rec, struct vm *vm, const char *path, bool force,
+		  const struct journal_header *h, char *err, size_t errlen)
+{
+	int r;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->w.fd = -1;
+	if ((r = journal_writer_open(&rec->w, path, force, h, err, errlen)) < 0)
+		return r;
+	if ((r = rr_init(&rec->rr, vm, err, errlen)) < 0)
+		return r;
+	vm->hooks = &recorder_hooks;
+	vm->hook_ctx = rec;
+	return 0;
+}
+
+int recorder_close(struct recorder *rec, struct vm *vm, bool clean)
+{
+	int r = 0;
+
+	if (clean && rec->w.fd >= 0) {
+		uint8_t buf[32];
+		struct jbuf b = { buf, 0, sizeof(buf) };
+		uint64_t digest = rr_state_digest(vm);
+
+		jbuf_u8(&b, (uint8_t)vm->stop);
+		jbuf_varint(&b, vm->exit_code);
+		jbuf_varint(&b, (uint64_t)vm->signal);
+		for (int i = 0; i < 8; i++)
+			jbuf_u8(&b, (uint8_t)(digest >> (8 * i)));
+		jbuf_varint(&b, vm->exit_count);
+		r = journal_write(&rec->w, JREC_END, b.p, b.len, vm->board.now);
+	}
+	if (rec->w.fd >= 0) {
+		int c = journal_writer_close(&rec->w);
+
+		if (!r)
+			r = c;
+	}
+	rr_free(&rec->rr);
+	vm->hooks = NULL;
+	return r;
+}

@@ -1,0 +1,430 @@
+/*
+ * The replayer: re-executes a recorded run. Device models run as in the live
+ * run with the recorded times; every exit is checked against its record, every
+ * tick, input and injection is applied at its position, and landmarks are
+ * found with a hardware breakpoint and a state comparison at each hit.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rr.h"
+
+#define LANDMARK_PATIENCE_S 10
+
+struct replayer {
+	struct rr rr;
+	struct vm *vm;
+	struct journal_reader *jr;
+	struct journal_record rec;
+	bool have;
+	bool eof;
+	struct replay_result *res;
+	char *err;
+	size_t errlen;
+	bool progress;
+	uint64_t total_hint;
+};
+
+static const char *exit_name(unsigned reason)
+{
+	return vm_exit_reason_name(reason);
+}
+
+static int peek(struct replayer *p)
+{
+	int r;
+
+	if (p->have || p->eof)
+		return 0;
+	r = journal_read(p->jr, &p->rec, p->err, p->errlen);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		p->eof = true;
+	else
+		p->have = true;
+	return 0;
+}
+
+static void consume(struct replayer *p)
+{
+	p->have = false;
+	p->res->events++;
+}
+
+/* Report the first difference between the run and its journal. */
+static int diverge(struct replayer *p, const char *expected, const char *actual)
+{
+	struct kvm_regs regs;
+
+	p->res->diverged = true;
+	fprintf(stderr, "vmm: replay diverged at event %llu (exit %llu, journal frame at offset %llu)\n"
+			"  expected: %s\n  actual:   %s\n",
+		(unsigned long long)p->rec.index, (unsigned long long)p->vm->exit_count,
+		(unsigned long long)p->rec.offset, expected, actual);
+	if (ioctl(p->vm->vcpu_fd, KVM_GET_REGS, &regs) == 0) {
+		fprintf(stderr, "  registers:\n");
+		rr_print_regs(stderr, &regs);
+	}
+	snprintf(p->err, p->errlen, "replay diverged");
+	return -EILSEQ;
+}
+
+/* One line describing an exit as recorded (from a cursor positioned after reason/now/rip). */
+static void describe_exit(char *out, size_t n, unsigned reason, uint64_t rip, struct kvm_run *run, bool actual,
+			  struct jcur *c)
+{
+	if (reason == KVM_EXIT_IO) {
+		unsigned dir, size, port, count;
+		uint64_t val = 0;
+
+		if (actual) {
+			dir = run->io.direction;
+			size = run->io.size;
+			port = run->io.port;
+			count = run->io.count;
+			memcpy(&val, (uint8_t *)run + run->io.data_offset, size <= 8 ? size : 8);
+		} else {
+			const uint8_t *d;
+
+			dir = jcur_u8(c);
+			size = jcur_u8(c);
+			port = (unsigned)jcur_varint(c);
+			count = (unsigned)jcur_varint(c);
+			d = jcur_bytes(c, size <= 8 ? size : 8);
+			if (d)
+				memcpy(&val, d, size <= 8 ? size : 8);
+		}
+		snprintf(out, n, "io %s port 0x%x size %u count %u value 0x%llx at rip 0x%llx",
+			 dir == KVM_EXIT_IO_OUT ? "out" : "in", port, size, count,
+			 (unsigned long long)val, (unsigned long long)rip);
+		return;
+	}
+	snprintf(out, n, "%s exit at rip 0x%llx", exit_name(reason), (unsigned long long)rip);
+}
+
+static int apply_tick(struct replayer *p)
+{
+	struct jcur c = { p->rec.data, p->rec.len, 0, false };
+	uint64_t d = jcur_varint(&c);
+
+	if (c.bad)
+		return diverge(p, "a well-formed tick record", "a truncated one");
+	p->rr.last_now += d;
+	p->vm->board.now = p->rr.last_now;
+	board_service(&p->vm->board);
+	return 0;
+}
+
+static int apply_input(struct replayer *p)
+{
+	for (size_t i = 0; i < p->rec.len; i++)
+		if (uart_receive(&p->vm->board.com1, p->rec.data[i]) < 0)
+			return diverge(p, "COM1 accepts the recorded input byte", "its receive FIFO is full");
+	return 0;
+}
+
+static bool landmark_matches(struct replayer *p, const struct rr_landmark *want, const struct kvm_regs *regs)
+{
+	struct rr_landmark got;
+
+	rr_regs_to_landmark(regs, &got);
+	if (got.rip != want->rip || got.rflags != want->rflags ||
+	    memcmp(got.gpr, want->gpr, sizeof(got.gpr)) != 0)
+		return false;
+	/* Registers agree: only memory can tell turns of the same loop apart. */
+	if (rr_fingerprint(&p->rr, &got.fingerprint) < 0)
+		return false;
+	return got.fingerprint == want->fingerprint;
+}
+
+static int set_debug(struct vm *vm, uint32_t control, uint64_t bp)
+{
+	struct kvm_guest_debug dbg;
+
+	memset(&dbg, 0, sizeof(dbg));
+	dbg.control = control;
+	if (control & KVM_GUESTDBG_USE_HW_BP) {
+		dbg.arch.debugreg[0] = bp;
+		dbg.arch.debugreg[7] = 0x1;	/* L0, execute, 1 byte */
+	}
+	return ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0 ? -errno : 0;
+}
+
+/*
+ * Run to the landmark: a breakpoint at its RIP; at each hit compare the state;
+ * on a mismatch step one instruction with the breakpoint off (this KVM re-fires
+ * a breakpoint at the same RIP whatever RF says), then re-arm. A rep string
+ * instruction interrupted mid-way is found by stepping its iterations.
+ */
+static int run_to_landmark(struct replayer *p)
+{
+	struct jcur c = { p->rec.data, p->rec.len, 0, false };
+	struct rr_landmark want;
+	struct vm *vm = p->vm;
+	bool stepping = false;
+	char exp[160], act[200];
+	uint64_t hits_before = p->res->landmark_hits;
+	time_t start = time(NULL);
+	struct kvm_regs regs;
+	int r;
+
+	if (rr_landmark_decode(&c, &want) < 0)
+		return diverge(p, "a well-formed landmark record", "a truncated one");
+	/* A periodic kick lets a hunt that never hits give up instead of spinning forever. */
+	vm_arm_watchdog(vm, 1000000ull);
+	for (;;) {
+		if ((r = set_debug(vm, KVM_GUESTDBG_ENABLE | (stepping ? KVM_GUESTDBG_SINGLESTEP : KVM_GUESTDBG_USE_HW_BP),
+				   want.rip)) < 0) {
+			snprintf(p->err, p->errlen, "KVM_SET_GUEST_DEBUG: %s", strerror(-r));
+			return r;
+		}
+		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR) {
+				vm_drain_signals();
+				if (vm_stop_signal())
+					return -EINTR;
+				/*
+				 * A kick that stops the guest in exactly the recorded state is as good
+				 * as a breakpoint hit: identical state, identical future. It finds
+				 * waits whose state repeats where breakpoints cannot reach (user
+				 * mode on kvm_pvm).
+				 */
+				if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) == 0 && regs.rip == want.rip &&
+				    landmark_matches(p, &want, &regs)) {
+					p->res->landmark_kicks++;
+					break;
+				}
+				if (p->res->landmark_hits == hits_before && time(NULL) - start >= LANDMARK_PATIENCE_S) {
+					vm_arm_watchdog(vm, 0);
+					set_debug(vm, 0, 0);
+					snprintf(exp, sizeof(exp), "landmark at rip 0x%llx", (unsigned long long)want.rip);
+					snprintf(act, sizeof(act), "no breakpoint hit in %d s: the guest never reaches that "
+						 "rip (on kvm_pvm hosts, breakpoints do not fire in user mode)",
+						 LANDMARK_PATIENCE_S);
+					return diverge(p, exp, act);
+				}
+				continue;
+			}
+			snprintf(p->err, p->errlen, "KVM_RUN: %s", strerror(errno));
+			return -errno;
+		}
+		vm->irq_queued = false;
+		if (vm->run->exit_reason != KVM_EXIT_DEBUG) {
+			vm_arm_watchdog(vm, 0);
+			set_debug(vm, 0, 0);
+			snprintf(exp, sizeof(exp), "landmark at rip 0x%llx before the next exit",
+				 (unsigned long long)want.rip);
+			ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs);
+			snprintf(act, sizeof(act), "%s exit at rip 0x%llx, landmark not reached",
+				 exit_name(vm->run->exit_reason), (unsigned long long)regs.rip);
+			return diverge(p, exp, act);
+		}
+		p->res->landmark_hits++;
+		if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+			return -errno;
+		if (regs.rip == want.rip && landmark_matches(p, &want, &regs))
+			break;
+		/* Not this instance: step past it (and through a rep string while RIP stays put). */
+		stepping = !stepping || regs.rip == want.rip;
+	}
+	vm_arm_watchdog(vm, 0);
+	if ((r = set_debug(vm, 0, 0)) < 0)
+		return r;
+	p->res->landmarks++;
+	return rr_epoch_reset(&p->rr);
+}
+
+/* Run to the next exit and check it against its record. */
+static int replay_exit(struct replayer *p)
+{
+	struct vm *vm = p->vm;
+	struct kvm_run *run = vm->run;
+	struct jcur c = { p->rec.data, p->rec.len, 0, false };
+	unsigned want_reason;
+	uint64_t now, want_rip;
+	struct kvm_regs regs;
+	char exp[200], act[200];
+	int r;
+
+	for (;;) {
+		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) == 0)
+			break;
+		if (errno != EINTR && errno != EAGAIN) {
+			snprintf(p->err, p->errlen, "KVM_RUN: %s", strerror(errno));
+			return -errno;
+		}
+		vm_drain_signals();
+		if (vm_stop_signal())
+			return -EINTR;
+	}
+	vm->irq_queued = false;
+	want_reason = jcur_u8(&c);
+	now = p->rr.last_now + jcur_varint(&c);
+	want_rip = jcur_varint(&c);
+	if (c.bad)
+		return diverge(p, "a well-formed exit record", "a truncated one");
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+		return -errno;
+	if (run->exit_reason != want_reason || regs.rip != want_rip) {
+		struct jcur d = c;
+
+		describe_exit(exp, sizeof(exp), want_reason, want_rip, run, false, &d);
+		describe_exit(act, sizeof(act), run->exit_reason, regs.rip, run, true, NULL);
+		return diverge(p, exp, act);
+	}
+	p->rr.last_now = now;
+	vm->board.now = now;
+	vm->exit_count++;
+	p->res->exits++;
+	if (run->exit_reason == KVM_EXIT_IO) {
+		struct jcur d = c;
+		unsigned dir = jcur_u8(&c), size = jcur_u8(&c);
+		unsigned port = (unsigned)jcur_varint(&c), count = (unsigned)jcur_varint(&c);
+		size_t n = (size_t)count * size, cmp;
+		const uint8_t *data;
+
+		cmp = n < p->rec.len - c.pos ? n : p->rec.len - c.pos;
+		data = jcur_bytes(&c, cmp);
+		if (dir != run->io.direction || size != run->io.size || port != run->io.port || count != run->io.count ||
+		    (dir == KVM_EXIT_IO_OUT && data && memcmp(data, (uint8_t *)run + run->io.data_offset, cmp) != 0)) {
+			describe_exit(exp, sizeof(exp), want_reason, want_rip, run, false, &d);
+			describe_exit(act, sizeof(act), run->exit_reason, regs.rip, run, true, NULL);
+			return diverge(p, exp, act);
+		}
+		if ((r = vm_handle_exit(vm, p->err, p->errlen)) < 0)
+			return r;
+		if (dir == KVM_EXIT_IO_IN && data && memcmp(data, (uint8_t *)run + run->io.data_offset, cmp) != 0) {
+			describe_exit(exp, sizeof(exp), want_reason, want_rip, run, false, &d);
+			describe_exit(act, sizeof(act), run->exit_reason, regs.rip, run, true, NULL);
+			return diverge(p, exp, act);
+		}
+	} else {
+		if ((r = vm_handle_exit(vm, p->err, p->errlen)) < 0)
+			return r;
+	}
+	vm->halted = false;	/* what wakes it is in the journal */
+	vm_check_board_stop(vm);
+	if (vm->exit_count % RR_EPOCH_EXITS == 0)
+		return rr_epoch_reset(&p->rr);
+	return 0;
+}
+
+static int finish(struct replayer *p)
+{
+	struct jcur c = { p->rec.data, p->rec.len, 0, false };
+	uint64_t digest = 0, mine;
+
+	p->res->end_stop = jcur_u8(&c);
+	p->res->end_code = (uint32_t)jcur_varint(&c);
+	jcur_varint(&c);	/* signal */
+	for (int i = 0; i < 8; i++)
+		digest |= (uint64_t)jcur_u8(&c) << (8 * i);
+	if (c.bad)
+		return diverge(p, "a well-formed end record", "a truncated one");
+	p->res->ended = true;
+	mine = rr_state_digest(p->vm);
+	p->res->digest_match = mine == digest;
+	return 0;
+}
+
+int replay_run(struct vm *vm, struct journal_reader *jr, bool progress,
+	       struct replay_result *res, char *err, size_t errlen)
+{
+	struct replayer p = { .vm = vm, .jr = jr, .res = res, .err = err, .errlen = errlen,
+			      .progress = progress };
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if ((r = vm_signals_init(vm, err, errlen)) < 0)
+		return r;
+	if ((r = rr_init(&p.rr, vm, err, errlen)) < 0)
+		return r;
+	for (;;) {
+		int vec;
+
+		if (vm_stop_signal()) {
+			r = -EINTR;
+			break;
+		}
+		if ((r = peek(&p)) < 0)
+			break;
+		if (p.eof)
+			break;
+		if (progress && res->events % 4096 == 0)
+			fprintf(stderr, "\rreplay: %llu events, %llu exits", (unsigned long long)res->events,
+				(unsigned long long)res->exits);
+		switch (p.rec.type) {
+		case JREC_TICK:
+			r = apply_tick(&p);
+			consume(&p);
+			continue;
+		case JREC_INPUT:
+			r = apply_input(&p);
+			consume(&p);
+			if (r < 0)
+				break;
+			continue;
+		case JREC_LANDMARK:
+			r = run_to_landmark(&p);
+			if (r < 0)
+				break;
+			consume(&p);
+			continue;
+		case JREC_END:
+			r = finish(&p);
+			consume(&p);
+			break;
+		default:
+			break;
+		}
+		if (r < 0 || p.rec.type == JREC_END)
+			break;
+		/* INJECT or EXIT: the live loop decided about injection right here. */
+		vec = vm_inject_decision(vm);
+		if (vec >= 0) {
+			char exp[64], act[64];
+
+			if (p.rec.type != JREC_INJECT || p.rec.len != 1 || p.rec.data[0] != vec) {
+				if (p.rec.type != JREC_INJECT)
+					snprintf(exp, sizeof(exp), "no injection (next: %s record)",
+						 journal_record_name(p.rec.type));
+				else if (p.rec.len != 1)
+					snprintf(exp, sizeof(exp), "a well-formed inject record");
+				else
+					snprintf(exp, sizeof(exp), "inject vector 0x%x", p.rec.data[0]);
+				snprintf(act, sizeof(act), "inject vector 0x%x", vec);
+				r = diverge(&p, exp, act);
+				break;
+			}
+			consume(&p);
+			if ((r = vm_inject(vm, (uint8_t)vec, err, errlen)) < 0)
+				break;
+			continue;
+		}
+		if (p.rec.type == JREC_INJECT) {
+			char exp[64];
+
+			snprintf(exp, sizeof(exp), "inject vector 0x%x", p.rec.len ? p.rec.data[0] : 0);
+			r = diverge(&p, exp, "no interrupt deliverable here");
+			break;
+		}
+		r = replay_exit(&p);
+		consume(&p);
+		if (r < 0)
+			break;
+	}
+	if (progress)
+		fprintf(stderr, "\r\033[K");
+	res->landmarks = p.res->landmarks;
+	rr_free(&p.rr);
+	if (r == -EINTR) {
+		snprintf(err, errlen, "replay interrupted after %llu events", (unsigned long long)res->events);
+		return r;
+	}
+	return r < 0 ? r : 0;
+}

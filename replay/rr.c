@@ -1,0 +1,203 @@
+/* Shared record/replay machinery: dirty-page epochs, landmark fingerprints and capture, state digests, the header. */
+#include "rr.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "../core/cpuid.h"
+#include "hash.h"
+
+#define PAGE 4096u
+
+int rr_init(struct rr *rr, struct vm *vm, char *err, size_t errlen)
+{
+	size_t pages = vm->mem.size / PAGE;
+	int r;
+
+	memset(rr, 0, sizeof(*rr));
+	rr->vm = vm;
+	rr->words = (pages + 63) / 64;
+	rr->dirty = calloc(rr->words, 8);
+	rr->fetched = calloc(rr->words, 8);
+	if (!rr->dirty || !rr->fetched) {
+		snprintf(err, errlen, "out of memory for the dirty-page bitmap");
+		return -ENOMEM;
+	}
+	if ((r = vm_enable_dirty_log(vm, err, errlen)) < 0)
+		return r;
+	return rr_epoch_reset(rr);
+}
+
+void rr_free(struct rr *rr)
+{
+	free(rr->dirty);
+	free(rr->fetched);
+	rr->dirty = rr->fetched = NULL;
+}
+
+static int fetch(struct rr *rr)
+{
+	struct kvm_dirty_log log = { .slot = 0 };
+
+	log.dirty_bitmap = rr->fetched;
+	if (ioctl(rr->vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+		return -errno;
+	for (size_t i = 0; i < rr->words; i++)
+		rr->dirty[i] |= rr->fetched[i];
+	return 0;
+}
+
+int rr_epoch_reset(struct rr *rr)
+{
+	int r = fetch(rr);
+
+	memset(rr->dirty, 0, rr->words * 8);
+	return r;
+}
+
+/* Hash of the contents of every page written this epoch: tells apart turns of a loop whose registers repeat. */
+int rr_fingerprint(struct rr *rr, uint64_t *fp)
+{
+	uint64_t h = 0x6a09e667f3bcc908ull;
+	int r;
+
+	if ((r = fetch(rr)) < 0)
+		return r;
+	for (size_t i = 0; i < rr->words; i++) {
+		uint64_t w = rr->dirty[i];
+
+		while (w) {
+			size_t page = i * 64 + (size_t)__builtin_ctzll(w);
+
+			w &= w - 1;
+			h = hash64(rr->vm->mem.host + page * PAGE, PAGE, h ^ page);
+		}
+	}
+	*fp = h;
+	return 0;
+}
+
+void rr_regs_to_landmark(const struct kvm_regs *r, struct rr_landmark *l)
+{
+	const uint64_t g[16] = { r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rsp, r->rbp,
+				 r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15 };
+
+	l->rip = r->rip;
+	l->rflags = r->rflags & ~RR_RFLAGS_IGNORE;
+	memcpy(l->gpr, g, sizeof(g));
+}
+
+int rr_capture(struct rr *rr, struct rr_landmark *l)
+{
+	struct kvm_regs regs;
+
+	if (ioctl(rr->vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+		return -errno;
+	rr_regs_to_landmark(&regs, l);
+	return rr_fingerprint(rr, &l->fingerprint);
+}
+
+static void put64(struct jbuf *b, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		jbuf_u8(b, (uint8_t)(v >> (8 * i)));
+}
+
+static uint64_t get64(struct jcur *c)
+{
+	const uint8_t *p = jcur_bytes(c, 8);
+	uint64_t v = 0;
+
+	if (!p)
+		return 0;
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+void rr_landmark_encode(const struct rr_landmark *l, struct jbuf *b)
+{
+	put64(b, l->rip);
+	put64(b, l->rflags);
+	for (int i = 0; i < 16; i++)
+		put64(b, l->gpr[i]);
+	put64(b, l->fingerprint);
+}
+
+int rr_landmark_decode(struct jcur *c, struct rr_landmark *l)
+{
+	l->rip = get64(c);
+	l->rflags = get64(c);
+	for (int i = 0; i < 16; i++)
+		l->gpr[i] = get64(c);
+	l->fingerprint = get64(c);
+	return c->bad ? -EINVAL : 0;
+}
+
+uint64_t rr_state_digest(struct vm *vm)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	uint64_t h = 0;
+
+	memset(&regs, 0, sizeof(regs));
+	memset(&sregs, 0, sizeof(sregs));
+	ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs);
+	ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs);
+	regs.rflags &= ~RR_RFLAGS_IGNORE;
+	h = hash64(&regs, sizeof(regs), h);
+	h = hash64(&sregs.cr0, 8, h);
+	h = hash64(&sregs.cr3, 8, h);
+	h = hash64(&sregs.cr4, 8, h);
+	h = hash64(&sregs.efer, 8, h);
+	for (uint64_t off = 0; off < vm->mem.size; off += 1u << 20)
+		h = hash64(vm->mem.host + off, 1u << 20, h);
+	return h;
+}
+
+void rr_print_regs(FILE *f, const struct kvm_regs *r)
+{
+	fprintf(f, "  rip %016llx rflags %016llx\n"
+		   "  rax %016llx rbx %016llx rcx %016llx rdx %016llx\n"
+		   "  rsi %016llx rdi %016llx rsp %016llx rbp %016llx\n"
+		   "  r8  %016llx r9  %016llx r10 %016llx r11 %016llx\n"
+		   "  r12 %016llx r13 %016llx r14 %016llx r15 %016llx\n",
+		(unsigned long long)r->rip, (unsigned long long)r->rflags,
+		(unsigned long long)r->rax, (unsigned long long)r->rbx, (unsigned long long)r->rcx,
+		(unsigned long long)r->rdx, (unsigned long long)r->rsi, (unsigned long long)r->rdi,
+		(unsigned long long)r->rsp, (unsigned long long)r->rbp, (unsigned long long)r->r8,
+		(unsigned long long)r->r9, (unsigned long long)r->r10, (unsigned long long)r->r11,
+		(unsigned long long)r->r12, (unsigned long long)r->r13, (unsigned long long)r->r14,
+		(unsigned long long)r->r15);
+}
+
+void rr_make_header(struct journal_header *h, const struct rr_inputs *in, const char *version)
+{
+	struct cpuid_leaf t[CPUID_MAX_LEAVES];
+	size_t n = cpuid_table(t, CPUID_MAX_LEAVES);
+
+	memset(h, 0, sizeof(*h));
+	h->version = JOURNAL_VERSION;
+	h->mem_size = in->mem_size;
+	h->rtc_epoch = in->rtc_epoch;
+	snprintf(h->cmdline, sizeof(h->cmdline), "%s", in->cmdline);
+	snprintf(h->kernel_path, sizeof(h->kernel_path), "%s", in->kernel_path);
+	sha256(in->kernel, in->kernel_len, h->kernel_sha256);
+	if (in->initrd) {
+		h->has_initrd = true;
+		snprintf(h->initrd_path, sizeof(h->initrd_path), "%s", in->initrd_path);
+		sha256(in->initrd, in->initrd_len, h->initrd_sha256);
+	}
+	for (size_t i = 0; i < n && (i + 1) * 28 <= sizeof(h->cpuid); i++) {
+		const uint32_t w[7] = { t[i].function, t[i].index, t[i].flags, t[i].eax, t[i].ebx, t[i].ecx, t[i].edx };
+
+		for (int j = 0; j < 7; j++)
+			for (int k = 0; k < 4; k++)
+				h->cpuid[h->cpuid_len++] = (uint8_t)(w[j] >> (8 * k));
+	}
+	snprintf(h->board, sizeof(h->board), "pic,pit,i8042,port61,rtc,post,port92,debug-exit,com1,elcr,pci;1");
+	snprintf(h->vmm_version, sizeof(h->vmm_version), "%s", version);
+}
