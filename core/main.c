@@ -30,11 +30,13 @@ static int cmd_run(int argc, char **argv);
 static int cmd_record(int argc, char **argv);
 static int cmd_replay(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
+static int cmd_journal(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "run", cmd_run, "boot a guest kernel" },
 	{ "record", cmd_record, "boot a guest kernel and record the run into a journal" },
 	{ "replay", cmd_replay, "re-execute a recorded run from its journal" },
+	{ "journal", cmd_journal, "dump or summarize a journal (journal dump|stat JOURNAL)" },
 	{ "help", cmd_help, "show help for vmm or one command" },
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
@@ -467,6 +469,137 @@ static int cmd_record(int argc, char **argv)
 	return run_or_record(argc, argv, true);
 }
 
+/* One line per record: index, kind, details. */
+static void dump_record(const struct journal_record *rec, uint64_t *now)
+{
+	struct jcur c = { rec->data, rec->len, 0, false };
+
+	printf("%8llu %-8s", (unsigned long long)rec->index, journal_record_name(rec->type));
+	switch (rec->type) {
+	case JREC_EXIT: {
+		unsigned reason = jcur_u8(&c);
+		uint64_t rip;
+
+		*now += jcur_varint(&c);
+		rip = jcur_varint(&c);
+		printf(" t=%.6f %-10s rip=%llx", (double)*now / 1e9, vm_exit_reason_name(reason),
+		       (unsigned long long)rip);
+		if (reason == KVM_EXIT_IO) {
+			unsigned dir = jcur_u8(&c), size = jcur_u8(&c);
+			unsigned port = (unsigned)jcur_varint(&c), count = (unsigned)jcur_varint(&c);
+			uint64_t v = 0;
+			const uint8_t *d = jcur_bytes(&c, size <= 8 ? size : 8);
+
+			if (d)
+				memcpy(&v, d, size <= 8 ? size : 8);
+			printf(" %s port=0x%x size=%u%s value=0x%llx", dir == KVM_EXIT_IO_OUT ? "out" : "in", port, size,
+			       count > 1 ? " rep" : "", (unsigned long long)v);
+		}
+		break;
+	}
+	case JREC_TICK:
+		*now += jcur_varint(&c);
+		printf(" t=%.6f", (double)*now / 1e9);
+		break;
+	case JREC_INJECT:
+		printf(" vector=0x%x", rec->len ? rec->data[0] : 0);
+		break;
+	case JREC_INPUT:
+		printf(" %zu bytes", rec->len);
+		break;
+	case JREC_LANDMARK: {
+		struct rr_landmark l;
+
+		if (rr_landmark_decode(&c, &l) == 0)
+			printf(" rip=%llx rcx=%llx fp=%016llx", (unsigned long long)l.rip,
+			       (unsigned long long)l.gpr[2], (unsigned long long)l.fingerprint);
+		break;
+	}
+	case JREC_END:
+		printf(" stop=%u code=%llu", jcur_u8(&c), (unsigned long long)jcur_varint(&c));
+		break;
+	}
+	printf("\n");
+}
+
+static int cmd_journal(int argc, char **argv)
+{
+	struct journal_header *h;
+	struct journal_reader jr;
+	struct journal_record rec;
+	unsigned long long from = 0, count = ~0ull;
+	uint64_t now = 0, kinds[JREC_MAX] = { 0 }, bytes[JREC_MAX] = { 0 };
+	char err[300];
+	const char *path;
+	bool dump;
+	int r;
+
+	if (argc < 3 || (strcmp(argv[1], "dump") != 0 && strcmp(argv[1], "stat") != 0)) {
+		fprintf(stderr, "usage: vmm journal dump JOURNAL [--from N] [--count K]\n"
+				"       vmm journal stat JOURNAL\n");
+		return VMM_EXIT_USAGE;
+	}
+	dump = strcmp(argv[1], "dump") == 0;
+	path = argv[2];
+	for (int i = 3; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--from") == 0)
+			from = strtoull(argv[i + 1], NULL, 0);
+		else if (strcmp(argv[i], "--count") == 0)
+			count = strtoull(argv[i + 1], NULL, 0);
+		else
+			return error_exit(VMM_EXIT_USAGE, "journal: unknown option '%s'%s", argv[i], "");
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return VMM_EXIT_ERROR;
+	if (journal_reader_open(&jr, path, h, err, sizeof(err)) < 0) {
+		free(h);
+		return error_exit(VMM_EXIT_ERROR, "%s: %s", path, err);
+	}
+	if (!dump)
+		printf("journal:   %s\nversion:   %u (vmm %s)\nkernel:    %s\ninitrd:    %s\ncmdline:   %s\n"
+		       "memory:    %llu MiB\nrtc epoch: %lld\n", path, h->version, h->vmm_version, h->kernel_path,
+		       h->has_initrd ? h->initrd_path : "(none)", h->cmdline,
+		       (unsigned long long)(h->mem_size >> 20), (long long)h->rtc_epoch);
+	while ((r = journal_read(&jr, &rec, err, sizeof(err))) > 0) {
+		kinds[rec.type]++;
+		bytes[rec.type] += rec.len + 2;
+		if (dump) {
+			if (rec.index >= from && rec.index - from < count)
+				dump_record(&rec, &now);
+			else if (rec.type == JREC_EXIT || rec.type == JREC_TICK) {
+				struct jcur c = { rec.data, rec.len, 0, false };
+
+				if (rec.type == JREC_EXIT)
+					jcur_u8(&c);
+				now += jcur_varint(&c);
+			}
+		} else if (rec.type == JREC_EXIT || rec.type == JREC_TICK) {
+			struct jcur c = { rec.data, rec.len, 0, false };
+
+			if (rec.type == JREC_EXIT)
+				jcur_u8(&c);
+			now += jcur_varint(&c);
+		}
+	}
+	if (r < 0)
+		fprintf(stderr, "vmm: %s: %s\n", path, err);
+	if (!dump) {
+		double secs = (double)now / 1e9;
+
+		printf("records:\n");
+		for (int t = 1; t < JREC_MAX; t++)
+			printf("  %-9s %10llu  %10llu bytes raw\n", journal_record_name((uint8_t)t),
+			       (unsigned long long)kinds[t], (unsigned long long)bytes[t]);
+		printf("file:      %zu bytes%s\nguest time: %.3f s; %.0f exits/s\n", jr.size,
+		       jr.truncated ? " (truncated: no end record)" : "", secs,
+		       secs > 0 ? (double)kinds[JREC_EXIT] / secs : 0.0);
+	}
+	journal_reader_close(&jr);
+	free(h);
+	return r < 0 ? VMM_EXIT_ERROR : 0;
+}
+
 static int status_of(uint8_t stop, uint32_t code, int signal)
 {
 	struct vm v = { .stop = (enum vm_stop)stop, .exit_code = code, .signal = signal };
@@ -595,7 +728,7 @@ static int cmd_replay(int argc, char **argv)
 			(unsigned long long)res.landmark_kicks,
 			res.digest_match ? "matches" : "DIFFERS from the recording");
 		status = verify && !res.digest_match ? VMM_EXIT_DIVERGENCE
-						     : status_of(res.end_stop, res.end_code, 0);
+						     : status_of(res.end_stop, res.end_code, res.end_signal);
 	}
 out_vm:
 	vm_destroy(vm);

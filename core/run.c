@@ -5,11 +5,9 @@
  * KVM_RUN and the HLT wait, so no wake-up is ever lost.
  *
  * Asynchronous work (a due timer, serial input) is applied only at a journal
- * position: right after a handled exit, or where a kick found the guest able
- * to take an interrupt (IF=1), which the hooks record as a landmark. A kick
- * that finds IF=0 changes nothing; the work waits for the next exit, and the
- * vCPU is kicked again a millisecond later in case the guest enables
- * interrupts and spins. `run` and `record` follow the same policy.
+ * position: right after a handled exit, or where a kick stopped the guest,
+ * which the hooks record as a landmark. `run` and `record` follow the same
+ * policy, so a recording behaves as a plain run does.
  */
 #include <errno.h>
 #include <linux/kvm.h>
@@ -135,8 +133,8 @@ static void arm_timer(struct vm *vm)
 {
 	uint64_t d = vm->board.deadline, abs;
 
-	if (vm->kick_at && vm->kick_at < d)
-		d = vm->kick_at;
+	if (vm->rekick_at)
+		d = vm->rekick_at;	/* the due work waits for this kick */
 	struct itimerspec its;
 
 	if (d == vm->armed)
@@ -152,8 +150,6 @@ static void arm_timer(struct vm *vm)
 	}
 	timer_settime(vm->timer, TIMER_ABSTIME, &its, NULL);
 }
-
-#define KICK_RETRY_NS 1000000ull
 
 int vm_stop_signal(void)
 {
@@ -224,7 +220,6 @@ static int service(struct vm *vm)
 
 	if ((r = service_timers(vm)) < 0 || (r = service_input(vm)) < 0)
 		return r;
-	vm->kick_at = 0;
 	return 0;
 }
 
@@ -537,20 +532,42 @@ void vm_check_board_stop(struct vm *vm)
 	}
 }
 
-/* KVM_RUN returned EINTR: a kick. Returns 0, or a hook's error. */
+/*
+ * KVM_RUN returned EINTR: a kick. If work is due, this point becomes a
+ * landmark and the work applies here, interrupts enabled or not: a timer
+ * edge sets IRR while IF=0 exactly as on hardware, and the window exit
+ * then delivers it right after the guest's sti.
+ */
+#define REKICK_NS 1000000ull
+
 static int kicked(struct vm *vm)
 {
+	struct kvm_sregs sregs;
 	uint64_t now;
 	int r;
 
 	vm_drain_signals();
 	vm->stats.kicks++;
+	/*
+	 * KVM refreshes ready_for_interrupt_injection on every return, EINTR too,
+	 * and it is 0 while a KVM_INTERRUPT vector is still pending: that flag,
+	 * not ours, says whether the last injection is out of the way.
+	 */
+	vm->irq_queued = false;
 	now = vm_now(vm);
 	if (!work_due(vm, now))
 		return 0;
-	if (!vm->run->if_flag) {
-		/* Nothing may change here: wait for an exit, or for IF=1 at a later kick. */
-		vm->kick_at = now + KICK_RETRY_NS;
+	/*
+	 * kvm_pvm delivers a kick as the vCPU switches to user mode, so the first
+	 * kick after an exit tends to stop at a user-mode state that never
+	 * recurs, which only a breakpoint could find again, and breakpoints do not
+	 * fire there. Once per exit, let a user-mode guest run 1 ms further:
+	 * the next kick lands in its steady state.
+	 */
+	if (!vm->kick_deferred && ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) == 0 && (sregs.cs.selector & 3) == 3) {
+		vm->kick_deferred = true;
+		vm->rekick_at = now + REKICK_NS;
+		vm->armed = 0;
 		return 0;
 	}
 	if (vm->hooks && (r = vm->hooks->landmark(vm)) < 0)
@@ -574,6 +591,8 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 	while (vm->stop == VM_RUNNING) {
 		/* Work and injection happen at positions only: replay decides at the same points. */
 		if (vm->at_position) {
+			vm->kick_deferred = false;
+			vm->rekick_at = 0;
 			if ((r = service(vm)) < 0)
 				goto hook_error;
 			if (vm->stop == VM_RUNNING && (r = inject(vm, err, errlen)) < 0)

@@ -66,7 +66,8 @@ struct vm {
 	bool halted;			/* the last exit was hlt with interrupts on */
 	bool at_position;		/* after an exit or at a landmark: async work may apply */
 	bool input_waiting;		/* serial input queued that COM1 had no room for */
-	uint64_t kick_at;		/* re-kick time while async work waits for IF=1, or 0 */
+	bool kick_deferred;		/* a user-mode kick was let run on since the last position */
+	uint64_t rekick_at;		/* when to kick again after that, or 0 */
 	uint64_t exit_count;		/* handled exits: the exit ordinal */
 	const struct vm_hooks *hooks;
 	void *hook_ctx;

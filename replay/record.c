@@ -72,11 +72,28 @@ static int rec_exit(struct vm *vm)
 		jbuf_varint(&b, run->exit_reason == KVM_EXIT_X86_WRMSR ? run->msr.data : 0);
 		jbuf_u8(&b, run->msr.error);
 		break;
+	case KVM_EXIT_IRQ_WINDOW_OPEN: {
+		/*
+		 * A window exit is asynchronous: some KVMs (kvm_pvm) take it a few
+		 * instructions late, so its position is stored like a landmark's.
+		 */
+		struct rr_landmark l;
+
+		if ((r = rr_capture(&rec->rr, &l)) < 0)
+			return r;
+		rr_landmark_encode(&l, &b);
+		if ((r = emit(rec, JREC_EXIT, &b)) < 0)
+			return r;
+		if ((r = rr_epoch_reset(&rec->rr)) < 0)
+			return r;
+		goto epoch;
+	}
 	default:
 		break;
 	}
 	if ((r = emit(rec, JREC_EXIT, &b)) < 0)
 		return r;
+epoch:
 	/* Dirty epochs restart at fixed exit ordinals, the same in replay. */
 	if (vm->exit_count % RR_EPOCH_EXITS == 0)
 		return rr_epoch_reset(&rec->rr);

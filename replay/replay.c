@@ -161,10 +161,9 @@ static int set_debug(struct vm *vm, uint32_t control, uint64_t bp)
  * a breakpoint at the same RIP whatever RF says), then re-arm. A rep string
  * instruction interrupted mid-way is found by stepping its iterations.
  */
-static int run_to_landmark(struct replayer *p)
+static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window)
 {
-	struct jcur c = { p->rec.data, p->rec.len, 0, false };
-	struct rr_landmark want;
+	struct rr_landmark want = *wantp;
 	struct vm *vm = p->vm;
 	bool stepping = false;
 	char exp[160], act[200];
@@ -173,8 +172,20 @@ static int run_to_landmark(struct replayer *p)
 	struct kvm_regs regs;
 	int r;
 
-	if (rr_landmark_decode(&c, &want) < 0)
-		return diverge(p, "a well-formed landmark record", "a truncated one");
+	/* A kick that came before the guest ran a single instruction leaves a landmark right here. */
+	if (!window && ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) == 0 && regs.rip == want.rip &&
+	    landmark_matches(p, &want, &regs)) {
+		p->res->landmarks++;
+		return rr_epoch_reset(&p->rr);
+	}
+	/*
+	 * A window exit is found by its state: by a breakpoint, or by KVM's own
+	 * window exit when that stops in exactly the recorded state (kvm_pvm takes
+	 * its window exits at the switch to user mode, where breakpoints cannot
+	 * reach, but a few instructions late in kernel loops).
+	 */
+	if (window)
+		vm->run->request_interrupt_window = 1;
 	/* A periodic kick lets a hunt that never hits give up instead of spinning forever. */
 	vm_arm_watchdog(vm, 1000000ull);
 	for (;;) {
@@ -186,6 +197,7 @@ static int run_to_landmark(struct replayer *p)
 		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR) {
 				vm_drain_signals();
+				vm->irq_queued = false;
 				if (vm_stop_signal())
 					return -EINTR;
 				/*
@@ -214,6 +226,13 @@ static int run_to_landmark(struct replayer *p)
 			return -errno;
 		}
 		vm->irq_queued = false;
+		if (window && vm->run->exit_reason == KVM_EXIT_IRQ_WINDOW_OPEN) {
+			if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) == 0 && regs.rip == want.rip &&
+			    landmark_matches(p, &want, &regs))
+				break;
+			vm->run->request_interrupt_window = 0;	/* early: the breakpoint takes over */
+			continue;
+		}
 		if (vm->run->exit_reason != KVM_EXIT_DEBUG) {
 			vm_arm_watchdog(vm, 0);
 			set_debug(vm, 0, 0);
@@ -239,6 +258,37 @@ static int run_to_landmark(struct replayer *p)
 	return rr_epoch_reset(&p->rr);
 }
 
+static int run_to_landmark(struct replayer *p)
+{
+	struct jcur c = { p->rec.data, p->rec.len, 0, false };
+	struct rr_landmark want;
+
+	if (rr_landmark_decode(&c, &want) < 0)
+		return diverge(p, "a well-formed landmark record", "a truncated one");
+	return hunt(p, &want, false);
+}
+
+/* The recorded window exit, found by its state wherever this KVM would take it. */
+static int replay_window_exit(struct replayer *p, struct jcur *c, uint64_t now)
+{
+	struct rr_landmark want;
+	int r;
+
+	if (rr_landmark_decode(c, &want) < 0)
+		return diverge(p, "a well-formed window exit record", "a truncated one");
+	if ((r = hunt(p, &want, true)) < 0)
+		return r;
+	p->res->landmarks--;	/* counted as an exit, not a landmark */
+	p->rr.last_now = now;
+	p->vm->board.now = now;
+	p->vm->exit_count++;
+	p->vm->stats.exits[KVM_EXIT_IRQ_WINDOW_OPEN]++;
+	p->res->exits++;
+	if (p->vm->exit_count % RR_EPOCH_EXITS == 0)
+		return rr_epoch_reset(&p->rr);
+	return 0;
+}
+
 /* Run to the next exit and check it against its record. */
 static int replay_exit(struct replayer *p)
 {
@@ -251,6 +301,13 @@ static int replay_exit(struct replayer *p)
 	char exp[200], act[200];
 	int r;
 
+	if (p->rec.len && p->rec.data[0] == KVM_EXIT_IRQ_WINDOW_OPEN) {
+		want_reason = jcur_u8(&c);
+		now = p->rr.last_now + jcur_varint(&c);
+		want_rip = jcur_varint(&c);
+		(void)want_rip;
+		return replay_window_exit(p, &c, now);
+	}
 	for (;;) {
 		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) == 0)
 			break;
@@ -321,7 +378,7 @@ static int finish(struct replayer *p)
 
 	p->res->end_stop = jcur_u8(&c);
 	p->res->end_code = (uint32_t)jcur_varint(&c);
-	jcur_varint(&c);	/* signal */
+	p->res->end_signal = (int)jcur_varint(&c);
 	for (int i = 0; i < 8; i++)
 		digest |= (uint64_t)jcur_u8(&c) << (8 * i);
 	if (c.bad)

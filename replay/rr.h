@@ -71,6 +71,7 @@ struct replay_result {
 	bool digest_match;
 	uint8_t end_stop;	/* enum vm_stop of the recording */
 	uint32_t end_code;
+	int end_signal;
 };
 int replay_run(struct vm *vm, struct journal_reader *jr, bool progress,
 	       struct replay_result *res, char *err, size_t errlen);

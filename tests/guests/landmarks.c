@@ -1,0 +1,115 @@
+/*
+ * Output that depends on exactly where timer interrupts land: a register-only
+ * busy loop, a loop whose registers repeat and only memory changes, a rep movsb
+ * interrupted mid-copy, sti;hlt, a tick that falls due while interrupts are
+ * off, and a user-mode wait. Two recordings differ; replays of one are equal.
+ */
+#include "guest.h"
+
+#define LOG 6
+
+static volatile uint64_t ticks;
+static volatile uint32_t mem_counter;
+static volatile uint64_t log_rcx[LOG], log_mem[LOG], log_rip[LOG];
+static volatile unsigned nlog;
+static uint8_t src[32 * 1024], dst[32 * 1024];
+
+static void irq0(struct frame *f)
+{
+	ticks++;
+	if (nlog < LOG) {
+		log_rcx[nlog] = f->rcx;
+		log_mem[nlog] = mem_counter;
+		log_rip[nlog] = f->rip;
+		nlog++;
+	}
+	pic_eoi(0);
+}
+
+static void start_log(void)
+{
+	nlog = 0;
+}
+
+static void print_log(const char *what)
+{
+	printf("%s:", what);
+	for (unsigned i = 0; i < nlog; i++)
+		printf(" %lx/%lx", log_rcx[i], log_mem[i]);
+	printf("\n");
+}
+
+static void user_wait(void *arg)
+{
+	uint64_t until = (uint64_t)arg;
+
+	while (ticks < until)
+		;
+}
+
+extern const uint8_t after_sti[];
+
+int main(void)
+{
+	uint64_t n, t0;
+
+	idt_set_handler(IRQ_BASE, irq0);
+	outb(0x43, 0x34);		/* 1 kHz: several ticks inside short loops */
+	outb(0x40, 1193 & 0xff);
+	outb(0x40, 1193 >> 8);
+	pic_unmask(0);
+
+	/* Registers only: the count in rcx is all that changes. */
+	start_log();
+	n = 20000;
+	__asm__ volatile("sti\n1: dec %0\n jnz 1b\n cli" : "+c"(n) : : "memory");
+	report(n == 0 && nlog > 0, "register loop ran, %u ticks logged", nlog);
+	print_log("register loop");
+
+	/* Registers repeat every turn; only the counter in memory moves. */
+	start_log();
+	__asm__ volatile("sti\n1: incl %0\n cmpl $10000, %0\n jb 1b\n cli"
+			 : "+m"(mem_counter) : : "memory");
+	report(mem_counter == 10000 && nlog > 0, "memory-only loop ran, %u ticks logged", nlog);
+	print_log("memory loop");
+
+	/* rep movsb interrupted mid-copy: rcx holds the bytes still to go. */
+	for (unsigned i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 7 + 3);
+	start_log();
+	{
+		void *d = dst;
+		const void *s = src;
+		uint64_t c = sizeof(src);
+
+		__asm__ volatile("sti\n rep movsb\n cli" : "+D"(d), "+S"(s), "+c"(c) : : "memory");
+	}
+	report(memcmp(src, dst, sizeof(src)) == 0, "rep movsb copied correctly under %u ticks", nlog);
+	print_log("rep movsb");
+
+	/* sti;hlt: woken at the hlt exit. */
+	t0 = ticks;
+	for (int i = 0; i < 5; i++)
+		wait_for_interrupt();
+	report(ticks >= t0 + 5, "sti;hlt woke 5 times");
+
+	/*
+	 * Ticks fall due while IF=0: they set IRR where they fall (landmarks),
+	 * and the interrupt arrives at the first instruction that can take it.
+	 */
+	start_log();
+	n = 200000;
+	__asm__ volatile("cli\n1: dec %0\n jnz 1b\n sti\n hlt\n .globl after_sti\nafter_sti: cli"
+			 : "+c"(n) : : "memory");
+	report(nlog == 1 && log_rip[0] == (uint64_t)after_sti,
+	       "ticks due under cli arrived once, at the sti;hlt after it (%u ticks, rip %lx)", nlog, log_rip[0]);
+
+	/* A user-mode wait whose state repeats until the tick. */
+	start_log();
+	t0 = ticks;
+	user_run(user_wait, (void *)(t0 + 3), user_stack + USER_STACK_SIZE);
+	report(ticks >= t0 + 3, "user-mode wait saw 3 ticks");
+	printf("ticks in all: %lu\n", ticks);
+	pic_mask(0);
+	report_summary();
+}
