@@ -37,7 +37,7 @@ GUEST_CFLAGS := -m64 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-
 
 LINUX_DIR   := build/guest
 
-.PHONY: all test check unit guests guest-tests cli-tests linux linux-tests demo deps deps-check clean help
+.PHONY: all test check unit guests guest-tests cli-tests rr-tests linux linux-tests demo deps deps-check clean help
 all: $(VMM)
 
 help:
@@ -92,7 +92,10 @@ guest-tests: $(VMM) guests
 cli-tests: $(VMM) $(GUEST_DIR)/exit42.elf
 	@VMM=$(abspath $(VMM)) tests/cli.sh $(GUEST_DIR)/exit42.elf
 
-test: deps-check unit guest-tests cli-tests
+rr-tests: $(VMM) guests
+	@VMM=$(abspath $(VMM)) tests/rr-guests.sh $(GUEST_ELF)
+
+test: deps-check unit guest-tests cli-tests rr-tests
 
 # Linux: kernel from Debian's linux-source-6.1, busybox initramfs.
 linux: $(LINUX_DIR)/bzImage $(LINUX_DIR)/initramfs.cpio

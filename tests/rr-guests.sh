@@ -1,0 +1,135 @@
+#!/bin/sh
+# Record and replay: every test guest is recorded once and replayed 3 times; each replay must
+# end with the recorded exit status, print the same console output byte for byte, and report
+# "final state matches". The landmarks guest, whose output depends on where timer interrupts
+# land, must also differ between two recordings. Then bad journals and a modified kernel.
+#
+# usage: VMM=./vmm tests/rr-guests.sh build/guests/NAME.elf...
+set -u
+VMM=${VMM:-./vmm}
+tmp=${TMPDIR:-/tmp}/vmm-rr.$$
+passed=0 failed=0
+if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ]; then
+	echo "SKIPPED: record/replay tests: /dev/kvm is missing or not accessible; NOT RUN" >&2
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+mkdir -p "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+pvm=no
+[ -d /sys/module/kvm_pvm ] && pvm=yes
+
+ok() { passed=$((passed + 1)); echo "PASS $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; shift; for f in "$@"; do tail -n 6 "$f" | sed 's/^/    /'; done; }
+
+field() {
+	printf '%s\n' "$2" | sed -n "s/.*[ ]$1=\"\\([^\"]*\\)\".*/\\1/p;t;s/.*[ ]$1=\\([^ ]*\\).*/\\1/p"
+}
+
+record() {	# record NAME ELF JOURNAL: sets rec_status, output in $tmp/NAME.rec
+	spec=$(grep -m1 'vmm-test:' "tests/guests/$1.c" 2>/dev/null || true)
+	args=$(field args "$spec")
+	[ $pvm = yes ] && args="$args $(field pvm-args "$spec")"
+	term=$(field term "$spec")
+	limit=120
+	[ -n "$term" ] && limit="--preserve-status -s TERM $term"
+	# shellcheck disable=SC2086
+	eval timeout $limit "$VMM" record --force -o "$3" $args "$2" > "$tmp/$1.rec" 2> "$tmp/$1.recerr"
+	rec_status=$?
+}
+
+for elf in "$@"; do
+	name=$(basename "$elf" .elf)
+	j=$tmp/$name.vrr
+	record "$name" "$elf" "$j"
+	if ! zstd -q -t "$j" 2>/dev/null; then
+		bad "$name: the journal does not pass zstd -t" "$tmp/$name.recerr"
+		continue
+	fi
+	good=yes
+	for i in 1 2 3; do
+		timeout 300 "$VMM" replay "$j" > "$tmp/$name.rep" 2> "$tmp/$name.reperr"
+		st=$?
+		if [ "$st" -ne "$rec_status" ] || ! cmp -s "$tmp/$name.rec" "$tmp/$name.rep" ||
+		   ! grep -q 'final state matches' "$tmp/$name.reperr"; then
+			bad "$name: replay $i: status $st (recorded $rec_status), output $(cmp -s "$tmp/$name.rec" "$tmp/$name.rep" && echo same || echo differs)" "$tmp/$name.reperr"
+			good=no
+			break
+		fi
+	done
+	[ $good = yes ] && ok "$name: recorded (status $rec_status), 3 replays identical: $(grep '^replay:' "$tmp/$name.reperr" | cut -d, -f1-3)"
+	if [ "$name" = landmarks ]; then
+		cp "$tmp/landmarks.rec" "$tmp/landmarks-first.rec"
+		record landmarks "$elf" "$tmp/landmarks2.vrr"
+		if [ "$rec_status" -ne 0 ] || cmp -s "$tmp/landmarks-first.rec" "$tmp/landmarks.rec"; then
+			bad "landmarks: a second recording (status $rec_status) gave identical output; tick positions should differ"
+		else
+			ok "landmarks: two recordings differ where their ticks landed"
+		fi
+	fi
+done
+
+# Bad journals: one clear line naming an offset, never a crash, never a silent partial replay.
+src=$tmp/pci.vrr
+guest=build/guests/pci.elf
+if [ -f "$src" ] && [ -f "$guest" ]; then
+	size=$(stat -c %s "$src")
+	expect_err() {	# NAME FILE PATTERN: vmm replay FILE fails with status 115/116 and PATTERN
+		"$VMM" replay --serial none "$2" > /dev/null 2> "$tmp/err"
+		st=$?
+		if { [ $st -eq 116 ] || [ $st -eq 115 ]; } && grep -q -- "$3" "$tmp/err" &&
+		   ! grep -qiE 'sanitizer|segmentation|core dumped' "$tmp/err"; then
+			ok "$1: status $st: $(head -n 1 "$tmp/err" | cut -c1-110)"
+		else
+			bad "$1: status $st" "$tmp/err"
+		fi
+	}
+	: > "$tmp/empty.vrr"
+	expect_err "empty journal" "$tmp/empty.vrr" "offset 0"
+	expect_err "foreign file" "$guest" "offset 0: expected a zstd skippable frame"
+	head -c 20 "$src" > "$tmp/short.vrr"
+	expect_err "header cut short" "$tmp/short.vrr" "offset 4"
+	cp "$src" "$tmp/flip.vrr"
+	printf '\377' | dd of="$tmp/flip.vrr" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+	expect_err "bit-flipped frame" "$tmp/flip.vrr" "offset"
+	cp "$src" "$tmp/hdr.vrr"
+	printf 'X' | dd of="$tmp/hdr.vrr" bs=1 seek=9 conv=notrunc 2>/dev/null
+	expect_err "damaged header" "$tmp/hdr.vrr" "offset 8"
+	# A recorder killed mid-write leaves complete frames: replay says where it was cut.
+	head -c $((size - 7)) "$src" > "$tmp/cut.vrr"
+	"$VMM" replay --serial none "$tmp/cut.vrr" > /dev/null 2> "$tmp/err"
+	st=$?
+	if grep -q 'cut short\|offset' "$tmp/err" && ! grep -qiE 'sanitizer|segmentation' "$tmp/err"; then
+		ok "truncated journal: status $st: $(head -n 1 "$tmp/err" | cut -c1-110)"
+	else
+		bad "truncated journal: status $st" "$tmp/err"
+	fi
+	# A modified kernel is refused; with --force the divergence is reported.
+	cp "$guest" "$tmp/modified.elf"
+	off=$(grep -a -b -o 'CONFIG_ADDRESS reads back' "$tmp/modified.elf" | head -n 1 | cut -d: -f1)
+	printf 'X' | dd of="$tmp/modified.elf" bs=1 seek="$off" conv=notrunc 2>/dev/null
+	"$VMM" replay --serial none --kernel "$tmp/modified.elf" "$src" > /dev/null 2> "$tmp/err"
+	st=$?
+	if [ $st -eq 116 ] && grep -q 'is not the one recorded' "$tmp/err"; then
+		ok "modified kernel refused: $(head -n 1 "$tmp/err" | cut -c1-100)"
+	else
+		bad "modified kernel: status $st" "$tmp/err"
+	fi
+	"$VMM" replay --serial none --force --kernel "$tmp/modified.elf" "$src" > /dev/null 2> "$tmp/err"
+	st=$?
+	if [ $st -eq 115 ] && grep -q 'replay diverged at event' "$tmp/err"; then
+		ok "modified kernel with --force: divergence: $(grep -m1 'expected' "$tmp/err" | cut -c1-100)"
+	else
+		bad "modified kernel with --force: status $st" "$tmp/err"
+	fi
+	# record refuses to overwrite.
+	if "$VMM" record -o "$src" "$guest" > /dev/null 2> "$tmp/err"; then
+		bad "record overwrote an existing journal"
+	elif grep -q 'exists; give --force' "$tmp/err"; then
+		ok "record refuses to overwrite an existing journal"
+	else
+		bad "record over an existing journal" "$tmp/err"
+	fi
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
