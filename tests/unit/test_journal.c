@@ -1,0 +1,206 @@
+/* cmocka tests of the journal file: round trip, varints, header fields, and refusals of bad files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hash.h"
+#include "journal.h"
+
+static char path[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/vmm-journal-test-%d.vrr", getpid());
+	unlink(path);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(path);
+	return 0;
+}
+
+static void fill_header(struct journal_header *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->mem_size = 64ull << 20;
+	h->rtc_epoch = 1700000000;
+	strcpy(h->cmdline, "console=ttyS0");
+	strcpy(h->kernel_path, "/k");
+	memset(h->kernel_sha256, 0xab, 32);
+	h->cpuid_len = 28;
+	strcpy(h->board, "pic,pit");
+	strcpy(h->vmm_version, "test");
+}
+
+static void write_journal(unsigned records)
+{
+	struct journal_writer w;
+	struct journal_header h;
+	char err[200];
+
+	fill_header(&h);
+	assert_int_equal(journal_writer_open(&w, path, false, &h, err, sizeof(err)), 0);
+	for (unsigned i = 0; i < records; i++) {
+		uint8_t payload[8];
+
+		memcpy(payload, &i, 4);
+		memset(payload + 4, (int)i, 4);
+		/* Time moves 30 ms a record: frames end every ~100 ms. */
+		assert_int_equal(journal_write(&w, (uint8_t)(1 + i % 5), payload, sizeof(payload),
+					       (uint64_t)i * 30000000ull), 0);
+	}
+	assert_int_equal(journal_writer_close(&w), 0);
+}
+
+static void test_round_trip(void **state)
+{
+	struct journal_reader r;
+	struct journal_header h;
+	struct journal_record rec;
+	char err[200];
+	unsigned n = 0;
+	int rc;
+
+	(void)state;
+	write_journal(100);
+	assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), 0);
+	assert_int_equal(h.mem_size, 64ull << 20);
+	assert_int_equal(h.rtc_epoch, 1700000000);
+	assert_string_equal(h.cmdline, "console=ttyS0");
+	assert_false(h.has_initrd);
+	while ((rc = journal_read(&r, &rec, err, sizeof(err))) > 0) {
+		unsigned v;
+
+		memcpy(&v, rec.data, 4);
+		assert_int_equal(v, n);
+		assert_int_equal(rec.type, 1 + n % 5);
+		assert_int_equal(rec.index, n);
+		n++;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(n, 100);
+	assert_false(r.truncated);
+	journal_reader_close(&r);
+}
+
+static void test_refuses_overwrite(void **state)
+{
+	struct journal_writer w;
+	struct journal_header h;
+	char err[200];
+
+	(void)state;
+	write_journal(1);
+	fill_header(&h);
+	assert_int_equal(journal_writer_open(&w, path, false, &h, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "--force"));
+	assert_int_equal(journal_writer_open(&w, path, true, &h, err, sizeof(err)), 0);
+	journal_writer_close(&w);
+}
+
+static void test_truncation_keeps_whole_frames(void **state)
+{
+	struct journal_reader r;
+	struct journal_header h;
+	struct journal_record rec;
+	char err[200];
+	unsigned n = 0;
+	long size;
+	FILE *f;
+
+	(void)state;
+	write_journal(100);
+	f = fopen(path, "r+");
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fclose(f);
+	assert_int_equal(truncate(path, size - 5), 0);
+	assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), 0);
+	while (journal_read(&r, &rec, err, sizeof(err)) > 0)
+		n++;
+	assert_true(r.truncated);
+	assert_true(n > 0 && n < 100);
+	assert_int_equal(n % 5, 0);	/* a frame ends with the record that reaches 100 ms: 5 of 30 ms */
+	journal_reader_close(&r);
+}
+
+static void test_bad_files(void **state)
+{
+	struct journal_reader r;
+	struct journal_header h;
+	char err[200];
+	int fd;
+
+	(void)state;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_int_equal(write(fd, "\x50\x2a\x4d\x18\x06\x00\x00\x00VMMJ\x09\x00", 14), 14);
+	close(fd);
+	assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "version 9"));
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_int_equal(write(fd, "\x50\x2a\x4d\x18\x09\x00\x00\x00VMMJ\x01\x00\x63\x01\x00", 17), 17);
+	close(fd);
+	assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "unknown header field 99"));
+	assert_int_equal(journal_reader_open(&r, "/nonexistent/j", &h, err, sizeof(err)), -ENOENT);
+}
+
+static void test_varints(void **state)
+{
+	uint8_t buf[32];
+	struct jbuf b = { buf, 0, sizeof(buf) };
+	static const uint64_t vals[] = { 0, 1, 127, 128, 300, 1ull << 35, ~0ull };
+	struct jcur c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+		jbuf_varint(&b, vals[i]);
+	c = (struct jcur){ buf, b.len, 0, false };
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+		assert_true(jcur_varint(&c) == vals[i]);
+	assert_false(c.bad);
+	jcur_u8(&c);
+	assert_true(c.bad);		/* reading past the end is flagged, not undefined */
+	c = (struct jcur){ (const uint8_t *)"\xff\xff", 2, 0, false };
+	jcur_varint(&c);
+	assert_true(c.bad);
+}
+
+static void test_sha256(void **state)
+{
+	uint8_t out[32];
+	static const uint8_t abc[32] = {
+		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+		0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
+	};
+
+	(void)state;
+	sha256("abc", 3, out);		/* FIPS 180-2 appendix B.1 */
+	assert_memory_equal(out, abc, 32);
+	assert_true(hash64("a", 1, 0) != hash64("b", 1, 0));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_overwrite, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncation_keeps_whole_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
+		cmocka_unit_test(test_varints),
+		cmocka_unit_test(test_sha256),
+	};
+	return cmocka_run_group_tests_name("journal", tests, NULL, NULL);
+}
