@@ -46,6 +46,7 @@ help:
 	@echo "make check     everything: deps, fast suite, sanitizer suite, Linux boots"
 	@echo "make demo      build and boot the demo guest"
 	@echo "make linux     build the guest kernel and initramfs (cached in build/guest)"
+	@echo "make bench     run vs record vs replay, written to bench/RESULTS.md"
 
 $(VMM): $(LIB_OBJ) $(MAIN_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -111,6 +112,9 @@ check: deps
 	$(MAKE) test
 	$(MAKE) test SANITIZE=1
 	$(MAKE) linux-tests
+
+bench: $(VMM) guests linux
+	VMM=$(abspath $(VMM)) bench/rr-bench.sh | tee bench/RESULTS.md
 
 demo: deps-check $(VMM) $(GUEST_DIR)/demo.elf
 	./$(VMM) run $(GUEST_DIR)/demo.elf

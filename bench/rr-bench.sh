@@ -1,0 +1,69 @@
+#!/bin/sh
+# `make bench`: run vs record vs replay, side by side in one run, for an I/O-bound guest
+# (rtc), a CPU-bound one whose ticks land in busy loops (landmarks), and the Linux boot.
+# Prints a Markdown report; `make bench` writes it to bench/RESULTS.md.
+#
+# usage: VMM=./vmm bench/rr-bench.sh
+set -u
+VMM=${VMM:-./vmm}
+tmp=${TMPDIR:-/tmp}/vmm-bench.$$
+mkdir -p "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+CLR="clearcpuid=smap,smep,popcnt,xsave,rdrand,rdseed,fsgsbase,umip,pku"
+
+
+timed() {	# timed OUTFILE ERRFILE CMD...: prints seconds
+	out=$1 err=$2
+	shift 2
+	start=$(date +%s.%N)
+	"$@" > "$out" 2> "$err"
+	end=$(date +%s.%N)
+	echo "$end - $start" | bc
+}
+
+echo "# vmm record/replay benchmark"
+echo
+echo "$(date -u +%Y-%m-%d), $(nproc) cores, /dev/kvm from $( [ -d /sys/module/kvm_pvm ] && echo kvm_pvm || echo kvm), vmm $("$VMM" --version | cut -d' ' -f2)."
+echo "Wall seconds; ratios against the run or record of the same guest, in this one run."
+echo
+echo "| guest | run s | record s | record/run | replay s | replay/record | journal bytes | bytes/guest s | bytes/exit | exits | landmarks | breakpoint hits | kick finds | replay s per landmark |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+
+bench() {	# bench NAME VMM-ARGS...
+	name=$1
+	shift
+	run=$(timed "$tmp/run.out" "$tmp/run.err" "$VMM" run --serial none "$@")
+	rec=$(timed "$tmp/rec.out" "$tmp/rec.err" "$VMM" record --force -o "$tmp/$name.vrr" --serial none "$@")
+	rep=$(timed "$tmp/rep.out" "$tmp/rep.err" "$VMM" replay --serial none "$tmp/$name.vrr")
+	"$VMM" journal stat "$tmp/$name.vrr" > "$tmp/stat" 2>&1
+	bytes=$(stat -c %s "$tmp/$name.vrr")
+	gsecs=$(sed -n 's/^guest time: \([0-9.]*\) s.*/\1/p' "$tmp/stat")
+	exits=$(awk '$1 == "exit" {print $2}' "$tmp/stat")
+	line=$(grep '^replay:' "$tmp/rep.err" || grep -m1 'diverged' "$tmp/rep.err" || echo "replay failed")
+	lm=$(echo "$line" | sed -n 's/.* \([0-9]*\) landmarks.*/\1/p')
+	hits=$(echo "$line" | sed -n 's/.*(\([0-9]*\) breakpoint hits.*/\1/p')
+	kicks=$(echo "$line" | sed -n 's/.*, \([0-9]*\) found by kicks.*/\1/p')
+	per=$(python3 -c "import sys; l=int(sys.argv[1] or 0); print(f'{(float(sys.argv[2])-float(sys.argv[3]))/l:.4f}' if l else '-')" "${lm:-0}" "$rep" "$rec")
+	printf '| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %.0f | %.1f | %s | %s | %s | %s | %s |\n' "$name" "$run" "$rec" \
+		"$(echo "$rec / $run" | bc -l)" "$rep" "$(echo "$rep / $rec" | bc -l)" "$bytes" \
+		"$(echo "$bytes / ($gsecs + 0.000001)" | bc -l)" "$(echo "$bytes / ($exits + 0.000001)" | bc -l)" \
+		"$exits" "${lm:--}" "${hits:--}" "${kicks:--}" "$per"
+	case "$line" in replay:*) ;; *) echo "$name: $line" >> "$tmp/notes" ;; esac
+}
+
+bench rtc-guest --rtc 1700000000 build/guests/rtc.elf
+bench landmarks-guest build/guests/landmarks.elf
+if [ -f build/guest/bzImage ] && [ -f build/guest/initramfs.cpio ]; then
+	bench linux-pvh --initrd build/guest/initramfs.cpio --append "console=ttyS0 panic=-1 io_delay=none $CLR" \
+		build/guest/vmlinux
+fi
+echo
+if [ -f "$tmp/notes" ]; then
+	echo "Replays that did not finish:"
+	echo
+	sed 's/^/    /' "$tmp/notes"
+	echo
+fi
+echo "Landmark cost: (replay s - record s) / landmarks, an upper bound that charges all of replay's"
+echo "extra time to landmark hunting. Linux reads the TSC (RDTSC is not trapped), so until the guest"
+echo "kernel patch exists its replay is expected to diverge; the record/run ratio still holds."
