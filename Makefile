@@ -37,7 +37,7 @@ GUEST_CFLAGS := -m64 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-
 
 LINUX_DIR   := build/guest
 
-.PHONY: all test check unit guests guest-tests cli-tests rr-tests linux linux-tests demo deps deps-check clean help
+.PHONY: all test check unit guests guest-tests cli-tests rr-tests fuzz bench linux linux-tests demo deps deps-check clean help
 all: $(VMM)
 
 help:
@@ -47,6 +47,7 @@ help:
 	@echo "make demo      build and boot the demo guest"
 	@echo "make linux     build the guest kernel and initramfs (cached in build/guest)"
 	@echo "make bench     run vs record vs replay, written to bench/RESULTS.md"
+	@echo "make fuzz      fuzz the journal reader for FUZZ_SECONDS (60) under ASan+UBSan"
 
 $(VMM): $(LIB_OBJ) $(MAIN_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -93,6 +94,18 @@ guest-tests: $(VMM) guests
 cli-tests: $(VMM) $(GUEST_DIR)/exit42.elf
 	@VMM=$(abspath $(VMM)) tests/cli.sh $(GUEST_DIR)/exit42.elf
 
+# The journal reader's fuzz target, always under ASan+UBSan, driven for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+build/fuzz/fuzz_journal: tests/fuzz/fuzz_journal.c tests/fuzz/driver.c replay/journal.c replay/rr.c replay/hash.c core/cpuid.c core/vm.c core/run.c core/board.c core/console.c core/guest_mem.c $(DEVICE_SRC) $(wildcard replay/*.h core/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE $(FUZZ_FLAGS) $(WARN) -Ireplay -Icore -o $@ tests/fuzz/fuzz_journal.c tests/fuzz/driver.c \
+		replay/journal.c replay/rr.c replay/hash.c core/cpuid.c core/vm.c core/run.c core/board.c core/console.c \
+		core/guest_mem.c $(DEVICE_SRC) -lzstd -lpthread -lrt
+
+fuzz: build/fuzz/fuzz_journal
+	build/fuzz/fuzz_journal $(FUZZ_SECONDS)
+
 rr-tests: $(VMM) guests
 	@VMM=$(abspath $(VMM)) tests/rr-guests.sh $(GUEST_ELF)
 
@@ -111,6 +124,7 @@ linux-tests: $(VMM) linux
 check: deps
 	$(MAKE) test
 	$(MAKE) test SANITIZE=1
+	$(MAKE) fuzz FUZZ_SECONDS=30
 	$(MAKE) linux-tests
 
 bench: $(VMM) guests linux
@@ -125,6 +139,6 @@ deps-check:
 	@tools/install-deps.sh --check-build
 
 clean:
-	rm -rf build/release build/san build/guests vmm
+	rm -rf build/release build/san build/guests build/fuzz vmm
 
 -include $(shell find build/release build/san -name '*.d' 2>/dev/null)
