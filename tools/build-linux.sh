@@ -1,5 +1,6 @@
 #!/bin/sh
-# Builds the minimal x86_64 guest kernel (bzImage + vmlinux) from Debian's linux-source-6.1.
+# Builds the minimal x86_64 guest kernel (bzImage + vmlinux) from Debian's linux-source-6.1,
+# with tools/linux-tsc.patch so that a guest without TSC in CPUID never executes RDTSC.
 #
 # usage: tools/build-linux.sh OUTDIR
 # The result is cached: OUTDIR/bzImage and OUTDIR/vmlinux are rebuilt only when
@@ -14,7 +15,7 @@ if [ ! -f "$tarball" ]; then
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-stamp=$(cat "$0" "$here/linux.config" | sha256sum | cut -c1-16)
+stamp=$(cat "$0" "$here/linux.config" "$here/linux-tsc.patch" | sha256sum | cut -c1-16)
 if [ -f "$out/bzImage" ] && [ -f "$out/vmlinux" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
 	exit 0
 fi
@@ -24,6 +25,10 @@ if [ ! -f "$src/Makefile" ]; then
 	tar -C "$out" -xaf "$tarball"
 fi
 cd "$src"
+# The TSC patch (README: replaying your own kernels): applied once, idempotently.
+if ! patch -p1 -R --dry-run -s -f < "$here/linux-tsc.patch" >/dev/null 2>&1; then
+	patch -p1 -s -f < "$here/linux-tsc.patch"
+fi
 make -s ARCH=x86_64 tinyconfig
 # Each line of linux.config is "NAME=y", "NAME=n" or "NAME=value".
 while IFS= read -r line; do
