@@ -6,30 +6,25 @@
 #
 # usage: VMM=./vmm tests/rr-guests.sh build/guests/NAME.elf...
 set -u
+. "$(dirname "$0")/lib.sh"
 VMM=${VMM:-./vmm}
 tmp=${TMPDIR:-/tmp}/vmm-rr.$$
 passed=0 failed=0
-if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ]; then
+if ! have_kvm; then
 	echo "SKIPPED: record/replay tests: /dev/kvm is missing or not accessible; NOT RUN" >&2
 	echo "0 passed, 0 failed, 1 skipped"
 	exit 0
 fi
 mkdir -p "$tmp"
 trap 'rm -rf "$tmp"' EXIT
-pvm=no
-[ -d /sys/module/kvm_pvm ] && pvm=yes
 
 ok() { passed=$((passed + 1)); echo "PASS $1"; }
 bad() { failed=$((failed + 1)); echo "FAIL $1"; shift; for f in "$@"; do tail -n 6 "$f" | sed 's/^/    /'; done; }
 
-field() {
-	printf '%s\n' "$2" | sed -n "s/.*[ ]$1=\"\\([^\"]*\\)\".*/\\1/p;t;s/.*[ ]$1=\\([^ ]*\\).*/\\1/p"
-}
 
 record() {	# record NAME ELF JOURNAL: sets rec_status, output in $tmp/NAME.rec
-	spec=$(grep -m1 'vmm-test:' "tests/guests/$1.c" 2>/dev/null || true)
-	args=$(field args "$spec")
-	[ $pvm = yes ] && args="$args $(field pvm-args "$spec")"
+	spec=$(guest_spec "$1")
+	args=$(guest_args "$spec")
 	term=$(field term "$spec")
 	limit=120
 	[ -n "$term" ] && limit="--preserve-status -s TERM $term"

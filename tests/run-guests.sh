@@ -6,33 +6,26 @@
 #
 # usage: VMM=./vmm tests/run-guests.sh build/guests/NAME.elf...
 set -u
+. "$(dirname "$0")/lib.sh"
 VMM=${VMM:-./vmm}
 out_dir=${TMPDIR:-/tmp}/vmm-guests.$$
 passed=0 failed=0 checks=0
-if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ]; then
+if ! have_kvm; then
 	echo "SKIPPED: test guests: /dev/kvm is missing or not accessible; $# guests NOT RUN" >&2
 	echo "0 passed, 0 failed, $# skipped"
 	exit 0
 fi
 mkdir -p "$out_dir"
 trap 'rm -rf "$out_dir"' EXIT
-pvm=no
-[ -d /sys/module/kvm_pvm ] && pvm=yes
-
-field() {	# field NAME LINE: the value of NAME=... or NAME="..." in LINE
-	printf '%s\n' "$2" | sed -n "s/.*[ ]$1=\"\\([^\"]*\\)\".*/\\1/p;t;s/.*[ ]$1=\\([^ ]*\\).*/\\1/p"
-}
 
 for elf in "$@"; do
 	name=$(basename "$elf" .elf)
-	src=tests/guests/$name.c
-	spec=$(grep -m1 'vmm-test:' "$src" 2>/dev/null || true)
+	spec=$(guest_spec "$name")
 	want=$(field exit "$spec"); want=${want:-0}
-	args=$(field args "$spec")
+	args=$(guest_args "$spec")
 	term=$(field term "$spec")
 	limit="120"
 	[ -n "$term" ] && limit="--preserve-status -s TERM $term"
-	[ $pvm = yes ] && args="$args $(field pvm-args "$spec")"
 	out=$out_dir/$name.out
 	# shellcheck disable=SC2086 # args is a word list by design
 	eval timeout $limit "$VMM" run --serial "file:$out" $args "$elf" 2> "$out_dir/$name.err"
