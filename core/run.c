@@ -231,7 +231,7 @@ int vm_inject_decision(struct vm *vm)
 		run->request_interrupt_window = 0;
 		return -1;
 	}
-	if (vm->irq_queued || !run->ready_for_interrupt_injection || !run->if_flag) {
+	if (vm->event_queued || !run->ready_for_interrupt_injection || !run->if_flag) {
 		run->request_interrupt_window = 1;
 		return -1;
 	}
@@ -246,7 +246,7 @@ int vm_inject(struct vm *vm, uint8_t vector, char *err, size_t errlen)
 		snprintf(err, errlen, "KVM_INTERRUPT vector 0x%x: %s", vector, strerror(errno));
 		return -errno;
 	}
-	vm->irq_queued = true;
+	vm->event_queued = true;
 	vm->stats.injections++;
 	vm->run->request_interrupt_window = vm->board.pic.intr;
 	return 0;
@@ -396,6 +396,8 @@ static int complete_int3(struct vm *vm, struct kvm_regs *regs, char *err, size_t
 
 	if (ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		goto fail;
+	vm->exit_rip = regs->rip;
+	vm->rip_moved = true;
 	regs->rip += 1;
 	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, regs) < 0)
 		goto fail;
@@ -407,6 +409,7 @@ static int complete_int3(struct vm *vm, struct kvm_regs *regs, char *err, size_t
 	if (ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
 		goto fail;
 	vm->stats.int3_completed++;
+	vm->event_queued = true;	/* no interrupt may join the #BP on this entry */
 	return 0;
 fail:
 	snprintf(err, errlen, "completing int3 at RIP 0x%llx: %s",
@@ -466,6 +469,7 @@ static int exit_msr(struct vm *vm, char *err, size_t errlen)
 	(void)err;
 	(void)errlen;
 	vm->run->msr.error = 1;
+	vm->event_queued = true;	/* KVM raises #GP as it re-enters */
 	vm->stats.msr_trapped++;
 	return 0;
 }
@@ -517,6 +521,7 @@ int vm_handle_exit(struct vm *vm, char *err, size_t errlen)
 		return -EIO;
 	}
 	vm->stats.exits[reason]++;
+	vm->rip_moved = false;
 	return exit_handlers[reason](vm, err, errlen);
 }
 
@@ -539,6 +544,18 @@ void vm_check_board_stop(struct vm *vm)
  * then delivers it right after the guest's sti.
  */
 #define REKICK_NS 1000000ull
+#define USER_DEFER_NS 20000000ull
+#define EVENT_REKICK_NS 100000ull
+
+bool vm_event_pending(struct vm *vm)
+{
+	struct kvm_vcpu_events ev;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return true;
+	return ev.exception.injected || ev.exception.pending || ev.interrupt.injected ||
+	       ev.nmi.injected || ev.nmi.pending;
+}
 
 static int kicked(struct vm *vm)
 {
@@ -553,22 +570,39 @@ static int kicked(struct vm *vm)
 	 * and it is 0 while a KVM_INTERRUPT vector is still pending: that flag,
 	 * not ours, says whether the last injection is out of the way.
 	 */
-	vm->irq_queued = false;
+	vm->event_queued = false;
 	now = vm_now(vm);
 	if (!work_due(vm, now))
 		return 0;
 	/*
-	 * kvm_pvm delivers a kick as the vCPU switches to user mode, so the first
-	 * kick after an exit tends to stop at a user-mode state that never
-	 * recurs, which only a breakpoint could find again, and breakpoints do not
-	 * fire there. Once per exit, let a user-mode guest run 1 ms further:
-	 * the next kick lands in its steady state.
+	 * A kick that lands between KVM queueing an event (a #PF it reflects,
+	 * a #GP for a refused MSR, our interrupt) and the guest taking it stops
+	 * in a state replay never sees: its breakpoint fires before the event
+	 * is queued, and delivering an interrupt on top of the event is where
+	 * KVMs disagree. Not a position: look again a little later.
 	 */
-	if (!vm->kick_deferred && ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) == 0 && (sregs.cs.selector & 3) == 3) {
-		vm->kick_deferred = true;
-		vm->rekick_at = now + REKICK_NS;
+	if (vm_event_pending(vm)) {
+		vm->rekick_at = now + EVENT_REKICK_NS;
 		vm->armed = 0;
 		return 0;
+	}
+	/*
+	 * A landmark in user mode is found again only where breakpoints reach
+	 * user mode (not on kvm_pvm, which also delivers kicks as the vCPU
+	 * switches to user mode) or where the state recurs, as in a spin on a
+	 * flag. So a user-mode guest gets up to USER_DEFER_NS more, kicked every
+	 * REKICK_NS: a short stretch of user code reaches the kernel (a fault, a
+	 * system call) and the landmark lands there; a wait loop is still in
+	 * user mode after that and takes its landmark in its steady state.
+	 */
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) == 0 && (sregs.cs.selector & 3) == 3) {
+		if (!vm->user_defer_until)
+			vm->user_defer_until = now + USER_DEFER_NS;
+		if (now < vm->user_defer_until) {
+			vm->rekick_at = now + REKICK_NS;
+			vm->armed = 0;
+			return 0;
+		}
 	}
 	if (vm->hooks && (r = vm->hooks->landmark(vm)) < 0)
 		return r;
@@ -591,7 +625,7 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 	while (vm->stop == VM_RUNNING) {
 		/* Work and injection happen at positions only: replay decides at the same points. */
 		if (vm->at_position) {
-			vm->kick_deferred = false;
+			vm->user_defer_until = 0;
 			vm->rekick_at = 0;
 			if ((r = service(vm)) < 0)
 				goto hook_error;
@@ -617,7 +651,7 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 			snprintf(err, errlen, "KVM_RUN: %s", strerror(errno));
 			goto error;
 		}
-		vm->irq_queued = false;
+		vm->event_queued = false;
 		vm->board.now = vm_now(vm);
 		vm->exit_count++;
 		if ((r = vm_handle_exit(vm, err, errlen)) < 0)

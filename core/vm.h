@@ -62,13 +62,15 @@ struct vm {
 	timer_t timer;
 	bool timer_valid;
 	uint64_t armed;			/* deadline the host timer is armed for */
-	bool irq_queued;		/* KVM_INTERRUPT done, not yet known delivered */
+	bool event_queued;		/* an interrupt or exception enters at the next KVM_RUN */
 	bool halted;			/* the last exit was hlt with interrupts on */
 	bool at_position;		/* after an exit or at a landmark: async work may apply */
 	bool input_waiting;		/* serial input queued that COM1 had no room for */
-	bool kick_deferred;		/* a user-mode kick was let run on since the last position */
-	uint64_t rekick_at;		/* when to kick again after that, or 0 */
+	uint64_t user_defer_until;	/* user mode since a kick: landmark no sooner than this */
+	uint64_t rekick_at;		/* when to kick again without a landmark, or 0 */
 	uint64_t exit_count;		/* handled exits: the exit ordinal */
+	bool rip_moved;			/* the handler of the last exit moved RIP ... */
+	uint64_t exit_rip;		/* ... away from here, where the exit happened */
 	const struct vm_hooks *hooks;
 	void *hook_ctx;
 	sigset_t run_mask;		/* signal mask while in KVM_RUN and waits */
@@ -102,6 +104,8 @@ int vm_handle_exit(struct vm *vm, char *err, size_t errlen);
 /* The vector the loop would inject now, or -1 (and sets request_interrupt_window). */
 int vm_inject_decision(struct vm *vm);
 int vm_inject(struct vm *vm, uint8_t vector, char *err, size_t errlen);
+/* KVM holds an exception, NMI or interrupt for the next entry: this is no landmark. */
+bool vm_event_pending(struct vm *vm);
 /* Map board stop requests (debug exit, reset) onto vm->stop. */
 void vm_check_board_stop(struct vm *vm);
 /* Take pending wake-up signals after KVM_RUN returned EINTR; records SIGINT/SIGTERM. */

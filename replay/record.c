@@ -46,7 +46,7 @@ static int rec_exit(struct vm *vm)
 		return -errno;
 	jbuf_u8(&b, (uint8_t)run->exit_reason);
 	jbuf_varint(&b, delta(rec, vm->board.now));
-	jbuf_varint(&b, regs.rip);
+	jbuf_varint(&b, vm->rip_moved ? vm->exit_rip : regs.rip);	/* where it exited */
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO: {
 		size_t n = (size_t)run->io.count * run->io.size;
