@@ -25,8 +25,15 @@ if [ ! -f "$src/Makefile" ]; then
 	tar -C "$out" -xaf "$tarball"
 fi
 cd "$src"
-# The TSC patch (README: replaying your own kernels): applied once, idempotently.
+# The TSC patch (README: replaying your own kernels): applied once, idempotently. A tree
+# patched by an older version of it gets the touched files back from the tarball first.
 if ! patch -p1 -R --dry-run -s -f < "$here/linux-tsc.patch" >/dev/null 2>&1; then
+	if ! patch -p1 --dry-run -s -f < "$here/linux-tsc.patch" >/dev/null 2>&1; then
+		files=$(sed -n 's|^+++ b/||p' "$here/linux-tsc.patch")
+		echo "build-linux: restoring" $files "from $tarball"
+		# shellcheck disable=SC2086
+		tar -C "$out" -xaf "$tarball" $(printf 'linux-source-6.1/%s ' $files)
+	fi
 	patch -p1 -s -f < "$here/linux-tsc.patch"
 fi
 make -s ARCH=x86_64 tinyconfig
