@@ -518,6 +518,15 @@ static void dump_record(const struct journal_record *rec, uint64_t *now)
 	case JREC_END:
 		printf(" stop=%u code=%llu", jcur_u8(&c), (unsigned long long)jcur_varint(&c));
 		break;
+	case JREC_CHECKPOINT: {
+		struct rr_checkpoint ck;
+
+		if (rr_checkpoint_decode(&c, &ck) == 0)
+			printf(" #%llu exit=%llu t=%.6f memory=%016llx cpu=%016llx", (unsigned long long)ck.number,
+			       (unsigned long long)ck.exits, (double)ck.time_ns / 1e9,
+			       (unsigned long long)ck.mem_digest, (unsigned long long)ck.cpu_digest);
+		break;
+	}
 	}
 	printf("\n");
 }
@@ -529,6 +538,8 @@ static int cmd_journal(int argc, char **argv)
 	struct journal_record rec;
 	unsigned long long from = 0, count = ~0ull;
 	uint64_t now = 0, kinds[JREC_MAX] = { 0 }, bytes[JREC_MAX] = { 0 };
+	struct journal_index_entry *index = NULL;
+	size_t nindex = 0;
 	char err[300];
 	const char *path;
 	bool dump;
@@ -556,11 +567,23 @@ static int cmd_journal(int argc, char **argv)
 		free(h);
 		return error_exit(VMM_EXIT_ERROR, "%s: %s", path, err);
 	}
+	if ((r = journal_read_index(&jr, &index, &nindex, err, sizeof(err))) < 0) {
+		journal_reader_close(&jr);
+		free(h);
+		return error_exit(VMM_EXIT_ERROR, "%s: %s", path, err);
+	}
 	if (!dump)
 		printf("journal:   %s\nversion:   %u (vmm %s)\nkernel:    %s\ninitrd:    %s\ncmdline:   %s\n"
 		       "memory:    %llu MiB\nrtc epoch: %lld\n", path, h->version, h->vmm_version, h->kernel_path,
 		       h->has_initrd ? h->initrd_path : "(none)", h->cmdline,
 		       (unsigned long long)(h->mem_size >> 20), (long long)h->rtc_epoch);
+	/* The index lets a dump start at the last checkpoint before --from instead of the beginning. */
+	for (size_t i = nindex; dump && i-- > 0;)
+		if (index[i].record <= from) {
+			journal_seek(&jr, &index[i]);
+			now = index[i].time_ns;
+			break;
+		}
 	while ((r = journal_read(&jr, &rec, err, sizeof(err))) > 0) {
 		kinds[rec.type]++;
 		bytes[rec.type] += rec.len + 2;
@@ -594,7 +617,13 @@ static int cmd_journal(int argc, char **argv)
 		printf("file:      %zu bytes%s\nguest time: %.3f s; %.0f exits/s\n", jr.size,
 		       jr.truncated ? " (truncated: no end record)" : "", secs,
 		       secs > 0 ? (double)kinds[JREC_EXIT] / secs : 0.0);
+		if (nindex)
+			printf("index:     %zu checkpoints, the last at record %llu (guest time %.3f s)\n", nindex,
+			       (unsigned long long)index[nindex - 1].record, (double)index[nindex - 1].time_ns / 1e9);
+		else
+			printf("index:     none (a recording that did not end cleanly)\n");
 	}
+	free(index);
 	journal_reader_close(&jr);
 	free(h);
 	return r < 0 ? VMM_EXIT_ERROR : 0;
@@ -723,9 +752,10 @@ static int cmd_replay(int argc, char **argv)
 		status = 0;
 	} else {
 		fprintf(stderr, "replay: %llu events, %llu exits, %llu landmarks (%llu breakpoint hits, %llu found "
-			"by kicks), final state %s\n", (unsigned long long)res.events, (unsigned long long)res.exits,
-			(unsigned long long)res.landmarks, (unsigned long long)res.landmark_hits,
-			(unsigned long long)res.landmark_kicks,
+			"by kicks), %llu checkpoints verified, final state %s\n", (unsigned long long)res.events,
+			(unsigned long long)res.exits, (unsigned long long)res.landmarks,
+			(unsigned long long)res.landmark_hits, (unsigned long long)res.landmark_kicks,
+			(unsigned long long)res.checkpoints,
 			res.digest_match ? "matches" : "DIFFERS from the recording");
 		status = verify && !res.digest_match ? VMM_EXIT_DIVERGENCE
 						     : status_of(res.end_stop, res.end_code, res.end_signal);

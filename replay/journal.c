@@ -87,6 +87,7 @@ const char *journal_record_name(uint8_t type)
 	static const char *const names[JREC_MAX] = {
 		[JREC_EXIT] = "exit", [JREC_TICK] = "tick", [JREC_INPUT] = "input",
 		[JREC_INJECT] = "inject", [JREC_LANDMARK] = "landmark", [JREC_END] = "end",
+		[JREC_CHECKPOINT] = "checkpoint",
 	};
 	return type < JREC_MAX && names[type] ? names[type] : "unknown";
 }
@@ -240,6 +241,56 @@ int journal_flush(struct journal_writer *w)
 	return compress(w, NULL, 0, ZSTD_e_end);
 }
 
+int journal_write_checkpoint(struct journal_writer *w, const void *payload, size_t len,
+			     uint64_t now_ns, uint64_t exits, uint64_t time_ns)
+{
+	struct journal_index_entry *e;
+	int r;
+
+	if ((r = journal_flush(w)) < 0)
+		return r;
+	if (w->index_len == w->index_cap) {
+		size_t cap = w->index_cap ? 2 * w->index_cap : 64;
+
+		e = realloc(w->index, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		w->index = e;
+		w->index_cap = cap;
+	}
+	w->index[w->index_len++] = (struct journal_index_entry){ w->file_bytes, w->records, exits, time_ns };
+	return journal_write(w, JREC_CHECKPOINT, payload, len, now_ns);
+}
+
+/* The index frame: "VMMI", varint count, four varints an entry, and its own size last, for readers that start at the end. */
+static int write_index(struct journal_writer *w)
+{
+	size_t cap = 32 + w->index_len * 40;
+	struct jbuf b = { malloc(cap), 0, cap };
+	int r;
+
+	if (!b.p)
+		return -ENOMEM;
+	b.len = 8;
+	jbuf_bytes(&b, JOURNAL_INDEX_MAGIC, 4);
+	jbuf_varint(&b, w->index_len);
+	for (size_t i = 0; i < w->index_len; i++) {
+		jbuf_varint(&b, w->index[i].offset);
+		jbuf_varint(&b, w->index[i].record);
+		jbuf_varint(&b, w->index[i].exits);
+		jbuf_varint(&b, w->index[i].time_ns);
+	}
+	b.len += 4;
+	put32(b.p, JOURNAL_SKIPPABLE_INDEX);
+	put32(b.p + 4, (uint32_t)(b.len - 8));
+	put32(b.p + b.len - 4, (uint32_t)b.len);
+	r = write_all(w->fd, b.p, b.len);
+	if (!r)
+		w->file_bytes += b.len;
+	free(b.p);
+	return r;
+}
+
 int journal_writer_close(struct journal_writer *w)
 {
 	int r = 0;
@@ -247,14 +298,19 @@ int journal_writer_close(struct journal_writer *w)
 	if (w->fd >= 0) {
 		if (w->cctx)
 			r = journal_flush(w);
+		if (!r && w->cctx)
+			r = write_index(w);
 		if (close(w->fd) < 0 && !r)
 			r = -errno;
 	}
 	ZSTD_freeCCtx(w->cctx);
 	free(w->out);
+	free(w->index);
 	w->fd = -1;
 	w->cctx = NULL;
 	w->out = NULL;
+	w->index = NULL;
+	w->index_len = w->index_cap = 0;
 	return r;
 }
 
@@ -517,6 +573,63 @@ int journal_read(struct journal_reader *r, struct journal_record *rec, char *err
 	rec->index = r->records++;
 	r->pos = c.pos;
 	return 1;
+}
+
+int journal_read_index(struct journal_reader *r, struct journal_index_entry **e, size_t *n,
+		       char *err, size_t errlen)
+{
+	size_t fsz, at;
+	struct jcur c;
+	uint64_t count, prev_off = 0, prev_rec = 0;
+
+	*e = NULL;
+	*n = 0;
+	if (r->size < r->next + 16)
+		return 0;
+	fsz = get32(r->map + r->size - 4);
+	if (fsz < 16 || fsz > r->size - r->next)
+		return 0;
+	at = r->size - fsz;
+	if (get32(r->map + at) != JOURNAL_SKIPPABLE_INDEX || get32(r->map + at + 4) != fsz - 8 ||
+	    memcmp(r->map + at + 8, JOURNAL_INDEX_MAGIC, 4) != 0)
+		return 0;	/* no index: the last frame is data */
+	c = (struct jcur){ r->map + at + 12, fsz - 16, 0, false };
+	count = jcur_varint(&c);
+	if (c.bad || count > (fsz - 16) / 4) {
+		snprintf(err, errlen, "offset %zu: index frame holds a bad entry count", at);
+		return -EINVAL;
+	}
+	*e = calloc(count ? count : 1, sizeof(**e));
+	if (!*e)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < count; i++) {
+		struct journal_index_entry *x = &(*e)[i];
+
+		x->offset = jcur_varint(&c);
+		x->record = jcur_varint(&c);
+		x->exits = jcur_varint(&c);
+		x->time_ns = jcur_varint(&c);
+		/* Entries point at frames between the header and the index, in order. */
+		if (c.bad || x->offset < r->next || x->offset >= at || (i && (x->offset <= prev_off ||
+		    x->record <= prev_rec)) || get32(r->map + x->offset) != JOURNAL_ZSTD_MAGIC) {
+			snprintf(err, errlen, "offset %zu: index entry %llu is damaged or points outside the "
+				 "journal's frames", at, (unsigned long long)i);
+			free(*e);
+			*e = NULL;
+			return -EINVAL;
+		}
+		prev_off = x->offset;
+		prev_rec = x->record;
+	}
+	*n = (size_t)count;
+	return 0;
+}
+
+void journal_seek(struct journal_reader *r, const struct journal_index_entry *e)
+{
+	r->next = (size_t)e->offset;
+	r->records = e->record;
+	r->buf_len = r->pos = 0;
 }
 
 void journal_reader_close(struct journal_reader *r)

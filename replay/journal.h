@@ -9,6 +9,8 @@
 #define JOURNAL_MAGIC		"VMMJ"
 #define JOURNAL_VERSION		1
 #define JOURNAL_SKIPPABLE_HEADER 0x184d2a50u	/* zstd skippable frame, nibble 0: our header */
+#define JOURNAL_SKIPPABLE_INDEX	0x184d2a51u	/* nibble 1: the checkpoint index, last in the file */
+#define JOURNAL_INDEX_MAGIC	"VMMI"
 #define JOURNAL_ZSTD_MAGIC	0xfd2fb528u
 #define JOURNAL_FLUSH_NS	100000000ull	/* a frame ends at least every 100 ms of recording */
 #define JOURNAL_FRAME_MAX	(1u << 20)	/* ... or every MiB of records */
@@ -21,6 +23,7 @@ enum jrec {
 	JREC_INJECT = 4,	/* an interrupt vector injected */
 	JREC_LANDMARK = 5,	/* a point between exits where the recorder kicked the vCPU */
 	JREC_END = 6,		/* clean end: why, and the final state digest */
+	JREC_CHECKPOINT = 7,	/* state digests at a position; starts a frame; listed in the index */
 	JREC_MAX
 };
 
@@ -56,6 +59,14 @@ struct journal_header {
 	char vmm_version[64];
 };
 
+/* A checkpoint as the index lists it: where its frame starts and where the run was. */
+struct journal_index_entry {
+	uint64_t offset;		/* file offset of the frame that starts with the checkpoint */
+	uint64_t record;		/* its record number */
+	uint64_t exits;			/* exit ordinal at the checkpoint */
+	uint64_t time_ns;		/* guest time of the exit or tick before it */
+};
+
 struct journal_writer {
 	int fd;
 	void *cctx;			/* ZSTD_CCtx */
@@ -65,6 +76,8 @@ struct journal_writer {
 	size_t frame_raw;		/* raw bytes in the open frame */
 	uint64_t frame_start_ns;
 	uint64_t raw_bytes, file_bytes, records;
+	struct journal_index_entry *index;
+	size_t index_len, index_cap;
 };
 
 struct journal_record {
@@ -95,6 +108,9 @@ int journal_write(struct journal_writer *w, uint8_t type, const void *payload, s
 		  uint64_t now_ns);
 /* End the open frame so that everything so far survives a SIGKILL. */
 int journal_flush(struct journal_writer *w);
+/* Write a checkpoint record at the start of a new frame and list it in the index. */
+int journal_write_checkpoint(struct journal_writer *w, const void *payload, size_t len,
+			     uint64_t now_ns, uint64_t exits, uint64_t time_ns);
 int journal_writer_close(struct journal_writer *w);
 
 /* Reader. Every error names the file offset and what was expected. */
@@ -103,6 +119,14 @@ int journal_reader_open(struct journal_reader *r, const char *path, struct journ
 /* 1: a record; 0: end of file; <0: error (err says where). */
 int journal_read(struct journal_reader *r, struct journal_record *rec, char *err, size_t errlen);
 void journal_reader_close(struct journal_reader *r);
+/*
+ * The index of a cleanly closed journal: *n entries in *e (malloc'ed), or
+ * *n = 0 when the file has none (a killed recorder). <0: a damaged index.
+ */
+int journal_read_index(struct journal_reader *r, struct journal_index_entry **e, size_t *n,
+		       char *err, size_t errlen);
+/* Continue reading at an index entry: its checkpoint is the next record. */
+void journal_seek(struct journal_reader *r, const struct journal_index_entry *e);
 const char *journal_record_name(uint8_t type);
 
 /* Varint and fixed-width helpers for payloads. */

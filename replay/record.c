@@ -95,8 +95,17 @@ static int rec_exit(struct vm *vm)
 		return r;
 epoch:
 	/* Dirty epochs restart at fixed exit ordinals, the same in replay. */
-	if (vm->exit_count % RR_EPOCH_EXITS == 0)
-		return rr_epoch_reset(&rec->rr);
+	if (vm->exit_count % RR_EPOCH_EXITS == 0 && (r = rr_epoch_reset(&rec->rr)) < 0)
+		return r;
+	if (vm->board.now - rec->rr.ckpt_ns >= RR_CHECKPOINT_NS) {
+		struct rr_checkpoint ck;
+
+		b.len = 0;
+		if ((r = rr_checkpoint(&rec->rr, &ck)) < 0)
+			return r;
+		rr_checkpoint_encode(&ck, &b);
+		return journal_write_checkpoint(&rec->w, b.p, b.len, vm->board.now, ck.exits, ck.time_ns);
+	}
 	return 0;
 }
 

@@ -375,6 +375,35 @@ static int replay_exit(struct replayer *p)
 	return 0;
 }
 
+/* Every exit so far matched; the digests also catch state that changed without one. */
+static int verify_checkpoint(struct replayer *p)
+{
+	struct jcur c = { p->rec.data, p->rec.len, 0, false };
+	struct rr_checkpoint want, got;
+	char exp[160], act[200];
+	int r;
+
+	if (rr_checkpoint_decode(&c, &want) < 0)
+		return diverge(p, "a well-formed checkpoint record", "a truncated one");
+	if ((r = rr_checkpoint(&p->rr, &got)) < 0) {
+		snprintf(p->err, p->errlen, "checkpoint %llu: %s", (unsigned long long)want.number, strerror(-r));
+		return r;
+	}
+	if (got.number == want.number && got.exits == want.exits && got.time_ns == want.time_ns &&
+	    got.mem_digest == want.mem_digest && got.cpu_digest == want.cpu_digest) {
+		p->res->checkpoints++;
+		return 0;
+	}
+	snprintf(exp, sizeof(exp), "checkpoint %llu at exit %llu: memory %016llx, cpu %016llx",
+		 (unsigned long long)want.number, (unsigned long long)want.exits,
+		 (unsigned long long)want.mem_digest, (unsigned long long)want.cpu_digest);
+	snprintf(act, sizeof(act), "checkpoint %llu at exit %llu: memory %016llx, cpu %016llx (%s changed "
+		 "without an exit)", (unsigned long long)got.number, (unsigned long long)got.exits,
+		 (unsigned long long)got.mem_digest, (unsigned long long)got.cpu_digest,
+		 got.mem_digest != want.mem_digest ? "guest memory" : "the CPU state");
+	return diverge(p, exp, act);
+}
+
 static int finish(struct replayer *p)
 {
 	struct jcur c = { p->rec.data, p->rec.len, 0, false };
@@ -435,6 +464,12 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress,
 			if (r < 0)
 				break;
 			consume(&p);
+			continue;
+		case JREC_CHECKPOINT:
+			r = verify_checkpoint(&p);
+			consume(&p);
+			if (r < 0)
+				break;
 			continue;
 		case JREC_END:
 			r = finish(&p);

@@ -12,6 +12,9 @@
 
 #define PAGE 4096u
 
+static void put64(struct jbuf *b, uint64_t v);
+static uint64_t get64(struct jcur *c);
+
 int rr_init(struct rr *rr, struct vm *vm, char *err, size_t errlen)
 {
 	size_t pages = vm->mem.size / PAGE;
@@ -22,10 +25,16 @@ int rr_init(struct rr *rr, struct vm *vm, char *err, size_t errlen)
 	rr->words = (pages + 63) / 64;
 	rr->dirty = calloc(rr->words, 8);
 	rr->fetched = calloc(rr->words, 8);
-	if (!rr->dirty || !rr->fetched) {
-		snprintf(err, errlen, "out of memory for the dirty-page bitmap");
+	rr->since_ckpt = calloc(rr->words, 8);
+	rr->page_hash = calloc(pages ? pages : 1, 8);
+	if (!rr->dirty || !rr->fetched || !rr->since_ckpt || !rr->page_hash) {
+		rr_free(rr);
+		snprintf(err, errlen, "out of memory for the dirty-page bitmaps");
 		return -ENOMEM;
 	}
+	/* The loaded image is the base the checkpoints' memory digests build on. */
+	for (size_t i = 0; i < pages; i++)
+		rr->page_hash[i] = hash64(vm->mem.host + i * PAGE, PAGE, i);
 	if ((r = vm_enable_dirty_log(vm, err, errlen)) < 0)
 		return r;
 	return rr_epoch_reset(rr);
@@ -35,7 +44,9 @@ void rr_free(struct rr *rr)
 {
 	free(rr->dirty);
 	free(rr->fetched);
-	rr->dirty = rr->fetched = NULL;
+	free(rr->since_ckpt);
+	free(rr->page_hash);
+	rr->dirty = rr->fetched = rr->since_ckpt = rr->page_hash = NULL;
 }
 
 static int fetch(struct rr *rr)
@@ -45,8 +56,10 @@ static int fetch(struct rr *rr)
 	log.dirty_bitmap = rr->fetched;
 	if (ioctl(rr->vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
 		return -errno;
-	for (size_t i = 0; i < rr->words; i++)
+	for (size_t i = 0; i < rr->words; i++) {
 		rr->dirty[i] |= rr->fetched[i];
+		rr->since_ckpt[i] |= rr->fetched[i];
+	}
 	return 0;
 }
 
@@ -78,6 +91,62 @@ int rr_fingerprint(struct rr *rr, uint64_t *fp)
 	}
 	*fp = h;
 	return 0;
+}
+
+/*
+ * Memory is digested incrementally: only pages written since the last
+ * checkpoint are hashed again, so a checkpoint costs the pages the guest
+ * wrote, not the size of its RAM.
+ */
+int rr_checkpoint(struct rr *rr, struct rr_checkpoint *ck)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	int r;
+
+	if ((r = fetch(rr)) < 0)
+		return r;
+	if (ioctl(rr->vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 || ioctl(rr->vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+	for (size_t i = 0; i < rr->words; i++) {
+		for (uint64_t w = rr->since_ckpt[i]; w; w &= w - 1) {
+			size_t page = i * 64 + (size_t)__builtin_ctzll(w);
+
+			rr->page_hash[page] = hash64(rr->vm->mem.host + page * PAGE, PAGE, page);
+		}
+		rr->since_ckpt[i] = 0;
+	}
+	ck->number = ++rr->checkpoints;
+	ck->exits = rr->vm->exit_count;
+	ck->time_ns = rr->last_now;
+	ck->mem_digest = hash64(rr->page_hash, rr->vm->mem.size / PAGE * 8, 0);
+	regs.rflags &= ~RR_RFLAGS_IGNORE;
+	ck->cpu_digest = hash64(&regs, sizeof(regs), 0);
+	ck->cpu_digest = hash64(&sregs.cr0, 8, ck->cpu_digest);
+	ck->cpu_digest = hash64(&sregs.cr3, 8, ck->cpu_digest);
+	ck->cpu_digest = hash64(&sregs.cr4, 8, ck->cpu_digest);
+	ck->cpu_digest = hash64(&sregs.efer, 8, ck->cpu_digest);
+	rr->ckpt_ns = rr->last_now;
+	return 0;
+}
+
+void rr_checkpoint_encode(const struct rr_checkpoint *ck, struct jbuf *b)
+{
+	jbuf_varint(b, ck->number);
+	jbuf_varint(b, ck->exits);
+	jbuf_varint(b, ck->time_ns);
+	put64(b, ck->mem_digest);
+	put64(b, ck->cpu_digest);
+}
+
+int rr_checkpoint_decode(struct jcur *c, struct rr_checkpoint *ck)
+{
+	ck->number = jcur_varint(c);
+	ck->exits = jcur_varint(c);
+	ck->time_ns = jcur_varint(c);
+	ck->mem_digest = get64(c);
+	ck->cpu_digest = get64(c);
+	return c->bad ? -EINVAL : 0;
 }
 
 void rr_regs_to_landmark(const struct kvm_regs *r, struct rr_landmark *l)

@@ -12,6 +12,7 @@
 
 #define RR_EPOCH_EXITS 256	/* the dirty log restarts every this many exits, and at each landmark */
 #define RR_RFLAGS_IGNORE 0x10100ull	/* RF and TF: set by debugging, not by the guest */
+#define RR_CHECKPOINT_NS 1000000000ull	/* a checkpoint record at the first exit after each guest second */
 
 struct rr {
 	struct vm *vm;
@@ -20,6 +21,16 @@ struct rr {
 	uint64_t *fetched;
 	size_t words;
 	uint64_t landmarks;
+	uint64_t *since_ckpt;	/* pages written since the last checkpoint */
+	uint64_t *page_hash;	/* hash of every page as of the last checkpoint */
+	uint64_t checkpoints;
+	uint64_t ckpt_ns;	/* guest time of the last checkpoint */
+};
+
+/* A checkpoint: where the run is, and digests of memory and CPU there. */
+struct rr_checkpoint {
+	uint64_t number, exits, time_ns;
+	uint64_t mem_digest, cpu_digest;
 };
 
 /* Landmark: where a kick was, exactly enough to find the same instance again. */
@@ -36,6 +47,10 @@ int rr_capture(struct rr *rr, struct rr_landmark *l);
 void rr_landmark_encode(const struct rr_landmark *l, struct jbuf *b);
 int rr_landmark_decode(struct jcur *c, struct rr_landmark *l);
 void rr_regs_to_landmark(const struct kvm_regs *r, struct rr_landmark *l);
+/* The checkpoint for the current state (number: rr->checkpoints + 1); counts it. */
+int rr_checkpoint(struct rr *rr, struct rr_checkpoint *ck);
+void rr_checkpoint_encode(const struct rr_checkpoint *ck, struct jbuf *b);
+int rr_checkpoint_decode(struct jcur *c, struct rr_checkpoint *ck);
 /* Digest of registers and all of guest memory. */
 uint64_t rr_state_digest(struct vm *vm);
 void rr_print_regs(FILE *f, const struct kvm_regs *r);
@@ -66,6 +81,7 @@ int recorder_close(struct recorder *rec, struct vm *vm, bool clean);
 struct replay_result {
 	uint64_t events, exits, landmarks, landmark_hits;
 	uint64_t landmark_kicks;	/* landmarks found by a watchdog kick rather than a breakpoint */
+	uint64_t checkpoints;		/* checkpoint digests that matched */
 	bool ended;		/* an end record was reached */
 	bool diverged;
 	bool digest_match;

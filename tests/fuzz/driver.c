@@ -52,8 +52,11 @@ static uint8_t *make_seed(size_t *len, unsigned records, unsigned flush_every)
 
 		for (size_t k = 0; k < plen; k++)
 			p[k] = (uint8_t)rng();
-		journal_write(&w, (uint8_t)(1 + rng() % (JREC_MAX - 1)), p, plen,
-			      (uint64_t)i * (1000000000ull / flush_every));
+		if (i % 16 == 15)	/* checkpoints, so that seeds carry an index to mutate */
+			journal_write_checkpoint(&w, p, plen, (uint64_t)i * (1000000000ull / flush_every), i, i);
+		else
+			journal_write(&w, (uint8_t)(1 + rng() % (JREC_MAX - 1)), p, plen,
+				      (uint64_t)i * (1000000000ull / flush_every));
 	}
 	journal_writer_close(&w);
 	f = fopen(path, "rb");

@@ -32,13 +32,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	if (journal_reader_open(&r, path, &h, err, sizeof(err)) == 0) {
+		struct journal_index_entry *e, first = { .offset = r.next };
+		size_t n;
+
+		/* The index as `journal dump --from` uses it: a seek to any entry must read safely. */
+		if (journal_read_index(&r, &e, &n, err, sizeof(err)) == 0 && n) {
+			journal_seek(&r, &e[size % n]);
+			journal_read(&r, &rec, err, sizeof(err));
+			journal_seek(&r, &first);
+		}
+		free(e);
 		while ((rc = journal_read(&r, &rec, err, sizeof(err))) > 0) {
 			struct jcur c = { rec.data, rec.len, 0, false };
 			struct rr_landmark l;
+			struct rr_checkpoint ck;
 
 			/* Decode the way replay does: every field through the bounds-checked cursor. */
 			if (rec.type == JREC_LANDMARK)
 				rr_landmark_decode(&c, &l);
+			else if (rec.type == JREC_CHECKPOINT)
+				rr_checkpoint_decode(&c, &ck);
 			else
 				while (!c.bad && c.pos < c.len)
 					jcur_varint(&c);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hash.h"
@@ -126,6 +127,17 @@ static void test_truncation_keeps_whole_frames(void **state)
 	fseek(f, 0, SEEK_END);
 	size = ftell(f);
 	fclose(f);
+	/* Cut into the last data frame, before the index frame (its size is its last u32). */
+	{
+		uint8_t t[4];
+		FILE *g = fopen(path, "r");
+
+		assert_non_null(g);
+		fseek(g, size - 4, SEEK_SET);
+		assert_int_equal(fread(t, 1, 4, g), 4);
+		fclose(g);
+		size -= (long)(t[0] | t[1] << 8 | t[2] << 16 | (uint32_t)t[3] << 24);
+	}
 	assert_int_equal(truncate(path, size - 5), 0);
 	assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), 0);
 	while (journal_read(&r, &rec, err, sizeof(err)) > 0)
@@ -155,6 +167,111 @@ static void test_bad_files(void **state)
 	assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "unknown header field 99"));
 	assert_int_equal(journal_reader_open(&r, "/nonexistent/j", &h, err, sizeof(err)), -ENOENT);
+}
+
+/* Writes records 0..99 with a checkpoint before every 25th; returns the checkpoints' record numbers. */
+static void write_checkpointed(uint64_t *at)
+{
+	struct journal_writer w;
+	struct journal_header h;
+	char err[200];
+	unsigned k = 0;
+
+	fill_header(&h);
+	assert_int_equal(journal_writer_open(&w, path, false, &h, err, sizeof(err)), 0);
+	for (unsigned i = 0; i < 100; i++) {
+		uint8_t payload[4];
+
+		memcpy(payload, &i, 4);
+		if (i % 25 == 10) {
+			at[k] = w.records;
+			assert_int_equal(journal_write_checkpoint(&w, payload, 4, i * 1000ull, i, i * 1000ull), 0);
+			k++;
+		}
+		assert_int_equal(journal_write(&w, JREC_TICK, payload, 4, i * 1000ull), 0);
+	}
+	assert_int_equal(journal_writer_close(&w), 0);
+}
+
+static void test_index_and_seek(void **state)
+{
+	struct journal_reader r;
+	struct journal_header h;
+	struct journal_record rec;
+	struct journal_index_entry *e;
+	uint64_t at[4];
+	size_t n;
+	char err[200];
+	uint32_t v;
+
+	(void)state;
+	write_checkpointed(at);
+	assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), 0);
+	assert_int_equal(journal_read_index(&r, &e, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(e[i].record, at[i]);
+		assert_int_equal(e[i].exits, 10 + 25 * i);
+	}
+	/* Seek to the third checkpoint: it is the next record, then the tick it preceded. */
+	journal_seek(&r, &e[2]);
+	assert_int_equal(journal_read(&r, &rec, err, sizeof(err)), 1);
+	assert_int_equal(rec.type, JREC_CHECKPOINT);
+	assert_int_equal(rec.index, at[2]);
+	assert_int_equal(journal_read(&r, &rec, err, sizeof(err)), 1);
+	assert_int_equal(rec.type, JREC_TICK);
+	memcpy(&v, rec.data, 4);
+	assert_int_equal(v, 60);
+	free(e);
+	journal_reader_close(&r);
+}
+
+static void test_damaged_or_missing_index(void **state)
+{
+	struct journal_reader r;
+	struct journal_header h;
+	struct journal_index_entry *e;
+	uint64_t at[4];
+	size_t n;
+	char err[200];
+	struct stat st;
+	uint8_t *buf;
+	int fd;
+
+	(void)state;
+	write_checkpointed(at);
+	assert_int_equal(stat(path, &st), 0);
+	buf = malloc((size_t)st.st_size);
+	assert_non_null(buf);
+	fd = open(path, O_RDONLY);
+	assert_int_equal(read(fd, buf, (size_t)st.st_size), st.st_size);
+	close(fd);
+
+	/* An entry pointing into the middle of a frame is refused with the index's offset. */
+	{
+		size_t fsz = buf[st.st_size - 4] | buf[st.st_size - 3] << 8;
+
+		buf[st.st_size - fsz + 13] ^= 0x01;	/* entry 0's offset: after magic, size, "VMMI", count */
+	}
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, buf, (size_t)st.st_size), st.st_size);
+	close(fd);
+	assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), 0);
+	assert_int_equal(journal_read_index(&r, &e, &n, err, sizeof(err)), -EINVAL);
+	assert_null(e);
+	assert_non_null(strstr(err, "index entry 0"));
+	journal_reader_close(&r);
+
+	/* Without its index frame (a killed recorder) the journal just has no index. */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, buf, (size_t)st.st_size - 20), st.st_size - 20);
+	close(fd);
+	assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), 0);
+	assert_int_equal(journal_read_index(&r, &e, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	free(e);
+	journal_reader_close(&r);
+	free(buf);
 }
 
 static void test_varints(void **state)
@@ -199,6 +316,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuses_overwrite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncation_keeps_whole_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_and_seek, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_or_missing_index, setup, teardown),
 		cmocka_unit_test(test_varints),
 		cmocka_unit_test(test_sha256),
 	};
