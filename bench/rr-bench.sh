@@ -9,7 +9,7 @@ VMM=${VMM:-./vmm}
 tmp=${TMPDIR:-/tmp}/vmm-bench.$$
 mkdir -p "$tmp"
 trap 'rm -rf "$tmp"' EXIT
-CLR="clearcpuid=smap,smep,popcnt,xsave,rdrand,rdseed,fsgsbase,umip,pku"
+CLR="clearcpuid=smap,smep,popcnt,xsave,rdrand,rdseed,fsgsbase,umip,pku,tsc"
 
 
 timed() {	# timed OUTFILE ERRFILE CMD...: prints seconds
@@ -65,5 +65,5 @@ if [ -f "$tmp/notes" ]; then
 	echo
 fi
 echo "Landmark cost: (replay s - record s) / landmarks, an upper bound that charges all of replay's"
-echo "extra time to landmark hunting. Linux reads the TSC (RDTSC is not trapped), so until the guest"
-echo "kernel patch exists its replay is expected to diverge; the record/run ratio still holds."
+echo "extra time to landmark hunting. The Linux guest is the patched kernel of tools/build-linux.sh,"
+echo "told clearcpuid=...,tsc, so that it never reads the TSC and replays exactly."
