@@ -16,7 +16,7 @@ VMM     := vmm
 endif
 
 CORE_SRC    := $(wildcard core/*.c)
-DEVICE_SRC  := $(wildcard devices/*.c)
+DEVICE_SRC  := $(wildcard devices/*.c devices/virtio/*.c)
 REPLAY_SRC  := $(wildcard replay/*.c)
 LIB_SRC     := $(filter-out core/main.c,$(CORE_SRC)) $(DEVICE_SRC) $(REPLAY_SRC)
 LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/%.o)
