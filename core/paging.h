@@ -1,0 +1,33 @@
+/* Guest page-table walks: no paging, 32-bit, PAE and 4/5-level, from the control registers. */
+#ifndef VMM_PAGING_H
+#define VMM_PAGING_H
+
+#include <stdint.h>
+
+#include "guest_mem.h"
+
+#define X86_CR0_PG	(1ull << 31)
+#define X86_CR4_PSE	(1ull << 4)
+#define X86_CR4_PAE	(1ull << 5)
+#define X86_CR4_LA57	(1ull << 12)
+#define X86_EFER_SCE	(1ull << 0)
+#define X86_EFER_LMA	(1ull << 10)
+
+#define PTE_P		(1ull << 0)
+#define PTE_W		(1ull << 1)
+#define PTE_U		(1ull << 2)
+#define PTE_PS		(1ull << 7)
+
+struct paging_mode {
+	uint64_t cr0, cr3, cr4, efer;
+};
+
+/*
+ * The guest physical address of linear address gva, as the MMU would find
+ * it; *page_left (if not NULL) gets the bytes from gpa to the end of its page.
+ * -EFAULT: not mapped; -ERANGE: a table lies outside guest RAM.
+ */
+int paging_translate(const struct guest_mem *m, const struct paging_mode *pm, uint64_t gva,
+		     uint64_t *gpa, uint64_t *page_left);
+
+#endif
