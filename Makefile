@@ -47,7 +47,7 @@ help:
 	@echo "make demo      build and boot the demo guest"
 	@echo "make linux     build the guest kernel and initramfs (cached in build/guest)"
 	@echo "make bench     run vs record vs replay, written to bench/RESULTS.md"
-	@echo "make fuzz      fuzz the journal reader for FUZZ_SECONDS (60) under ASan+UBSan"
+	@echo "make fuzz      fuzz the journal reader and the virtqueue, FUZZ_SECONDS (60) each, under ASan+UBSan"
 
 $(VMM): $(LIB_OBJ) $(MAIN_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -94,17 +94,23 @@ guest-tests: $(VMM) guests
 cli-tests: $(VMM) $(GUEST_DIR)/exit42.elf
 	@VMM=$(abspath $(VMM)) tests/cli.sh $(GUEST_DIR)/exit42.elf
 
-# The journal reader's fuzz target, always under ASan+UBSan, driven for FUZZ_SECONDS.
+# Fuzz targets (journal reader, virtqueue), always under ASan+UBSan, each driven for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-build/fuzz/fuzz_journal: tests/fuzz/fuzz_journal.c tests/fuzz/driver.c replay/journal.c replay/rr.c replay/hash.c core/cpuid.c core/vm.c core/run.c core/board.c core/console.c core/guest_mem.c $(DEVICE_SRC) $(wildcard replay/*.h core/*.h)
+FUZZ_JOURNAL_SRC := replay/journal.c replay/rr.c replay/hash.c core/cpuid.c core/vm.c core/run.c core/board.c \
+		core/console.c core/guest_mem.c core/paging.c $(DEVICE_SRC)
+build/fuzz/fuzz_journal: tests/fuzz/fuzz_journal.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_JOURNAL_SRC) $(wildcard replay/*.h core/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -D_GNU_SOURCE $(FUZZ_FLAGS) $(WARN) -Ireplay -Icore -o $@ tests/fuzz/fuzz_journal.c tests/fuzz/driver.c \
-		replay/journal.c replay/rr.c replay/hash.c core/cpuid.c core/vm.c core/run.c core/board.c core/console.c \
-		core/guest_mem.c $(DEVICE_SRC) -lzstd -lpthread -lrt
+		$(FUZZ_JOURNAL_SRC) -lzstd -lpthread -lrt
+build/fuzz/fuzz_virtq: tests/fuzz/fuzz_virtq.c tests/fuzz/driver.c tests/fuzz/fuzz.h devices/virtio/virtq.c core/guest_mem.c $(wildcard devices/virtio/*.h core/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE $(FUZZ_FLAGS) $(WARN) -Idevices -Icore -o $@ tests/fuzz/fuzz_virtq.c tests/fuzz/driver.c \
+		devices/virtio/virtq.c core/guest_mem.c
 
-fuzz: build/fuzz/fuzz_journal
+fuzz: build/fuzz/fuzz_journal build/fuzz/fuzz_virtq
 	build/fuzz/fuzz_journal $(FUZZ_SECONDS)
+	build/fuzz/fuzz_virtq $(FUZZ_SECONDS)
 
 rr-tests: $(VMM) guests
 	@VMM=$(abspath $(VMM)) tests/rr-guests.sh $(GUEST_ELF)

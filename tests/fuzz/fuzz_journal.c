@@ -11,10 +11,62 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <string.h>
+
+#include "fuzz.h"
 #include "journal.h"
 #include "rr.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+const char fuzz_name[] = "fuzz_journal";
+
+/* A small real journal: header, exits, ticks, injections, a landmark, an end record. */
+static uint8_t *make_seed(size_t *len, unsigned records, unsigned flush_every)
+{
+	struct journal_writer w;
+	struct journal_header h;
+	char path[64], err[200];
+	uint8_t *buf = NULL;
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "/tmp/vmm-fuzz-seed-%d", getpid());
+	unlink(path);
+	memset(&h, 0, sizeof(h));
+	h.mem_size = 64 << 20;
+	strcpy(h.kernel_path, "/k");
+	strcpy(h.cmdline, "x");
+	h.cpuid_len = 56;
+	if (journal_writer_open(&w, path, true, &h, err, sizeof(err)) < 0)
+		return NULL;
+	for (unsigned i = 0; i < records; i++) {
+		uint8_t p[160];
+		size_t plen = 1 + fuzz_rng() % sizeof(p);
+
+		for (size_t k = 0; k < plen; k++)
+			p[k] = (uint8_t)fuzz_rng();
+		if (i % 16 == 15)	/* checkpoints, so that seeds carry an index to mutate */
+			journal_write_checkpoint(&w, p, plen, (uint64_t)i * (1000000000ull / flush_every), i, i);
+		else
+			journal_write(&w, (uint8_t)(1 + fuzz_rng() % (JREC_MAX - 1)), p, plen,
+				      (uint64_t)i * (1000000000ull / flush_every));
+	}
+	journal_writer_close(&w);
+	f = fopen(path, "rb");
+	if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && (buf = malloc((size_t)n))) {
+		rewind(f);
+		*len = fread(buf, 1, (size_t)n, f);
+	}
+	if (f)
+		fclose(f);
+	unlink(path);
+	return buf;
+}
+
+uint8_t *fuzz_seed(unsigned i, size_t *len)
+{
+	return make_seed(len, 20 + 40 * i, 5 + 10 * i);
+}
+
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
