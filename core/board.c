@@ -1,7 +1,9 @@
 /* The PC board: the port table, IRQ wiring and timer deadline of the legacy devices. */
 #include "board.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct pio_region {
@@ -226,6 +228,106 @@ static uint32_t ones(unsigned size)
 	return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
 }
 
+/* PCI interrupt lines for virtio devices, one each, as a BIOS would route them; level-triggered. */
+static const uint8_t virtio_irqs[BOARD_VIRTIO_MAX] = { 10, 11, 5, 9, 3, 7, 14, 15 };
+
+static void virtio_set_irq(void *ctx, int level)
+{
+	struct board_virtio *v = ctx;
+	struct board *b = v->pci.pci.opaque;
+
+	pic_set_irq(&b->pic, v->irq, level);
+}
+
+static void backend_submit(void *ctx, struct worker_job *job)
+{
+	struct board *b = ctx;
+
+	worker_submit(&b->worker, job);
+}
+
+int board_add_virtio(struct board *b, const struct guest_mem *mem, const char *kind)
+{
+	unsigned i = b->n_virtio;
+	struct board_virtio *v;
+
+	if (i >= BOARD_VIRTIO_MAX)
+		return -ENOSPC;
+	if (strcmp(kind, "rng") != 0)
+		return -EINVAL;
+	if (!(v = calloc(1, sizeof(*v))))
+		return -ENOMEM;
+	b->mem = mem;
+	b->backend = (struct virtio_backend){ backend_submit, b };
+	v->irq = virtio_irqs[i];
+	v->name = "virtio-rng";
+	virtio_rng_init(&v->u.rng, mem, b->replay ? NULL : &b->backend, virtio_set_irq, v);
+	v->vd = &v->u.rng.vd;
+	virtio_pci_init(&v->pci, v->vd, (uint16_t)(BOARD_VIRTIO_IO_BASE + i * VIRTIO_PCI_IO_SIZE),
+			BOARD_VIRTIO_MEM_BASE + i * VIRTIO_PCI_MEM_SIZE, v->irq);
+	v->pci.pci.opaque = b;
+	/* Level-triggered in the ELCR, as firmware leaves PCI interrupts. */
+	pic_elcr_write(&b->pic, v->irq >= 8, (uint8_t)(pic_elcr_read(&b->pic, v->irq >= 8) | 1u << (v->irq & 7)));
+	pci_bus_add(&b->pci, 1 + i, &v->pci.pci);
+	b->virtio[b->n_virtio++] = v;
+	return 0;
+}
+
+int board_start_backends(struct board *b, void (*wake)(void *ctx), void *ctx)
+{
+	if (!b->n_virtio || b->replay)
+		return 0;
+	return worker_start(&b->worker, wake, ctx);
+}
+
+int board_virtio_complete(struct board *b, unsigned dev, unsigned queue, uint16_t head, const uint8_t *data,
+			  uint32_t len)
+{
+	struct virtio_dev *vd;
+
+	if (dev >= b->n_virtio)
+		return -EINVAL;
+	vd = b->virtio[dev]->vd;
+	return vd->ops->complete ? vd->ops->complete(vd, queue, head, data, len) : -EINVAL;
+}
+
+void board_describe(const struct board *b, char *out, size_t n)
+{
+	size_t len = (size_t)snprintf(out, n, "pic,pit,i8042,port61,rtc,post,port92,debug-exit,com1,elcr,pci;1");
+
+	for (unsigned i = 0; i < b->n_virtio && len < n; i++)
+		len += (size_t)snprintf(out + len, n - len, ";%s", b->virtio[i]->name);
+}
+
+void board_free(struct board *b)
+{
+	worker_stop(&b->worker);
+	for (unsigned i = 0; i < b->n_virtio; i++) {
+		virtio_rng_free(&b->virtio[i]->u.rng);
+		free(b->virtio[i]);
+		b->virtio[i] = NULL;
+	}
+	b->n_virtio = 0;
+}
+
+static bool virtio_pio(struct board *b, uint16_t port, unsigned size, bool write, uint32_t *val)
+{
+	uint16_t off;
+
+	for (unsigned i = 0; i < b->n_virtio; i++) {
+		struct virtio_pci *vp = &b->virtio[i]->pci;
+
+		if (!virtio_pci_io_claims(vp, port, &off))
+			continue;
+		if (write)
+			virtio_pci_io_write(vp, off, size, *val);
+		else
+			*val = virtio_pci_io_read(vp, off, size);
+		return true;
+	}
+	return false;
+}
+
 uint32_t board_pio_read(struct board *b, uint16_t port, unsigned size)
 {
 	unsigned idx = b->pio_map[port];
@@ -233,6 +335,8 @@ uint32_t board_pio_read(struct board *b, uint16_t port, unsigned size)
 	uint32_t v = 0;
 
 	if (!idx) {
+		if (virtio_pio(b, port, size, false, &v))
+			return v & ones(size);
 		unclaimed(b, port, size, false, 0);
 		return ones(size);
 	}
@@ -257,7 +361,8 @@ void board_pio_write(struct board *b, uint16_t port, unsigned size, uint32_t val
 	const struct pio_region *r;
 
 	if (!idx) {
-		unclaimed(b, port, size, true, val);
+		if (!virtio_pio(b, port, size, true, &val))
+			unclaimed(b, port, size, true, val);
 		return;
 	}
 	r = &board_pio[idx - 1];
@@ -275,8 +380,21 @@ void board_pio_write(struct board *b, uint16_t port, unsigned size, uint32_t val
 		update_deadline(b);
 }
 
+static struct virtio_pci *virtio_mmio(struct board *b, uint64_t addr, uint64_t *off)
+{
+	for (unsigned i = 0; i < b->n_virtio; i++)
+		if (virtio_pci_mem_claims(&b->virtio[i]->pci, addr, off))
+			return &b->virtio[i]->pci;
+	return NULL;
+}
+
 uint64_t board_mmio_read(struct board *b, uint64_t addr, unsigned size)
 {
+	struct virtio_pci *vp;
+	uint64_t off;
+
+	if ((vp = virtio_mmio(b, addr, &off)))
+		return virtio_pci_mem_read(vp, off, size);
 	b->unclaimed_mmio++;
 	if (b->verbose && b->unclaimed_mmio == 1)
 		fprintf(stderr, "vmm: unclaimed MMIO read at 0x%llx returns all-ones (first of its kind)\n",
@@ -286,7 +404,13 @@ uint64_t board_mmio_read(struct board *b, uint64_t addr, unsigned size)
 
 void board_mmio_write(struct board *b, uint64_t addr, unsigned size, uint64_t val)
 {
-	(void)size;
+	struct virtio_pci *vp;
+	uint64_t off;
+
+	if ((vp = virtio_mmio(b, addr, &off))) {
+		virtio_pci_mem_write(vp, off, size, val);
+		return;
+	}
 	b->unclaimed_mmio++;
 	if (b->verbose && b->unclaimed_mmio == 1)
 		fprintf(stderr, "vmm: unclaimed MMIO write of 0x%llx at 0x%llx ignored (first of its kind)\n",

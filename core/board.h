@@ -11,7 +11,10 @@
 #include "../devices/pit.h"
 #include "../devices/rtc.h"
 #include "../devices/uart.h"
+#include "../devices/virtio/rng.h"
+#include "../devices/virtio/virtio_pci.h"
 #include "console.h"
+#include "worker.h"
 
 #define BOARD_IRQ_PIT	0
 #define BOARD_IRQ_COM1	4
@@ -19,6 +22,25 @@
 #define BOARD_COM1	0x3f8
 
 enum board_stop { BOARD_RUNNING, BOARD_STOP_DEBUG_EXIT, BOARD_STOP_RESET };
+
+/*
+ * virtio devices sit on PCI bus 0 from slot 1 in command-line order (the
+ * index is the journal's device number), each with its own IRQ, BARs
+ * assigned as firmware would.
+ */
+#define BOARD_VIRTIO_MAX	8
+#define BOARD_VIRTIO_IO_BASE	0xc000u
+#define BOARD_VIRTIO_MEM_BASE	0xe0000000u
+
+struct board_virtio {
+	struct virtio_pci pci;
+	struct virtio_dev *vd;
+	uint8_t irq;
+	const char *name;
+	union {
+		struct virtio_rng rng;
+	} u;
+};
 
 struct board {
 	struct pic pic;
@@ -36,10 +58,26 @@ struct board {
 	bool verbose;
 	uint64_t unclaimed_pio, unclaimed_mmio;
 	uint8_t pio_map[65536];	/* port -> index into the region table + 1; 0 = unclaimed */
+	const struct guest_mem *mem;
+	struct board_virtio *virtio[BOARD_VIRTIO_MAX];
+	unsigned n_virtio;
+	struct worker worker;		/* the backends' thread (run and record) */
+	struct virtio_backend backend;
+	bool replay;			/* no backends: completions come from the journal */
 	uint8_t pio_reported[65536 / 8];
 };
 
 void board_init(struct board *b, uint64_t mem_size, int64_t rtc_epoch, struct console *con);
+void board_free(struct board *b);
+/* Add a virtio device ("rng"); -ENOSPC past BOARD_VIRTIO_MAX. Before the guest runs. */
+int board_add_virtio(struct board *b, const struct guest_mem *mem, const char *kind);
+/* Start the backends' worker; wake is called when a result is ready. Not in replay. */
+int board_start_backends(struct board *b, void (*wake)(void *ctx), void *ctx);
+/* Apply a finished backend request to its device. -EINVAL: no such request (dropped). */
+int board_virtio_complete(struct board *b, unsigned dev, unsigned queue, uint16_t head, const uint8_t *data,
+			  uint32_t len);
+/* The board's device list for the journal header, e.g. "...,pci;1;virtio-rng". */
+void board_describe(const struct board *b, char *out, size_t n);
 uint32_t board_pio_read(struct board *b, uint16_t port, unsigned size);
 void board_pio_write(struct board *b, uint16_t port, unsigned size, uint32_t val);
 uint64_t board_mmio_read(struct board *b, uint64_t addr, unsigned size);

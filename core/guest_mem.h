@@ -8,7 +8,21 @@
 struct guest_mem {
 	uint8_t *host;		/* host address of guest physical 0 */
 	uint64_t size;		/* bytes of RAM, from guest physical 0 */
+	/*
+	 * Pages the VMM itself wrote (device DMA), which KVM's dirty log cannot
+	 * see: one bit per 4 KiB page, or NULL when nobody is tracking.
+	 */
+	uint64_t *dma_dirty;
 };
+
+/* A device wrote [gpa, gpa+len): tell whoever tracks written pages. */
+static inline void gmem_mark_dirty(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	if (!m->dma_dirty || !len)
+		return;
+	for (uint64_t p = gpa >> 12; p <= (gpa + len - 1) >> 12 && p < m->size >> 12; p++)
+		__atomic_fetch_or(&m->dma_dirty[p / 64], 1ull << (p % 64), __ATOMIC_RELAXED);
+}
 
 /* Host pointer to [gpa, gpa+len), or NULL if any byte lies outside RAM. */
 static inline void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)

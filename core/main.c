@@ -67,6 +67,7 @@ static void usage_run(FILE *f)
 		"                        On a terminal, stdio is raw; type Ctrl-A x to quit.\n"
 		"      --rtc SECONDS     guest wall-clock time at power-on, in seconds since\n"
 		"                        1970-01-01 UTC (default: the host's time)\n"
+		"      --rng             add a virtio-rng device (entropy from the host's getrandom())\n"
 		"      --stats           print exit counts by kind when the guest stops\n"
 		"  -v, --verbose         say what was loaded where; report unclaimed ports once\n"
 		"  -h, --help            show this help\n\n"
@@ -227,6 +228,38 @@ static int stop_status(const struct vm *vm)
 	}
 }
 
+/*
+ * The board a journal was recorded on: the legacy part must be ours exactly,
+ * then one ";virtio-KIND" per virtio device, in slot order.
+ */
+static int board_from_header(const char *board, struct vm_config *cfg)
+{
+	static const char legacy[] = "pic,pit,i8042,port61,rtc,post,port92,debug-exit,com1,elcr,pci;1";
+	static const char *const kinds[] = { "rng" };
+	const char *p = board + sizeof(legacy) - 1;
+
+	if (strncmp(board, legacy, sizeof(legacy) - 1) != 0)
+		return -EINVAL;
+	while (*p) {
+		size_t k;
+
+		if (strncmp(p, ";virtio-", 8) != 0 || cfg->n_virtio >= BOARD_VIRTIO_MAX)
+			return -EINVAL;
+		p += 8;
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			size_t n = strlen(kinds[k]);
+
+			if (strncmp(p, kinds[k], n) == 0 && (p[n] == ';' || !p[n]))
+				break;
+		}
+		if (k == sizeof(kinds) / sizeof(kinds[0]))
+			return -EINVAL;
+		cfg->virtio[cfg->n_virtio++] = kinds[k];
+		p += strlen(kinds[k]);
+	}
+	return 0;
+}
+
 /* Everything `run` and `record` take from the command line. */
 struct run_opts {
 	struct vm_config cfg;
@@ -246,6 +279,7 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 		{ "rtc", required_argument, NULL, 'r' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "rng", no_argument, NULL, 'R' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
@@ -287,6 +321,11 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 		}
 		case 'S':
 			o->stats = true;
+			break;
+		case 'R':
+			if (o->cfg.n_virtio >= BOARD_VIRTIO_MAX)
+				return error_exit(VMM_EXIT_USAGE, "too many virtio devices (at most 8)%s%s", "", "");
+			o->cfg.virtio[o->cfg.n_virtio++] = "rng";
 			break;
 		case 'v':
 			o->cfg.verbose = true;
@@ -421,6 +460,7 @@ static int run_or_record(int argc, char **argv, bool record)
 			o.output = default_name;
 		}
 		rr_make_header(&h, &in, VMM_VERSION);
+		board_describe(&vm->board, h.board, sizeof(h.board));
 		if (recorder_open(&rec, vm, o.output, o.force, &h, err, sizeof(err)) < 0) {
 			status = error_exit(VMM_EXIT_ERROR, "%s%s", err, "");
 			goto out;
@@ -518,6 +558,13 @@ static void dump_record(const struct journal_record *rec, uint64_t *now)
 	case JREC_END:
 		printf(" stop=%u code=%llu", jcur_u8(&c), (unsigned long long)jcur_varint(&c));
 		break;
+	case JREC_VIRTIO: {
+		uint64_t dev = jcur_varint(&c), q = jcur_varint(&c), head = jcur_varint(&c), len = jcur_varint(&c);
+
+		printf(" device=%llu queue=%llu head=%llu len=%llu", (unsigned long long)dev, (unsigned long long)q,
+		       (unsigned long long)head, (unsigned long long)len);
+		break;
+	}
 	case JREC_CHECKPOINT: {
 		struct rr_checkpoint ck;
 
@@ -620,6 +667,8 @@ static int cmd_journal(int argc, char **argv)
 		if (nindex)
 			printf("index:     %zu checkpoints, the last at record %llu (guest time %.3f s)\n", nindex,
 			       (unsigned long long)index[nindex - 1].record, (double)index[nindex - 1].time_ns / 1e9);
+		else if (kinds[JREC_END])
+			printf("index:     no checkpoints (the run covered under 1 s of guest time)\n");
 		else
 			printf("index:     none (a recording that did not end cleanly)\n");
 	}
@@ -729,7 +778,12 @@ static int cmd_replay(int argc, char **argv)
 	cfg.mem_size = h->mem_size;
 	cfg.rtc_epoch = h->rtc_epoch;
 	cfg.verbose = verbose;
+	cfg.replay = true;
 	cfg.console = &con;
+	if (board_from_header(h->board, &cfg) < 0) {
+		fprintf(stderr, "vmm: %s: the journal's board '%s' is not one this vmm builds\n", argv[optind], h->board);
+		goto out_files;
+	}
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		goto out_files;

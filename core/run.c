@@ -213,12 +213,39 @@ static int service_input(struct vm *vm)
 	return 0;
 }
 
+/* Backend results reach the guest here, journaled first (DESIGN.md section 1). */
+static int service_completions(struct vm *vm)
+{
+	struct worker_job *job = worker_take_done(&vm->board.worker), *next;
+	struct board *b = &vm->board;
+	int r = 0;
+
+	for (; job; job = next) {
+		unsigned dev = 0;
+
+		next = job->next;
+		while (dev < b->n_virtio && b->virtio[dev]->vd != job->owner)
+			dev++;
+		/*
+		 * A request whose device was reset meanwhile is dropped and not
+		 * journaled, so replay can hold every journaled one to be in flight.
+		 */
+		if (r == 0 && dev < b->n_virtio &&
+		    board_virtio_complete(b, dev, job->queue, job->head, job->data, job->len) == 0 &&
+		    vm->hooks && vm->hooks->complete)
+			r = vm->hooks->complete(vm, dev, job);
+		free(job->data);
+		free(job);
+	}
+	return r;
+}
+
 /* Apply the async work due at this position. */
 static int service(struct vm *vm)
 {
 	int r;
 
-	if ((r = service_timers(vm)) < 0 || (r = service_input(vm)) < 0)
+	if ((r = service_timers(vm)) < 0 || (r = service_input(vm)) < 0 || (r = service_completions(vm)) < 0)
 		return r;
 	return 0;
 }
@@ -557,11 +584,127 @@ bool vm_event_pending(struct vm *vm)
 	       ev.nmi.injected || ev.nmi.pending;
 }
 
+#define MSR_LSTAR 0xc0000082u
+
+static uint64_t read_msr(struct vm *vm, uint32_t index)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m = { .h.nmsrs = 1, .e.index = index };
+
+	return ioctl(vm->vcpu_fd, KVM_GET_MSRS, &m) == 1 ? m.e.data : 0;
+}
+
+/* The handler address of an interrupt or trap gate, or 0. */
+static uint64_t gate_target(struct vm *vm, const struct kvm_sregs *s, const struct paging_mode *pm, unsigned vector)
+{
+	bool lm = s->efer & X86_EFER_LMA;
+	unsigned size = lm ? 16 : 8;
+	uint32_t hi = 0;
+	uint64_t lo, off;
+
+	if ((vector + 1) * size - 1 > s->idt.limit ||
+	    vm_read_virt(vm, pm, s->idt.base + vector * size, &lo, 8) < 0 ||
+	    (lm && vm_read_virt(vm, pm, s->idt.base + vector * size + 8, &hi, 4) < 0))
+		return 0;
+	/* Present, 32/64-bit interrupt (0xe) or trap (0xf) gate. */
+	if (!(lo >> 47 & 1) || ((lo >> 40 & 0xf) != 0xe && (lo >> 40 & 0xf) != 0xf))
+		return 0;
+	off = (lo & 0xffff) | (lo >> 32 & 0xffff0000u);
+	return lm ? off | (uint64_t)hi << 32 : off;
+}
+
+/*
+ * The user-mode landmark problem: breakpoints do not reach user mode on
+ * every host (kvm_pvm runs it natively, and delivers kicks only as the
+ * vCPU returns to user mode, so a kicked user state is one replay cannot stop
+ * at again unless it recurs). Instead the recorder stops where user code
+ * enters the kernel -- the #PF, #GP and #UD gates and the system-call entry
+ * -- with breakpoints, which fire in kernel mode on every host; that point
+ * becomes the landmark. Returns how many entries were armed.
+ */
+static unsigned arm_entry_breakpoints(struct vm *vm, const struct kvm_sregs *s)
+{
+	static const uint8_t vectors[] = { 14, 13, 6 };
+	struct paging_mode pm = { s->cr0, s->cr3, s->cr4, s->efer };
+	uint64_t addr[4];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < sizeof(vectors); i++)
+		if ((addr[n] = gate_target(vm, s, &pm, vectors[i])))
+			n++;
+	if ((s->efer & X86_EFER_LMA) && (s->efer & X86_EFER_SCE))
+		addr[n] = read_msr(vm, MSR_LSTAR);
+	else
+		addr[n] = gate_target(vm, s, &pm, 0x80);
+	if (addr[n])
+		n++;
+	if (!n || vm_set_breakpoints(vm, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, addr, n) < 0)
+		return 0;
+	vm->entry_bps = true;
+	return n;
+}
+
+static void disarm_entry_breakpoints(struct vm *vm)
+{
+	if (vm->entry_bps)
+		vm_set_breakpoints(vm, 0, NULL, 0);
+	vm->entry_bps = false;
+}
+
+static int take_landmark(struct vm *vm, uint64_t now)
+{
+	int r;
+
+	/*
+	 * A stop that lands between KVM queueing an event (a #PF it reflects,
+	 * a #GP for a refused MSR, our interrupt) and the guest taking it is in
+	 * a state replay never sees: its breakpoint fires before the event is
+	 * queued, and delivering an interrupt on top of the event is where KVMs
+	 * disagree. Not a position: look again a little later.
+	 */
+	if (vm_event_pending(vm)) {
+		disarm_entry_breakpoints(vm);
+		vm->rekick_at = now + EVENT_REKICK_NS;
+		vm->armed = 0;
+		return 0;
+	}
+	disarm_entry_breakpoints(vm);
+	if (vm->hooks && (r = vm->hooks->landmark(vm)) < 0)
+		return r;
+	vm->at_position = true;
+	return 0;
+}
+
+static bool in_user_mode(struct vm *vm, struct kvm_sregs *sregs)
+{
+	return ioctl(vm->vcpu_fd, KVM_GET_SREGS, sregs) == 0 && (sregs->cs.selector & 3) == 3;
+}
+
+/*
+ * The guest is in user mode with work waiting: hold the work for the next
+ * kernel entry (arm_entry_breakpoints) if the deadline allows. False when it
+ * does not, and the landmark must be taken here after all.
+ */
+static bool defer_to_kernel_entry(struct vm *vm, const struct kvm_sregs *sregs, uint64_t now)
+{
+	if (!vm->user_defer_until)
+		vm->user_defer_until = now + USER_DEFER_NS;
+	if (now >= vm->user_defer_until)
+		return false;
+	if (!vm->entry_bps && !arm_entry_breakpoints(vm, sregs))
+		vm->rekick_at = now + REKICK_NS;	/* no entries known: look again */
+	else
+		vm->rekick_at = vm->user_defer_until;
+	vm->armed = 0;
+	return true;
+}
+
 static int kicked(struct vm *vm)
 {
 	struct kvm_sregs sregs;
 	uint64_t now;
-	int r;
 
 	vm_drain_signals();
 	vm->stats.kicks++;
@@ -575,39 +718,28 @@ static int kicked(struct vm *vm)
 	if (!work_due(vm, now))
 		return 0;
 	/*
-	 * A kick that lands between KVM queueing an event (a #PF it reflects,
-	 * a #GP for a refused MSR, our interrupt) and the guest taking it stops
-	 * in a state replay never sees: its breakpoint fires before the event
-	 * is queued, and delivering an interrupt on top of the event is where
-	 * KVMs disagree. Not a position: look again a little later.
+	 * In user mode the landmark waits, up to USER_DEFER_NS, for the guest to
+	 * enter its kernel (see arm_entry_breakpoints). A wait loop that never
+	 * does takes its landmark in user mode after that, in its steady state,
+	 * which replay finds again because it recurs. Without a recorder
+	 * positions do not matter and the work applies at once.
 	 */
-	if (vm_event_pending(vm)) {
-		vm->rekick_at = now + EVENT_REKICK_NS;
-		vm->armed = 0;
+	if (vm->hooks && !vm_event_pending(vm) && in_user_mode(vm, &sregs) && defer_to_kernel_entry(vm, &sregs, now))
+		return 0;
+	return take_landmark(vm, now);
+}
+
+/* A kernel-entry breakpoint fired: the landmark the user-mode kick waited for. */
+static int entry_hit(struct vm *vm)
+{
+	uint64_t now = vm_now(vm);
+
+	vm->stats.entry_landmarks++;
+	if (!work_due(vm, now)) {
+		disarm_entry_breakpoints(vm);
 		return 0;
 	}
-	/*
-	 * A landmark in user mode is found again only where breakpoints reach
-	 * user mode (not on kvm_pvm, which also delivers kicks as the vCPU
-	 * switches to user mode) or where the state recurs, as in a spin on a
-	 * flag. So a user-mode guest gets up to USER_DEFER_NS more, kicked every
-	 * REKICK_NS: a short stretch of user code reaches the kernel (a fault, a
-	 * system call) and the landmark lands there; a wait loop is still in
-	 * user mode after that and takes its landmark in its steady state.
-	 */
-	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) == 0 && (sregs.cs.selector & 3) == 3) {
-		if (!vm->user_defer_until)
-			vm->user_defer_until = now + USER_DEFER_NS;
-		if (now < vm->user_defer_until) {
-			vm->rekick_at = now + REKICK_NS;
-			vm->armed = 0;
-			return 0;
-		}
-	}
-	if (vm->hooks && (r = vm->hooks->landmark(vm)) < 0)
-		return r;
-	vm->at_position = true;
-	return 0;
+	return take_landmark(vm, now);
 }
 
 int vm_run(struct vm *vm, char *err, size_t errlen)
@@ -618,6 +750,10 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 		return r;
 	vm->start_ns = mono_ns();
 	vm->at_position = true;
+	if ((r = board_start_backends(&vm->board, kick, vm)) < 0) {
+		snprintf(err, errlen, "cannot start the device backends' thread: %s", strerror(-r));
+		return r;
+	}
 	if ((r = console_start(vm->console, kick, vm)) < 0) {
 		snprintf(err, errlen, "cannot start the serial input thread: %s", strerror(-r));
 		return r;
@@ -625,6 +761,7 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 	while (vm->stop == VM_RUNNING) {
 		/* Work and injection happen at positions only: replay decides at the same points. */
 		if (vm->at_position) {
+			disarm_entry_breakpoints(vm);
 			vm->user_defer_until = 0;
 			vm->rekick_at = 0;
 			if ((r = service(vm)) < 0)
@@ -652,6 +789,11 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 			goto error;
 		}
 		vm->event_queued = false;
+		if (vm->run->exit_reason == KVM_EXIT_DEBUG && vm->entry_bps) {
+			if ((r = entry_hit(vm)) < 0)
+				goto hook_error;
+			continue;
+		}
 		vm->board.now = vm_now(vm);
 		vm->exit_count++;
 		if ((r = vm_handle_exit(vm, err, errlen)) < 0)
@@ -688,8 +830,8 @@ void vm_print_stats(const struct vm *vm, double seconds)
 			fprintf(stderr, ", %s %llu", vm_exit_reason_name(i),
 				(unsigned long long)vm->stats.exits[i]);
 	fprintf(stderr, "; %llu interrupts injected, %llu kicks, %llu int3 completed, "
-		"%llu MSR accesses refused, %llu unclaimed port accesses\n",
+		"%llu MSR accesses refused, %llu unclaimed port accesses, %llu kernel-entry stops\n",
 		(unsigned long long)vm->stats.injections, (unsigned long long)vm->stats.kicks,
 		(unsigned long long)vm->stats.int3_completed, (unsigned long long)vm->stats.msr_trapped,
-		(unsigned long long)vm->board.unclaimed_pio);
+		(unsigned long long)vm->board.unclaimed_pio, (unsigned long long)vm->stats.entry_landmarks);
 }

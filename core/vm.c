@@ -192,6 +192,12 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 		return r;
 	board_init(&vm->board, cfg->mem_size, cfg->rtc_epoch, cfg->console);
 	vm->board.verbose = cfg->verbose;
+	vm->board.replay = cfg->replay;
+	for (unsigned i = 0; i < cfg->n_virtio; i++)
+		if ((r = board_add_virtio(&vm->board, &vm->mem, cfg->virtio[i])) < 0) {
+			snprintf(err, errlen, "virtio device '%s': %s", cfg->virtio[i], strerror(-r));
+			return r;
+		}
 	return 0;
 }
 
@@ -250,8 +256,55 @@ int vm_enable_dirty_log(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+int vm_set_breakpoints(struct vm *vm, uint32_t control, const uint64_t *addr, unsigned n)
+{
+	struct kvm_guest_debug dbg;
+
+	if (n > 4)
+		return -EINVAL;
+	memset(&dbg, 0, sizeof(dbg));
+	dbg.control = control;
+	for (unsigned i = 0; i < n; i++) {
+		dbg.arch.debugreg[i] = addr[i];
+		dbg.arch.debugreg[7] |= 1ull << (2 * i);	/* Li, execute, 1 byte */
+	}
+	return ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0 ? -errno : 0;
+}
+
+int vm_paging_mode(struct vm *vm, struct paging_mode *pm)
+{
+	struct kvm_sregs s;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+		return -errno;
+	*pm = (struct paging_mode){ s.cr0, s.cr3, s.cr4, s.efer };
+	return 0;
+}
+
+int vm_read_virt(struct vm *vm, const struct paging_mode *pm, uint64_t gva, void *dst, size_t len)
+{
+	uint8_t *out = dst;
+
+	while (len) {
+		uint64_t gpa, left;
+		int r = paging_translate(&vm->mem, pm, gva, &gpa, &left);
+
+		if (r < 0)
+			return r;
+		if (left > len)
+			left = len;
+		if (gmem_read(&vm->mem, gpa, out, left) < 0)
+			return -EFAULT;
+		out += left;
+		gva += left;
+		len -= left;
+	}
+	return 0;
+}
+
 void vm_destroy(struct vm *vm)
 {
+	board_free(&vm->board);
 	if (vm->timer_valid)
 		timer_delete(vm->timer);
 	vm->timer_valid = false;

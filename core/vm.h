@@ -11,6 +11,7 @@
 #include "boot.h"
 #include "console.h"
 #include "guest_mem.h"
+#include "paging.h"
 
 /* Why the run loop stopped; the CLI maps this to an exit status. */
 enum vm_stop {
@@ -33,6 +34,7 @@ struct vm_stats {
 	uint64_t injections;
 	uint64_t int3_completed;
 	uint64_t msr_trapped;
+	uint64_t entry_landmarks;		/* landmarks moved from user mode to a kernel entry */
 };
 
 struct vm;
@@ -48,6 +50,8 @@ struct vm_hooks {
 	int (*input)(struct vm *vm, const uint8_t *b, size_t n);	/* bytes entered COM1 */
 	int (*inject)(struct vm *vm, uint8_t vector);		/* KVM_INTERRUPT of vector */
 	int (*landmark)(struct vm *vm);				/* a kick point, before the above */
+	/* A backend result was just applied to virtio device dev. Optional. */
+	int (*complete)(struct vm *vm, unsigned dev, const struct worker_job *job);
 	void (*idle)(struct vm *vm);				/* about to sleep in hlt: flush */
 };
 
@@ -68,6 +72,7 @@ struct vm {
 	bool input_waiting;		/* serial input queued that COM1 had no room for */
 	uint64_t user_defer_until;	/* user mode since a kick: landmark no sooner than this */
 	uint64_t rekick_at;		/* when to kick again without a landmark, or 0 */
+	bool entry_bps;			/* breakpoints on the kernel's entries wait for the landmark */
 	uint64_t exit_count;		/* handled exits: the exit ordinal */
 	bool rip_moved;			/* the handler of the last exit moved RIP ... */
 	uint64_t exit_rip;		/* ... away from here, where the exit happened */
@@ -85,7 +90,10 @@ struct vm_config {
 	uint64_t mem_size;
 	int64_t rtc_epoch;
 	bool verbose;
+	bool replay;			/* devices take their backends' results from the journal */
 	struct console *console;
+	const char *virtio[BOARD_VIRTIO_MAX];	/* virtio devices in slot order: "rng" */
+	unsigned n_virtio;
 };
 
 /* Returns 0 or -errno; err holds one line for the user. */
@@ -114,6 +122,11 @@ void vm_drain_signals(void);
 void vm_arm_watchdog(struct vm *vm, uint64_t period_ns);
 /* A SIGINT/SIGTERM arrived: its number, or 0. */
 int vm_stop_signal(void);
+/* KVM_SET_GUEST_DEBUG with up to 4 execute breakpoints (n = 0: debugging off when control is 0). */
+int vm_set_breakpoints(struct vm *vm, uint32_t control, const uint64_t *addr, unsigned n);
+int vm_paging_mode(struct vm *vm, struct paging_mode *pm);
+/* Copy guest virtual memory through the guest's own page tables. */
+int vm_read_virt(struct vm *vm, const struct paging_mode *pm, uint64_t gva, void *dst, size_t len);
 void vm_print_stats(const struct vm *vm, double seconds);
 const char *vm_exit_reason_name(unsigned reason);
 

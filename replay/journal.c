@@ -88,6 +88,7 @@ const char *journal_record_name(uint8_t type)
 		[JREC_EXIT] = "exit", [JREC_TICK] = "tick", [JREC_INPUT] = "input",
 		[JREC_INJECT] = "inject", [JREC_LANDMARK] = "landmark", [JREC_END] = "end",
 		[JREC_CHECKPOINT] = "checkpoint",
+		[JREC_VIRTIO] = "virtio",
 	};
 	return type < JREC_MAX && names[type] ? names[type] : "unknown";
 }

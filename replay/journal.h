@@ -24,6 +24,7 @@ enum jrec {
 	JREC_LANDMARK = 5,	/* a point between exits where the recorder kicked the vCPU */
 	JREC_END = 6,		/* clean end: why, and the final state digest */
 	JREC_CHECKPOINT = 7,	/* state digests at a position; starts a frame; listed in the index */
+	JREC_VIRTIO = 8,	/* a virtio backend's result: device, queue, chain head, bytes for the guest */
 	JREC_MAX
 };
 

@@ -1,6 +1,7 @@
 /* The recorder: vm hooks that append every exit, tick, input, injection and landmark to the journal. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -150,6 +151,31 @@ static int rec_landmark(struct vm *vm)
 	return rr_epoch_reset(&rec->rr);
 }
 
+static int rec_complete(struct vm *vm, unsigned dev, const struct worker_job *job)
+{
+	uint8_t hdr[32];
+	struct jbuf h = { hdr, 0, sizeof(hdr) };
+	struct recorder *rec = rec_of(vm);
+	uint8_t *buf;
+	int r;
+
+	jbuf_varint(&h, dev);
+	jbuf_varint(&h, job->queue);
+	jbuf_varint(&h, job->head);
+	jbuf_varint(&h, job->len);
+	if (!(buf = malloc(h.len + job->len)))
+		return -ENOMEM;
+	memcpy(buf, hdr, h.len);
+	memcpy(buf + h.len, job->data, job->len);
+	{
+		struct jbuf b = { buf, h.len + job->len, h.len + job->len };
+
+		r = emit(rec, JREC_VIRTIO, &b);
+	}
+	free(buf);
+	return r;
+}
+
 static void rec_idle(struct vm *vm)
 {
 	struct recorder *rec = rec_of(vm);
@@ -161,7 +187,7 @@ static void rec_idle(struct vm *vm)
 
 const struct vm_hooks recorder_hooks = {
 	.exit = rec_exit, .tick = rec_tick, .input = rec_input, .inject = rec_inject,
-	.landmark = rec_landmark, .idle = rec_idle,
+	.landmark = rec_landmark, .idle = rec_idle, .complete = rec_complete,
 };
 
 int recorder_open(struct recorder *rec, struct vm *vm, const char *path, bool force,

@@ -27,7 +27,8 @@ int rr_init(struct rr *rr, struct vm *vm, char *err, size_t errlen)
 	rr->fetched = calloc(rr->words, 8);
 	rr->since_ckpt = calloc(rr->words, 8);
 	rr->page_hash = calloc(pages ? pages : 1, 8);
-	if (!rr->dirty || !rr->fetched || !rr->since_ckpt || !rr->page_hash) {
+	rr->dma_dirty = calloc(rr->words, 8);
+	if (!rr->dirty || !rr->fetched || !rr->since_ckpt || !rr->page_hash || !rr->dma_dirty) {
 		rr_free(rr);
 		snprintf(err, errlen, "out of memory for the dirty-page bitmaps");
 		return -ENOMEM;
@@ -37,6 +38,7 @@ int rr_init(struct rr *rr, struct vm *vm, char *err, size_t errlen)
 		rr->page_hash[i] = hash64(vm->mem.host + i * PAGE, PAGE, i);
 	if ((r = vm_enable_dirty_log(vm, err, errlen)) < 0)
 		return r;
+	vm->mem.dma_dirty = rr->dma_dirty;
 	return rr_epoch_reset(rr);
 }
 
@@ -46,7 +48,10 @@ void rr_free(struct rr *rr)
 	free(rr->fetched);
 	free(rr->since_ckpt);
 	free(rr->page_hash);
-	rr->dirty = rr->fetched = rr->since_ckpt = rr->page_hash = NULL;
+	if (rr->vm && rr->vm->mem.dma_dirty == rr->dma_dirty)
+		rr->vm->mem.dma_dirty = NULL;
+	free(rr->dma_dirty);
+	rr->dirty = rr->fetched = rr->since_ckpt = rr->page_hash = rr->dma_dirty = NULL;
 }
 
 static int fetch(struct rr *rr)
@@ -57,8 +62,10 @@ static int fetch(struct rr *rr)
 	if (ioctl(rr->vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
 		return -errno;
 	for (size_t i = 0; i < rr->words; i++) {
-		rr->dirty[i] |= rr->fetched[i];
-		rr->since_ckpt[i] |= rr->fetched[i];
+		uint64_t w = rr->fetched[i] | __atomic_exchange_n(&rr->dma_dirty[i], 0, __ATOMIC_RELAXED);
+
+		rr->dirty[i] |= w;
+		rr->since_ckpt[i] |= w;
 	}
 	return 0;
 }

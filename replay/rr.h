@@ -23,6 +23,7 @@ struct rr {
 	uint64_t landmarks;
 	uint64_t *since_ckpt;	/* pages written since the last checkpoint */
 	uint64_t *page_hash;	/* hash of every page as of the last checkpoint */
+	uint64_t *dma_dirty;	/* pages devices wrote (vm->mem.dma_dirty points here) */
 	uint64_t checkpoints;
 	uint64_t ckpt_ns;	/* guest time of the last checkpoint */
 };

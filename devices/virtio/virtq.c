@@ -206,6 +206,8 @@ void virtq_push(struct virtq *q, const struct guest_mem *m, uint16_t head, uint3
 	__atomic_thread_fence(__ATOMIC_RELEASE);	/* the entry before the index that publishes it */
 	q->used_idx++;
 	st16(used + 2, q->used_idx);
+	gmem_mark_dirty(m, q->used + 4 + 8u * ((uint16_t)(q->used_idx - 1) % q->size), 8);
+	gmem_mark_dirty(m, q->used + 2, 2);
 }
 
 /* The spec's vring_need_event(): has new_idx passed event since old? All mod 2^16. */
@@ -240,10 +242,13 @@ void virtq_set_notify(struct virtq *q, const struct guest_mem *m, bool want)
 		return;
 	if (q->event_idx) {
 		/* Notify when the driver makes entry last_avail available, i.e. anything new. */
-		if (want)
+		if (want) {
 			st16(used + 4 + 8u * q->size, q->last_avail);
+			gmem_mark_dirty(m, q->used + 4 + 8u * q->size, 2);
+		}
 	} else {
 		st16(used, want ? 0 : VIRTQ_USED_F_NO_NOTIFY);
+		gmem_mark_dirty(m, q->used, 2);
 	}
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
@@ -268,9 +273,10 @@ static size_t copy(const struct guest_mem *m, const struct virtq_chain *c, unsig
 		g = gmem_ptr(m, s->gpa + off, take);	/* checked at pop; RAM never shrinks */
 		if (!g)
 			break;
-		if (to_guest)
+		if (to_guest) {
 			memcpy(g, buf + done, take);
-		else
+			gmem_mark_dirty(m, s->gpa + off, take);
+		} else
 			memcpy(buf + done, g, take);
 		done += take;
 		off = 0;

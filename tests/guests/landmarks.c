@@ -2,7 +2,8 @@
  * Output that depends on exactly where timer interrupts land: a register-only
  * busy loop, a loop whose registers repeat and only memory changes, a rep movsb
  * interrupted mid-copy, sti;hlt, a tick that falls due while interrupts are
- * off, and a user-mode wait. Two recordings differ; replays of one are equal.
+ * off, a user-mode wait, and user code that keeps entering the kernel through
+ * faults. Two recordings differ; replays of one are equal.
  */
 #include "guest.h"
 
@@ -45,6 +46,31 @@ static void user_wait(void *arg)
 
 	while (ticks < until)
 		;
+}
+
+static volatile uint64_t user_faults, user_result;
+
+static void gp_skip(struct frame *f)
+{
+	user_faults++;
+	f->rip += 1;	/* past the one-byte hlt */
+}
+
+/*
+ * Never the same state twice (i only grows), and a #GP every 2^20 turns (about a millisecond): the
+ * pattern of a fault-heavy user program. A tick due here is placed where
+ * the fault enters the kernel, which replay can stop at on every host.
+ */
+static void user_faulting(void *arg)
+{
+	uint64_t until = (uint64_t)arg, x = 1;
+
+	for (uint64_t i = 0; ticks < until; i++) {
+		x = x * 6364136223846793005ull + i;
+		if ((i & 0xfffff) == 0)
+			__asm__ volatile("hlt" : : : "memory");
+	}
+	user_result = x;
 }
 
 extern const uint8_t after_sti[];
@@ -109,6 +135,16 @@ int main(void)
 	t0 = ticks;
 	user_run(user_wait, (void *)(t0 + 3), user_stack + USER_STACK_SIZE);
 	report(ticks >= t0 + 3, "user-mode wait saw 3 ticks");
+
+	start_log();
+	t0 = ticks;
+	idt_set_handler(13, gp_skip);
+	user_run(user_faulting, (void *)(t0 + 5), user_stack + USER_STACK_SIZE);
+	idt_set_handler(13, 0);
+	report(ticks >= t0 + 5 && user_faults > 0, "fault-heavy user code saw 5 ticks (%lu faults)",
+	       (uint64_t)user_faults);
+	printf("user result %lx after %lu faults\n", (uint64_t)user_result, (uint64_t)user_faults);
+	print_log("user faults");
 	printf("ticks in all: %lu\n", ticks);
 	pic_mask(0);
 	report_summary();

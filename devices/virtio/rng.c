@@ -1,0 +1,124 @@
+/* virtio-rng: buffers are taken at the notify, filled by the host's getrandom() on a worker, returned at a position. */
+#include "rng.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "../../core/worker.h"
+
+static void rng_fill(struct worker_job *job)
+{
+	size_t done = 0;
+
+	while (done < job->cap) {
+		ssize_t n = getrandom(job->data + done, job->cap - done, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		done += (size_t)n;
+	}
+	job->len = (uint32_t)done;
+}
+
+static void rng_notify(struct virtio_dev *vd, unsigned q)
+{
+	struct virtio_rng *rng = vd->opaque;
+	struct virtq_chain *c;
+	const char *why = NULL;
+	int r;
+
+	for (;;) {
+		struct worker_job *job;
+
+		if (!(c = malloc(sizeof(*c))))
+			return;		/* the buffers stay available; the next notify retries */
+		r = virtq_pop(&vd->vq[q], vd->mem, c, &why);
+		if (r <= 0) {
+			free(c);
+			if (r < 0)
+				virtio_needs_reset(vd, why);
+			return;
+		}
+		if (c->head >= VIRTIO_RNG_QUEUE_SIZE || rng->inflight[c->head] || !c->in_bytes) {
+			free(c);
+			virtio_needs_reset(vd, "driver reused a buffer still in flight, or gave none writable");
+			return;
+		}
+		rng->inflight[c->head] = c;
+		if (!rng->backend)
+			continue;	/* replay: the journal brings the bytes */
+		job = calloc(1, sizeof(*job));
+		if (job) {
+			job->cap = c->in_bytes < VIRTIO_RNG_CHUNK ? (uint32_t)c->in_bytes : VIRTIO_RNG_CHUNK;
+			job->data = malloc(job->cap);
+		}
+		if (!job || !job->data) {
+			free(job);
+			rng->inflight[c->head] = NULL;
+			free(c);
+			return;
+		}
+		job->run = rng_fill;
+		job->owner = vd;
+		job->queue = q;
+		job->head = c->head;
+		rng->backend->submit(rng->backend->ctx, job);
+	}
+}
+
+static int rng_complete(struct virtio_dev *vd, unsigned q, uint16_t head, const uint8_t *data, uint32_t len)
+{
+	struct virtio_rng *rng = vd->opaque;
+	struct virtq_chain *c;
+	size_t put;
+
+	if (q != 0 || head >= VIRTIO_RNG_QUEUE_SIZE || !(c = rng->inflight[head]))
+		return -EINVAL;
+	rng->inflight[head] = NULL;
+	put = virtq_chain_write(vd->mem, c, 0, data, len);
+	free(c);
+	if (!virtio_running(vd))
+		return 0;	/* reset while in flight: the buffer is gone */
+	virtq_push(&vd->vq[0], vd->mem, head, (uint32_t)put);
+	virtio_queue_done(vd, 0);
+	return 0;
+}
+
+static void rng_reset(struct virtio_dev *vd)
+{
+	struct virtio_rng *rng = vd->opaque;
+
+	/* Requests at the worker still complete; rng_complete finds nothing and drops them. */
+	for (unsigned i = 0; i < VIRTIO_RNG_QUEUE_SIZE; i++) {
+		free(rng->inflight[i]);
+		rng->inflight[i] = NULL;
+	}
+}
+
+static const struct virtio_dev_ops rng_ops = {
+	.name = "rng",
+	.type = VIRTIO_ID_RNG,
+	.num_queues = 1,
+	.queue_max = VIRTIO_RNG_QUEUE_SIZE,
+	.notify = rng_notify,
+	.reset = rng_reset,
+	.complete = rng_complete,
+};
+
+void virtio_rng_init(struct virtio_rng *rng, const struct guest_mem *mem, const struct virtio_backend *backend,
+		     void (*set_irq)(void *ctx, int level), void *irq_ctx)
+{
+	memset(rng, 0, sizeof(*rng));
+	rng->backend = backend;
+	virtio_init(&rng->vd, &rng_ops, rng, mem, set_irq, irq_ctx);
+}
+
+void virtio_rng_free(struct virtio_rng *rng)
+{
+	rng_reset(&rng->vd);
+}

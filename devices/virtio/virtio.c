@@ -1,0 +1,159 @@
+/* A virtio device's common state machine, shared by its transports: nothing here knows about PCI. */
+#include "virtio.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void virtio_init(struct virtio_dev *vd, const struct virtio_dev_ops *ops, void *opaque,
+		 const struct guest_mem *mem, void (*set_irq)(void *ctx, int level), void *irq_ctx)
+{
+	memset(vd, 0, sizeof(*vd));
+	vd->ops = ops;
+	vd->opaque = opaque;
+	vd->mem = mem;
+	vd->set_irq = set_irq;
+	vd->irq_ctx = irq_ctx;
+	for (unsigned q = 0; q < VIRTIO_QUEUES_MAX; q++)
+		vd->qcfg[q].size = q < ops->num_queues ? ops->queue_max : 0;
+}
+
+uint64_t virtio_device_features(const struct virtio_dev *vd)
+{
+	return vd->ops->features | 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_RING_INDIRECT_DESC |
+	       1ull << VIRTIO_F_RING_EVENT_IDX;
+}
+
+static void reset(struct virtio_dev *vd)
+{
+	if (vd->ops->reset)
+		vd->ops->reset(vd);
+	vd->status = 0;
+	vd->driver_features = 0;
+	vd->broken = NULL;
+	vd->legacy = false;
+	for (unsigned q = 0; q < VIRTIO_QUEUES_MAX; q++) {
+		virtq_reset(&vd->vq[q]);
+		vd->qcfg[q] = (struct virtio_queue_cfg){
+			.size = q < vd->ops->num_queues ? vd->ops->queue_max : 0 };
+	}
+	if (vd->isr) {
+		vd->isr = 0;
+		vd->set_irq(vd->irq_ctx, 0);
+	}
+}
+
+void virtio_set_status(struct virtio_dev *vd, uint8_t status)
+{
+	if (status == 0) {
+		reset(vd);
+		return;
+	}
+	/*
+	 * FEATURES_OK sticks only if the features are ones we offered and, for
+	 * a modern driver, include VERSION_1; the driver reads it back to know.
+	 */
+	if ((status & VIRTIO_STATUS_FEATURES_OK) && !(vd->status & VIRTIO_STATUS_FEATURES_OK)) {
+		uint64_t f = vd->driver_features;
+
+		if ((f & ~virtio_device_features(vd)) || (!vd->legacy && !(f & (1ull << VIRTIO_F_VERSION_1))))
+			status &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
+	}
+	/* NEEDS_RESET is the device's to set; the driver cannot clear it but by reset. */
+	vd->status = (uint8_t)((status & ~VIRTIO_STATUS_NEEDS_RESET) | (vd->status & VIRTIO_STATUS_NEEDS_RESET));
+}
+
+void virtio_set_driver_features(struct virtio_dev *vd, uint64_t features)
+{
+	if (!(vd->status & VIRTIO_STATUS_FEATURES_OK))
+		vd->driver_features = features;
+}
+
+void virtio_queue_enable(struct virtio_dev *vd, unsigned q)
+{
+	struct virtio_queue_cfg *c = &vd->qcfg[q];
+
+	if (q >= vd->ops->num_queues)
+		return;
+	if (virtq_enable(&vd->vq[q], vd->mem, c->size, c->desc, c->avail, c->used,
+			 vd->driver_features & (1ull << VIRTIO_F_RING_EVENT_IDX),
+			 vd->driver_features & (1ull << VIRTIO_F_RING_INDIRECT_DESC)) < 0) {
+		virtio_needs_reset(vd, "queue size or ring addresses refused (not a power of 2, misaligned or outside RAM)");
+		return;
+	}
+	c->enabled = true;
+}
+
+bool virtio_running(const struct virtio_dev *vd)
+{
+	return (vd->status & VIRTIO_STATUS_DRIVER_OK) && !(vd->status & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+void virtio_queue_notify(struct virtio_dev *vd, unsigned q)
+{
+	if (q < vd->ops->num_queues && virtio_running(vd) && vd->vq[q].ready)
+		vd->ops->notify(vd, q);
+}
+
+void virtio_interrupt(struct virtio_dev *vd, uint8_t isr_bits)
+{
+	bool was = vd->isr != 0;
+
+	vd->isr |= isr_bits;
+	if (!was && vd->isr)
+		vd->set_irq(vd->irq_ctx, 1);
+}
+
+void virtio_queue_done(struct virtio_dev *vd, unsigned q)
+{
+	if (virtq_should_interrupt(&vd->vq[q], vd->mem))
+		virtio_interrupt(vd, VIRTIO_ISR_QUEUE);
+}
+
+uint8_t virtio_isr_read(struct virtio_dev *vd)
+{
+	uint8_t v = vd->isr;
+
+	if (v) {
+		vd->isr = 0;
+		vd->set_irq(vd->irq_ctx, 0);
+	}
+	return v;
+}
+
+void virtio_needs_reset(struct virtio_dev *vd, const char *why)
+{
+	if (vd->status & VIRTIO_STATUS_NEEDS_RESET)
+		return;
+	vd->broken = why;
+	fprintf(stderr, "vmm: virtio-%s: %s; device needs reset\n", vd->ops->name, why);
+	vd->status |= VIRTIO_STATUS_NEEDS_RESET;
+	for (unsigned q = 0; q < VIRTIO_QUEUES_MAX; q++)
+		vd->vq[q].ready = false;
+	if (vd->status & VIRTIO_STATUS_DRIVER_OK)
+		virtio_interrupt(vd, VIRTIO_ISR_CONFIG);
+}
+
+void virtio_config_read(struct virtio_dev *vd, unsigned off, void *buf, unsigned len)
+{
+	uint8_t *out = buf;
+
+	for (unsigned i = 0; i < len; i++)
+		out[i] = off + i < vd->config_len ? vd->config[off + i] : 0;
+}
+
+void virtio_config_write(struct virtio_dev *vd, unsigned off, const void *buf, unsigned len)
+{
+	const uint8_t *in = buf;
+	bool any = false;
+
+	for (unsigned i = 0; i < len; i++) {
+		unsigned o = off + i;
+
+		if (o < vd->config_len && vd->config_wmask[o]) {
+			vd->config[o] = (uint8_t)((vd->config[o] & ~vd->config_wmask[o]) | (in[i] & vd->config_wmask[o]));
+			any = true;
+		}
+	}
+	if (any && vd->ops->config_written)
+		vd->ops->config_written(vd, off, len);
+}
