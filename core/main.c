@@ -534,6 +534,15 @@ static void dump_record(const struct journal_record *rec, uint64_t *now)
 				memcpy(&v, d, size <= 8 ? size : 8);
 			printf(" %s port=0x%x size=%u%s value=0x%llx", dir == KVM_EXIT_IO_OUT ? "out" : "in", port, size,
 			       count > 1 ? " rep" : "", (unsigned long long)v);
+		} else if (reason == KVM_EXIT_MMIO) {
+			unsigned write = jcur_u8(&c), len = jcur_u8(&c);
+			uint64_t addr = jcur_varint(&c), v = 0;
+			const uint8_t *d = jcur_bytes(&c, len <= 8 ? len : 8);
+
+			if (d)
+				memcpy(&v, d, len <= 8 ? len : 8);
+			printf(" %s addr=0x%llx size=%u value=0x%llx", write ? "write" : "read", (unsigned long long)addr,
+			       len, (unsigned long long)v);
 		}
 		break;
 	}
