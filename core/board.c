@@ -2,9 +2,13 @@
 #include "board.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct pio_region {
 	uint16_t base, len;
@@ -246,23 +250,73 @@ static void backend_submit(void *ctx, struct worker_job *job)
 	worker_submit(&b->worker, job);
 }
 
-int board_add_virtio(struct board *b, const struct guest_mem *mem, const char *kind)
+static int open_disk(struct virtio_spec *spec, int *fdp, char *err, size_t errlen)
 {
+	struct stat st;
+	int fd = open(spec->path, (spec->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "disk '%s': %s", spec->path, strerror(errno));
+		return -errno;
+	}
+	/* Two writers on one image lose data: refuse the second, as QEMU does. */
+	if (flock(fd, (spec->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "disk '%s' is in use by another process (%s)", spec->path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < VIRTIO_BLK_SECTOR) {
+		snprintf(err, errlen, "disk '%s': not a raw image of at least 512 bytes", spec->path);
+		close(fd);
+		return -EINVAL;
+	}
+	if (st.st_size % VIRTIO_BLK_SECTOR)
+		fprintf(stderr, "vmm: disk '%s': the last %lld bytes (less than a sector) are not visible\n",
+			spec->path, (long long)(st.st_size % VIRTIO_BLK_SECTOR));
+	spec->sectors = (uint64_t)st.st_size / VIRTIO_BLK_SECTOR;
+	*fdp = fd;
+	return 0;
+}
+
+int board_add_virtio(struct board *b, const struct guest_mem *mem, const struct virtio_spec *spec_in, char *err,
+		     size_t errlen)
+{
+	struct virtio_spec spec = *spec_in;
 	unsigned i = b->n_virtio;
 	struct board_virtio *v;
+	const struct virtio_backend *backend = b->replay ? NULL : &b->backend;
+	int fd = -1, r;
 
-	if (i >= BOARD_VIRTIO_MAX)
+	if (i >= BOARD_VIRTIO_MAX) {
+		snprintf(err, errlen, "too many virtio devices (at most %d)", BOARD_VIRTIO_MAX);
 		return -ENOSPC;
-	if (strcmp(kind, "rng") != 0)
+	}
+	if (strcmp(spec.kind, "rng") != 0 && strcmp(spec.kind, "blk") != 0) {
+		snprintf(err, errlen, "unknown virtio device '%s'", spec.kind);
 		return -EINVAL;
-	if (!(v = calloc(1, sizeof(*v))))
+	}
+	if (!strcmp(spec.kind, "blk") && !b->replay && (r = open_disk(&spec, &fd, err, errlen)) < 0)
+		return r;
+	if (!(v = calloc(1, sizeof(*v)))) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
+	}
 	b->mem = mem;
 	b->backend = (struct virtio_backend){ backend_submit, b };
 	v->irq = virtio_irqs[i];
-	v->name = "virtio-rng";
-	virtio_rng_init(&v->u.rng, mem, b->replay ? NULL : &b->backend, virtio_set_irq, v);
-	v->vd = &v->u.rng.vd;
+	if (!strcmp(spec.kind, "rng")) {
+		v->name = "virtio-rng";
+		virtio_rng_init(&v->u.rng, mem, backend, virtio_set_irq, v);
+		v->vd = &v->u.rng.vd;
+	} else {
+		v->name = "virtio-blk";
+		virtio_blk_init(&v->u.blk, mem, backend, fd, spec.sectors, spec.ro, virtio_set_irq, v);
+		v->vd = &v->u.blk.vd;
+	}
 	virtio_pci_init(&v->pci, v->vd, (uint16_t)(BOARD_VIRTIO_IO_BASE + i * VIRTIO_PCI_IO_SIZE),
 			BOARD_VIRTIO_MEM_BASE + i * VIRTIO_PCI_MEM_SIZE, v->irq);
 	v->pci.pci.opaque = b;
@@ -295,15 +349,25 @@ void board_describe(const struct board *b, char *out, size_t n)
 {
 	size_t len = (size_t)snprintf(out, n, "pic,pit,i8042,port61,rtc,post,port92,debug-exit,com1,elcr,pci;1");
 
-	for (unsigned i = 0; i < b->n_virtio && len < n; i++)
-		len += (size_t)snprintf(out + len, n - len, ";%s", b->virtio[i]->name);
+	for (unsigned i = 0; i < b->n_virtio && len < n; i++) {
+		const struct board_virtio *v = b->virtio[i];
+
+		if (v->vd->ops->type == VIRTIO_ID_BLOCK)
+			len += (size_t)snprintf(out + len, n - len, ";%s=%llu%s", v->name,
+						(unsigned long long)v->u.blk.sectors, v->u.blk.ro ? ",ro" : "");
+		else
+			len += (size_t)snprintf(out + len, n - len, ";%s", v->name);
+	}
 }
 
 void board_free(struct board *b)
 {
 	worker_stop(&b->worker);
 	for (unsigned i = 0; i < b->n_virtio; i++) {
-		virtio_rng_free(&b->virtio[i]->u.rng);
+		if (b->virtio[i]->vd->ops->type == VIRTIO_ID_BLOCK)
+			virtio_blk_free(&b->virtio[i]->u.blk);
+		else
+			virtio_rng_free(&b->virtio[i]->u.rng);
 		free(b->virtio[i]);
 		b->virtio[i] = NULL;
 	}

@@ -11,6 +11,7 @@
 #include "../devices/pit.h"
 #include "../devices/rtc.h"
 #include "../devices/uart.h"
+#include "../devices/virtio/blk.h"
 #include "../devices/virtio/rng.h"
 #include "../devices/virtio/virtio_pci.h"
 #include "console.h"
@@ -32,6 +33,14 @@ enum board_stop { BOARD_RUNNING, BOARD_STOP_DEBUG_EXIT, BOARD_STOP_RESET };
 #define BOARD_VIRTIO_IO_BASE	0xc000u
 #define BOARD_VIRTIO_MEM_BASE	0xe0000000u
 
+/* A virtio device as the command line (or a journal's header) asks for it. */
+struct virtio_spec {
+	const char *kind;	/* "rng", "blk" */
+	const char *path;	/* blk: the raw image (run, record); NULL in replay */
+	bool ro;		/* blk: read-only */
+	uint64_t sectors;	/* blk: capacity in 512-byte sectors (from the image, or the header) */
+};
+
 struct board_virtio {
 	struct virtio_pci pci;
 	struct virtio_dev *vd;
@@ -39,6 +48,7 @@ struct board_virtio {
 	const char *name;
 	union {
 		struct virtio_rng rng;
+		struct virtio_blk blk;
 	} u;
 };
 
@@ -69,14 +79,18 @@ struct board {
 
 void board_init(struct board *b, uint64_t mem_size, int64_t rtc_epoch, struct console *con);
 void board_free(struct board *b);
-/* Add a virtio device ("rng"); -ENOSPC past BOARD_VIRTIO_MAX. Before the guest runs. */
-int board_add_virtio(struct board *b, const struct guest_mem *mem, const char *kind);
+/*
+ * Add a virtio device before the guest runs. A disk image is opened (and
+ * locked against a second writer) here; err says what went wrong.
+ */
+int board_add_virtio(struct board *b, const struct guest_mem *mem, const struct virtio_spec *spec, char *err,
+		     size_t errlen);
 /* Start the backends' worker; wake is called when a result is ready. Not in replay. */
 int board_start_backends(struct board *b, void (*wake)(void *ctx), void *ctx);
 /* Apply a finished backend request to its device. -EINVAL: no such request (dropped). */
 int board_virtio_complete(struct board *b, unsigned dev, unsigned queue, uint16_t head, const uint8_t *data,
 			  uint32_t len);
-/* The board's device list for the journal header, e.g. "...,pci;1;virtio-rng". */
+/* The board's device list for the journal header, e.g. "...,pci;1;virtio-rng;virtio-blk=2048,ro". */
 void board_describe(const struct board *b, char *out, size_t n);
 uint32_t board_pio_read(struct board *b, uint16_t port, unsigned size);
 void board_pio_write(struct board *b, uint16_t port, unsigned size, uint32_t val);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,9 @@ static void usage_run(FILE *f)
 		"      --rtc SECONDS     guest wall-clock time at power-on, in seconds since\n"
 		"                        1970-01-01 UTC (default: the host's time)\n"
 		"      --rng             add a virtio-rng device (entropy from the host's getrandom())\n"
+		"      --disk PATH[,ro]  add a virtio-blk device over the raw image PATH (locked\n"
+		"                        while in use; ,ro: read-only). --rng and --disk repeat,\n"
+		"                        up to 8 devices, on PCI slots 1, 2, ... in that order\n"
 		"      --stats           print exit counts by kind when the guest stops\n"
 		"  -v, --verbose         say what was loaded where; report unclaimed ports once\n"
 		"  -h, --help            show this help\n\n"
@@ -101,7 +105,8 @@ static void usage_replay(FILE *f)
 		"usage: vmm replay [options] JOURNAL\n\n"
 		"Re-execute the run recorded in JOURNAL: the same guest, the same inputs at the\n"
 		"same instructions. Every exit is checked against the journal; the first\n"
-		"difference stops replay with a divergence report.\n\n"
+		"difference stops replay with a divergence report. A disk image is never\n"
+		"opened: every byte the guest read from it is in the journal.\n\n"
 		"options:\n"
 		"      --kernel FILE     the kernel, instead of the path in the journal\n"
 		"      --initrd FILE     the initrd, instead of the path in the journal\n"
@@ -235,29 +240,57 @@ static int stop_status(const struct vm *vm)
 static int board_from_header(const char *board, struct vm_config *cfg)
 {
 	static const char legacy[] = "pic,pit,i8042,port61,rtc,post,port92,debug-exit,com1,elcr,pci;1";
-	static const char *const kinds[] = { "rng" };
 	const char *p = board + sizeof(legacy) - 1;
 
 	if (strncmp(board, legacy, sizeof(legacy) - 1) != 0)
 		return -EINVAL;
 	while (*p) {
-		size_t k;
+		struct virtio_spec *v = &cfg->virtio[cfg->n_virtio];
 
 		if (strncmp(p, ";virtio-", 8) != 0 || cfg->n_virtio >= BOARD_VIRTIO_MAX)
 			return -EINVAL;
 		p += 8;
-		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-			size_t n = strlen(kinds[k]);
+		memset(v, 0, sizeof(*v));
+		if (!strncmp(p, "rng", 3) && (p[3] == ';' || !p[3])) {
+			v->kind = "rng";
+			p += 3;
+		} else if (!strncmp(p, "blk=", 4)) {
+			char *end;
 
-			if (strncmp(p, kinds[k], n) == 0 && (p[n] == ';' || !p[n]))
-				break;
-		}
-		if (k == sizeof(kinds) / sizeof(kinds[0]))
+			errno = 0;
+			v->kind = "blk";
+			v->sectors = strtoull(p + 4, &end, 10);
+			if (errno || end == p + 4 || !v->sectors)
+				return -EINVAL;
+			p = end;
+			if (!strncmp(p, ",ro", 3)) {
+				v->ro = true;
+				p += 3;
+			}
+			if (*p && *p != ';')
+				return -EINVAL;
+		} else {
 			return -EINVAL;
-		cfg->virtio[cfg->n_virtio++] = kinds[k];
-		p += strlen(kinds[k]);
+		}
+		cfg->n_virtio++;
 	}
 	return 0;
+}
+
+/*
+ * Keep the vCPU thread on one host CPU. Some KVMs (kvm_pvm) run guest
+ * user-mode CPUID on the host CPU itself, so a guest program sees that CPU's
+ * APIC ID (glibc stores it at startup): record and replay must agree on it.
+ */
+static int pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0 || cpu >= CPU_SETSIZE)
+		return -EINVAL;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) < 0 ? -errno : 0;
 }
 
 /* Everything `run` and `record` take from the command line. */
@@ -280,6 +313,7 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 		{ "stats", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "rng", no_argument, NULL, 'R' },
+		{ "disk", required_argument, NULL, 'D' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
@@ -323,10 +357,27 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 			o->stats = true;
 			break;
 		case 'R':
+		case 'D': {
+			struct virtio_spec *v = &o->cfg.virtio[o->cfg.n_virtio];
+
 			if (o->cfg.n_virtio >= BOARD_VIRTIO_MAX)
 				return error_exit(VMM_EXIT_USAGE, "too many virtio devices (at most 8)%s%s", "", "");
-			o->cfg.virtio[o->cfg.n_virtio++] = "rng";
+			memset(v, 0, sizeof(*v));
+			v->kind = c == 'R' ? "rng" : "blk";
+			if (c == 'D') {
+				size_t n = strlen(optarg);
+
+				v->path = optarg;
+				if (n >= 3 && !strcmp(optarg + n - 3, ",ro")) {
+					optarg[n - 3] = 0;
+					v->ro = true;
+				}
+				if (!*optarg)
+					return error_exit(VMM_EXIT_USAGE, "--disk needs PATH[,ro]%s%s", "", "");
+			}
+			o->cfg.n_virtio++;
 			break;
+		}
 		case 'v':
 			o->cfg.verbose = true;
 			break;
@@ -461,6 +512,8 @@ static int run_or_record(int argc, char **argv, bool record)
 		}
 		rr_make_header(&h, &in, VMM_VERSION);
 		board_describe(&vm->board, h.board, sizeof(h.board));
+		if (pin_to_cpu(sched_getcpu()) == 0)
+			h.host_cpu = sched_getcpu();
 		if (recorder_open(&rec, vm, o.output, o.force, &h, err, sizeof(err)) < 0) {
 			status = error_exit(VMM_EXIT_ERROR, "%s%s", err, "");
 			goto out;
@@ -630,9 +683,9 @@ static int cmd_journal(int argc, char **argv)
 	}
 	if (!dump)
 		printf("journal:   %s\nversion:   %u (vmm %s)\nkernel:    %s\ninitrd:    %s\ncmdline:   %s\n"
-		       "memory:    %llu MiB\nrtc epoch: %lld\n", path, h->version, h->vmm_version, h->kernel_path,
+		       "memory:    %llu MiB\nrtc epoch: %lld\nhost CPU:  %d\n", path, h->version, h->vmm_version, h->kernel_path,
 		       h->has_initrd ? h->initrd_path : "(none)", h->cmdline,
-		       (unsigned long long)(h->mem_size >> 20), (long long)h->rtc_epoch);
+		       (unsigned long long)(h->mem_size >> 20), (long long)h->rtc_epoch, h->host_cpu);
 	/* The index lets a dump start at the last checkpoint before --from instead of the beginning. */
 	for (size_t i = nindex; dump && i-- > 0;)
 		if (index[i].record <= from) {
@@ -789,6 +842,10 @@ static int cmd_replay(int argc, char **argv)
 	cfg.verbose = verbose;
 	cfg.replay = true;
 	cfg.console = &con;
+	if (h->host_cpu >= 0 && (r = pin_to_cpu(h->host_cpu)) < 0)
+		fprintf(stderr, "vmm: warning: cannot run on host CPU %d as the recording did (%s); a guest whose "
+			"user code runs CPUID may diverge on KVMs that do not trap it there (kvm_pvm)\n",
+			h->host_cpu, strerror(-r));
 	if (board_from_header(h->board, &cfg) < 0) {
 		fprintf(stderr, "vmm: %s: the journal's board '%s' is not one this vmm builds\n", argv[optind], h->board);
 		goto out_files;

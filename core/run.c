@@ -235,6 +235,7 @@ static int service_completions(struct vm *vm)
 		    vm->hooks && vm->hooks->complete)
 			r = vm->hooks->complete(vm, dev, job);
 		free(job->data);
+		free(job->out);
 		free(job);
 	}
 	return r;

@@ -194,10 +194,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	vm->board.verbose = cfg->verbose;
 	vm->board.replay = cfg->replay;
 	for (unsigned i = 0; i < cfg->n_virtio; i++)
-		if ((r = board_add_virtio(&vm->board, &vm->mem, cfg->virtio[i])) < 0) {
-			snprintf(err, errlen, "virtio device '%s': %s", cfg->virtio[i], strerror(-r));
+		if ((r = board_add_virtio(&vm->board, &vm->mem, &cfg->virtio[i], err, errlen)) < 0)
 			return r;
-		}
 	return 0;
 }
 

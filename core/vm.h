@@ -92,7 +92,7 @@ struct vm_config {
 	bool verbose;
 	bool replay;			/* devices take their backends' results from the journal */
 	struct console *console;
-	const char *virtio[BOARD_VIRTIO_MAX];	/* virtio devices in slot order: "rng" */
+	struct virtio_spec virtio[BOARD_VIRTIO_MAX];	/* virtio devices in slot order */
 	unsigned n_virtio;
 };
 

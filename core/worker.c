@@ -65,6 +65,7 @@ static void free_list(struct worker_job *j)
 		struct worker_job *next = j->next;
 
 		free(j->data);
+		free(j->out);
 		free(j);
 		j = next;
 	}

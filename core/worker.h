@@ -17,7 +17,11 @@ struct worker_job {
 	uint32_t len;		/* bytes of data valid after run() */
 	uint32_t cap;		/* bytes data can hold */
 	int status;		/* device-specific result */
-	uint8_t *data;
+	uint8_t *data;		/* bytes for the chain's writable buffers, in order */
+	uint8_t *out;		/* bytes from the guest for the backend (a disk write), or NULL */
+	uint32_t out_len;
+	uint64_t offset;	/* where in the backend (a disk byte offset) */
+	int fd;
 };
 
 struct worker {

@@ -154,6 +154,8 @@ int journal_writer_open(struct journal_writer *w, const char *path, bool force,
 	hdr_field(&b, JHDR_CPUID, h->cpuid, h->cpuid_len);
 	hdr_field(&b, JHDR_BOARD, h->board, strlen(h->board));
 	hdr_field(&b, JHDR_VMM_VERSION, h->vmm_version, strlen(h->vmm_version));
+	if (h->host_cpu >= 0)
+		hdr_u64(&b, JHDR_HOST_CPU, (uint64_t)h->host_cpu);
 	if (b.len > cap) {
 		free(b.p);
 		snprintf(err, errlen, "journal header too large");
@@ -322,6 +324,7 @@ static int parse_header(const uint8_t *p, size_t n, uint64_t base, struct journa
 	bool seen_mem = false, seen_kernel = false;
 
 	memset(h, 0, sizeof(*h));
+	h->host_cpu = -1;
 	if (n < 6 || memcmp(p, JOURNAL_MAGIC, 4) != 0) {
 		snprintf(err, errlen, "offset %llu: expected the vmm journal magic \"VMMJ\"",
 			 (unsigned long long)base);
@@ -349,6 +352,7 @@ static int parse_header(const uint8_t *p, size_t n, uint64_t base, struct journa
 		}
 		switch (tag) {
 		case JHDR_MEM_SIZE:
+		case JHDR_HOST_CPU:
 		case JHDR_RTC_EPOCH: {
 			uint64_t x = 0;
 
@@ -359,6 +363,13 @@ static int parse_header(const uint8_t *p, size_t n, uint64_t base, struct journa
 			if (tag == JHDR_MEM_SIZE) {
 				h->mem_size = x;
 				seen_mem = true;
+			} else if (tag == JHDR_HOST_CPU) {
+				if (x >= 65536) {
+					snprintf(err, errlen, "offset %llu: host CPU %llu is out of range",
+						 (unsigned long long)(base + at), (unsigned long long)x);
+					return -EINVAL;
+				}
+				h->host_cpu = (int32_t)x;
 			} else {
 				h->rtc_epoch = (int64_t)x;
 			}

@@ -40,6 +40,7 @@ enum jhdr {
 	JHDR_CPUID = 8,
 	JHDR_BOARD = 9,
 	JHDR_VMM_VERSION = 10,
+	JHDR_HOST_CPU = 11,
 };
 
 #define JOURNAL_STR_MAX 4096
@@ -58,6 +59,12 @@ struct journal_header {
 	size_t cpuid_len;
 	char board[512];		/* device list, in board order */
 	char vmm_version[64];
+	/*
+	 * The host CPU the vCPU thread was pinned to, or -1. Some KVMs (kvm_pvm)
+	 * let guest user mode run CPUID on the host CPU itself, so the guest
+	 * sees that CPU's APIC ID: replay must run on the same one.
+	 */
+	int32_t host_cpu;
 };
 
 /* A checkpoint as the index lists it: where its frame starts and where the run was. */

@@ -256,6 +256,7 @@ void rr_make_header(struct journal_header *h, const struct rr_inputs *in, const 
 	size_t n = cpuid_table(t, CPUID_MAX_LEAVES);
 
 	memset(h, 0, sizeof(*h));
+	h->host_cpu = -1;
 	h->version = JOURNAL_VERSION;
 	h->mem_size = in->mem_size;
 	h->rtc_epoch = in->rtc_epoch;

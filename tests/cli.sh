@@ -57,8 +57,19 @@ if [ -c /dev/kvm ] && [ -r /dev/kvm ]; then
 	expect empty-file 116 'not a kernel' -- run "$tmp/empty"
 	expect cmdline-too-long 116 'command line is' -- run --append "$(head -c 70000 /dev/zero | tr '\0' x)" "$guest"
 	expect options-after-kernel 42 'stopping the machine' -- run "$guest" --serial stdio -m 64
+	expect missing-disk 116 "disk '$tmp/nope': No such file" -- run --disk "$tmp/nope" "$guest"
+	expect disk-no-path 2 'disk needs PATH' -- run --disk ,ro "$guest"
+	expect empty-disk 116 'not a raw image of at least 512 bytes' -- run --disk "$tmp/empty" "$guest"
+	expect directory-disk 116 "disk '$tmp/dir'" -- run --disk "$tmp/dir" "$guest"
+	expect rng-and-disk 42 'stopping the machine' -- run --rng --disk "$tmp/big,ro" "$guest"
+	# A second vmm on an image that one is writing is refused: no two writers, no lost data.
+	flock -x "$tmp/big" sleep 5 &
+	sleep 0.5
+	expect disk-in-use 116 'in use by another process' -- run --disk "$tmp/big" "$guest"
+	wait
+	expect too-many-devices 2 'too many virtio devices' -- run --rng --rng --rng --rng --rng --rng --rng --rng --rng "$guest"
 else
-	echo "SKIPPED: 5 CLI checks that start a VM: /dev/kvm is missing or not accessible" >&2
+	echo "SKIPPED: 11 CLI checks that start a VM: /dev/kvm is missing or not accessible" >&2
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -23,3 +23,20 @@ guest_args() {
 		field args "$1"
 	fi
 }
+
+# guest_disk NAME SPEC DIR: for a guest whose spec has disk=SECTORS, write DIR/NAME.img (the
+# 16-byte line "vmm-disk-patter\n" over and over) and print the --disk option for it.
+guest_disk() {
+	sectors=$(field disk "$2")
+	[ -n "$sectors" ] || return 0
+	yes vmm-disk-patter | head -c $((sectors * 512)) > "$3/$1.img"
+	echo "--disk $3/$1.img"
+}
+
+# disk_check NAME SPEC DIR: for disk-check="SECTOR:TEXT", true if that sector of the image holds
+# TEXT (what the guest wrote); true too when the guest has no such check.
+disk_check() {
+	want=$(field disk-check "$2")
+	[ -n "$want" ] || return 0
+	dd if="$3/$1.img" bs=512 skip="${want%%:*}" count=1 2>/dev/null | grep -q "${want#*:}"
+}

@@ -24,7 +24,7 @@ bad() { failed=$((failed + 1)); echo "FAIL $1"; shift; for f in "$@"; do tail -n
 
 record() {	# record NAME ELF JOURNAL: sets rec_status, output in $tmp/NAME.rec
 	spec=$(guest_spec "$1")
-	args=$(guest_args "$spec")
+	args="$(guest_args "$spec") $(guest_disk "$1" "$spec" "$tmp")"
 	term=$(field term "$spec")
 	limit=120
 	[ -n "$term" ] && limit="--preserve-status -s TERM $term"
@@ -42,6 +42,8 @@ for elf in "$@"; do
 		continue
 	fi
 	good=yes
+	disk_sum=
+	[ -f "$tmp/$name.img" ] && disk_sum=$(md5sum < "$tmp/$name.img")
 	for i in 1 2 3; do
 		timeout 300 "$VMM" replay "$j" > "$tmp/$name.rep" 2> "$tmp/$name.reperr"
 		st=$?
@@ -52,6 +54,11 @@ for elf in "$@"; do
 			break
 		fi
 	done
+	# Replay never writes a disk image: every byte the guest read is in the journal.
+	if [ -n "$disk_sum" ] && [ "$(md5sum < "$tmp/$name.img")" != "$disk_sum" ]; then
+		bad "$name: replay changed the disk image"
+		good=no
+	fi
 	[ $good = yes ] && ok "$name: recorded (status $rec_status), 3 replays identical: $(grep '^replay:' "$tmp/$name.reperr" | cut -d, -f1-3)"
 	if [ "$name" = landmarks ]; then
 		cp "$tmp/landmarks.rec" "$tmp/landmarks-first.rec"

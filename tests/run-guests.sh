@@ -2,7 +2,9 @@
 # Runs test guests under vmm. A guest passes when vmm exits with the status its
 # source declares ("vmm-test: exit=N", default 0) and its output has no "not ok".
 # Optional in that line: args="..." (vmm options), pvm-args="..." (added on kvm_pvm hosts),
-# term=SECONDS (send SIGTERM after that long; the guest is expected to be still running).
+# term=SECONDS (send SIGTERM after that long; the guest is expected to be still running),
+# disk=SECTORS (a patterned image as --disk), disk-check="SECTOR:TEXT" (the image holds TEXT there
+# afterwards).
 #
 # usage: VMM=./vmm tests/run-guests.sh build/guests/NAME.elf...
 set -u
@@ -22,7 +24,7 @@ for elf in "$@"; do
 	name=$(basename "$elf" .elf)
 	spec=$(guest_spec "$name")
 	want=$(field exit "$spec"); want=${want:-0}
-	args=$(guest_args "$spec")
+	args="$(guest_args "$spec") $(guest_disk "$name" "$spec" "$out_dir")"
 	term=$(field term "$spec")
 	limit="120"
 	[ -n "$term" ] && limit="--preserve-status -s TERM $term"
@@ -32,7 +34,7 @@ for elf in "$@"; do
 	status=$?
 	n=$(grep -c '^ok ' "$out" 2>/dev/null || true)
 	checks=$((checks + n))
-	if [ "$status" -eq "$want" ] && ! grep -q '^not ok' "$out"; then
+	if [ "$status" -eq "$want" ] && ! grep -q '^not ok' "$out" && disk_check "$name" "$spec" "$out_dir"; then
 		passed=$((passed + 1))
 		echo "PASS $name (exit $status, $n checks)"
 	else
