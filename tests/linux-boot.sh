@@ -1,9 +1,9 @@
 #!/bin/sh
 # Boots the test Linux (tools/build-linux.sh, tools/mkinitramfs.sh) as bzImage and as PVH vmlinux.
 #
-# Then a PVH boot with a virtio-rng device is recorded and replayed 3 times, bit-exact: the
-# kernel's virtio-pci and virtio-rng drivers must have found the device and used it (a virtio
-# completion in the journal). And a recording of a TSC-reading Linux must replay to a
+# Then a PVH boot with a virtio-rng device and a virtio-blk disk is recorded and replayed 3
+# times, bit-exact: the kernel's virtio drivers must have found the devices and used them
+# (entropy taken, the disk's partition table read). And a recording of a TSC-reading Linux must replay to a
 # divergence report.
 #
 # On a KVM that runs guest user mode faithfully, each boot must reach the init marker, run a
@@ -75,10 +75,18 @@ boot bzimage "$dir/bzImage" "" 112
 boot pvh "$dir/vmlinux" "vmm.end=reboot reboot=k" 113
 
 # Record a PVH boot of the patched kernel told clearcpuid=tsc (on kvm_pvm the TSC bit leaks
-# through CPUID) with a virtio-rng device, then replay it 3 times: same status, same console
-# bytes, same final state.
+# through CPUID) with a virtio-rng device and a virtio-blk disk, then replay it 3 times: same
+# status, same console bytes, same final state, and the disk image untouched by replay.
+# The disk: 4 MiB with an MBR whose one partition (type 0x83) starts at sector 2048, which the
+# kernel must find by reading it through virtio-blk.
+img=$log_dir/disk.img
+dd if=/dev/zero of="$img" bs=1M count=4 2>/dev/null
+printf '\000\000\000\000\203\000\000\000\000\010\000\000\000\030\000\000' |
+	dd of="$img" bs=1 seek=446 conv=notrunc 2>/dev/null
+printf '\125\252' | dd of="$img" bs=1 seek=510 conv=notrunc 2>/dev/null
+img_sum=$(md5sum < "$img")
 j=$log_dir/linux.vrr
-timeout 900 "$VMM" record -o "$j" --rng --initrd "$dir/initramfs.cpio" \
+timeout 900 "$VMM" record -o "$j" --rng --disk "$img" --initrd "$dir/initramfs.cpio" \
 	--append "$base,tsc vmm.end=reboot reboot=k" "$dir/vmlinux" > "$log_dir/rr.rec" 2> "$log_dir/rr-rec.err"
 rec_status=$?
 summary=$(grep '^vmm: recorded' "$log_dir/rr-rec.err" | sed 's/^vmm: //')
@@ -94,6 +102,11 @@ if grep -q '\[1af4:1005\]' "$log_dir/rr.rec" && [ "${completions:-0}" -gt 0 ]; t
 else
 	check virtio-rng no "Linux did not use the virtio-rng device (${completions:-0} completions)"
 fi
+if grep -q '\[vda\] 8192 512-byte logical blocks' "$log_dir/rr.rec" && grep -q ' vda: vda1' "$log_dir/rr.rec"; then
+	check virtio-blk yes "Linux's virtio-blk driver sized /dev/vda and read its partition table (vda1)"
+else
+	check virtio-blk no "no '[vda] 8192 512-byte logical blocks' and ' vda: vda1' in the console"
+fi
 for i in 1 2 3; do
 	timeout 900 "$VMM" replay "$j" > "$log_dir/rr.rep" 2> "$log_dir/rr-rep.err"
 	st=$?
@@ -105,6 +118,8 @@ for i in 1 2 3; do
 		tail -n 12 "$log_dir/rr-rep.err"
 	fi
 done
+[ "$(md5sum < "$img")" = "$img_sum" ] && ok=yes || ok=no
+check disk $ok "recording and replays left the disk image as it was (the guest wrote nothing)"
 
 # A Linux that reads the TSC cannot be replayed exactly; replay must say so with a divergence
 # report, never finish as if it had worked. On kvm_pvm the host's TSC bit leaks through CPUID,
