@@ -11,19 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "le.h"
 #include "../../core/worker.h"
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
 
 /* ---- backend side (worker thread): the image only ---- */
 
@@ -150,37 +139,19 @@ static void blk_notify(struct virtio_dev *vd, unsigned q)
 {
 	struct virtio_blk *blk = vd->opaque;
 	struct virtq_chain *c;
-	const char *why = NULL;
-	int r;
 
-	for (;;) {
+	while ((c = virtio_take(vd, q, blk->inflight, VIRTIO_BLK_QUEUE_SIZE))) {
 		struct worker_job *job;
 
-		if (!(c = malloc(sizeof(*c))))
-			return;
-		r = virtq_pop(&vd->vq[q], vd->mem, c, &why);
-		if (r <= 0) {
-			free(c);
-			if (r < 0)
-				virtio_needs_reset(vd, why);
-			return;
-		}
-		if (c->head >= VIRTIO_BLK_QUEUE_SIZE || blk->inflight[c->head]) {
-			free(c);
-			virtio_needs_reset(vd, "driver reused a buffer still in flight");
-			return;
-		}
 		if (c->out_bytes < 16 || c->in_bytes < 1) {
-			free(c);
+			free(virtio_untake(blk->inflight, VIRTIO_BLK_QUEUE_SIZE, c->head));
 			virtio_needs_reset(vd, "block request without its 16-byte header or status byte");
 			return;
 		}
-		blk->inflight[c->head] = c;
 		if (!blk->backend)
 			continue;	/* replay: the journal brings the result */
 		if (!(job = blk_request(blk, c))) {
-			blk->inflight[c->head] = NULL;
-			free(c);
+			free(virtio_untake(blk->inflight, VIRTIO_BLK_QUEUE_SIZE, c->head));
 			return;
 		}
 		job->owner = vd;
@@ -199,7 +170,7 @@ static int blk_complete(struct virtio_dev *vd, unsigned q, uint16_t head, const 
 
 	if (q != 0 || head >= VIRTIO_BLK_QUEUE_SIZE || !(c = blk->inflight[head]) || len < 1 || len > c->in_bytes)
 		return -EINVAL;
-	blk->inflight[head] = NULL;
+	virtio_untake(blk->inflight, VIRTIO_BLK_QUEUE_SIZE, head);
 	put = virtq_chain_write(vd->mem, c, 0, data, len - 1);
 	put += virtq_chain_write(vd->mem, c, c->in_bytes - 1, data + len - 1, 1);
 	free(c);
@@ -214,10 +185,7 @@ static void blk_reset(struct virtio_dev *vd)
 {
 	struct virtio_blk *blk = vd->opaque;
 
-	for (unsigned i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++) {
-		free(blk->inflight[i]);
-		blk->inflight[i] = NULL;
-	}
+	virtio_drop_all(blk->inflight, VIRTIO_BLK_QUEUE_SIZE);
 }
 
 static const struct virtio_dev_ops blk_ops = {
@@ -246,10 +214,10 @@ void virtio_blk_init(struct virtio_blk *blk, const struct guest_mem *mem, const 
 		blk->ops.features |= 1ull << VIRTIO_BLK_F_RO;
 	virtio_init(&blk->vd, &blk->ops, blk, mem, set_irq, irq_ctx);
 	/* Config: capacity, size_max, seg_max, geometry (none), blk_size. */
-	put64(blk->vd.config + 0, sectors);
-	put32(blk->vd.config + 8, VIRTIO_BLK_SIZE_MAX);
-	put32(blk->vd.config + 12, VIRTIO_BLK_SEG_MAX);
-	put32(blk->vd.config + 20, VIRTIO_BLK_SECTOR);
+	le64_store(blk->vd.config + 0, sectors);
+	le32_store(blk->vd.config + 8, VIRTIO_BLK_SIZE_MAX);
+	le32_store(blk->vd.config + 12, VIRTIO_BLK_SEG_MAX);
+	le32_store(blk->vd.config + 20, VIRTIO_BLK_SECTOR);
 	blk->vd.config_len = 24;
 }
 

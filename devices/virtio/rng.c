@@ -29,27 +29,15 @@ static void rng_notify(struct virtio_dev *vd, unsigned q)
 {
 	struct virtio_rng *rng = vd->opaque;
 	struct virtq_chain *c;
-	const char *why = NULL;
-	int r;
 
-	for (;;) {
+	while ((c = virtio_take(vd, q, rng->inflight, VIRTIO_RNG_QUEUE_SIZE))) {
 		struct worker_job *job;
 
-		if (!(c = malloc(sizeof(*c))))
-			return;		/* the buffers stay available; the next notify retries */
-		r = virtq_pop(&vd->vq[q], vd->mem, c, &why);
-		if (r <= 0) {
-			free(c);
-			if (r < 0)
-				virtio_needs_reset(vd, why);
+		if (!c->in_bytes) {
+			free(virtio_untake(rng->inflight, VIRTIO_RNG_QUEUE_SIZE, c->head));
+			virtio_needs_reset(vd, "entropy request without a writable buffer");
 			return;
 		}
-		if (c->head >= VIRTIO_RNG_QUEUE_SIZE || rng->inflight[c->head] || !c->in_bytes) {
-			free(c);
-			virtio_needs_reset(vd, "driver reused a buffer still in flight, or gave none writable");
-			return;
-		}
-		rng->inflight[c->head] = c;
 		if (!rng->backend)
 			continue;	/* replay: the journal brings the bytes */
 		job = calloc(1, sizeof(*job));
@@ -59,8 +47,7 @@ static void rng_notify(struct virtio_dev *vd, unsigned q)
 		}
 		if (!job || !job->data) {
 			free(job);
-			rng->inflight[c->head] = NULL;
-			free(c);
+			free(virtio_untake(rng->inflight, VIRTIO_RNG_QUEUE_SIZE, c->head));
 			return;
 		}
 		job->run = rng_fill;
@@ -77,9 +64,8 @@ static int rng_complete(struct virtio_dev *vd, unsigned q, uint16_t head, const 
 	struct virtq_chain *c;
 	size_t put;
 
-	if (q != 0 || head >= VIRTIO_RNG_QUEUE_SIZE || !(c = rng->inflight[head]))
+	if (q != 0 || !(c = virtio_untake(rng->inflight, VIRTIO_RNG_QUEUE_SIZE, head)))
 		return -EINVAL;
-	rng->inflight[head] = NULL;
 	put = virtq_chain_write(vd->mem, c, 0, data, len);
 	free(c);
 	if (!virtio_running(vd))
@@ -94,10 +80,7 @@ static void rng_reset(struct virtio_dev *vd)
 	struct virtio_rng *rng = vd->opaque;
 
 	/* Requests at the worker still complete; rng_complete finds nothing and drops them. */
-	for (unsigned i = 0; i < VIRTIO_RNG_QUEUE_SIZE; i++) {
-		free(rng->inflight[i]);
-		rng->inflight[i] = NULL;
-	}
+	virtio_drop_all(rng->inflight, VIRTIO_RNG_QUEUE_SIZE);
 }
 
 static const struct virtio_dev_ops rng_ops = {

@@ -2,6 +2,7 @@
 #include "virtio.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void virtio_init(struct virtio_dev *vd, const struct virtio_dev_ops *ops, void *opaque,
@@ -156,4 +157,45 @@ void virtio_config_write(struct virtio_dev *vd, unsigned off, const void *buf, u
 	}
 	if (any && vd->ops->config_written)
 		vd->ops->config_written(vd, off, len);
+}
+
+struct virtq_chain *virtio_take(struct virtio_dev *vd, unsigned q, struct virtq_chain **inflight, unsigned n)
+{
+	struct virtq_chain *c = malloc(sizeof(*c));
+	const char *why = NULL;
+	int r;
+
+	if (!c)
+		return NULL;	/* the buffers stay available; the next notify retries */
+	if ((r = virtq_pop(&vd->vq[q], vd->mem, c, &why)) <= 0) {
+		free(c);
+		if (r < 0)
+			virtio_needs_reset(vd, why);
+		return NULL;
+	}
+	if (c->head >= n || inflight[c->head]) {
+		free(c);
+		virtio_needs_reset(vd, "driver made a chain available again while the device still holds it");
+		return NULL;
+	}
+	inflight[c->head] = c;
+	return c;
+}
+
+struct virtq_chain *virtio_untake(struct virtq_chain **inflight, unsigned n, uint16_t head)
+{
+	struct virtq_chain *c;
+
+	if (head >= n || !(c = inflight[head]))
+		return NULL;
+	inflight[head] = NULL;
+	return c;
+}
+
+void virtio_drop_all(struct virtq_chain **inflight, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		free(inflight[i]);
+		inflight[i] = NULL;
+	}
 }

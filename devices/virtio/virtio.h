@@ -100,6 +100,17 @@ uint8_t virtio_isr_read(struct virtio_dev *vd);
 void virtio_needs_reset(struct virtio_dev *vd, const char *why);
 /* Is the driver running (DRIVER_OK, not NEEDS_RESET)? */
 bool virtio_running(const struct virtio_dev *vd);
+/*
+ * Requests in flight, by chain head: a device takes chains at the notify
+ * and returns them when its backend is done. virtio_take() pops the next
+ * chain of queue q into the table: NULL when none is available, and also
+ * when the driver broke a rule (the device is then marked NEEDS_RESET).
+ */
+struct virtq_chain *virtio_take(struct virtio_dev *vd, unsigned q, struct virtq_chain **inflight, unsigned n);
+/* The chain in flight at head, removed from the table (the caller frees it), or NULL. */
+struct virtq_chain *virtio_untake(struct virtq_chain **inflight, unsigned n, uint16_t head);
+/* Drop every chain in flight (a reset). */
+void virtio_drop_all(struct virtq_chain **inflight, unsigned n);
 /* Device config access by the driver; bytes past config_len read 0 and ignore writes. */
 void virtio_config_read(struct virtio_dev *vd, unsigned off, void *buf, unsigned len);
 void virtio_config_write(struct virtio_dev *vd, unsigned off, const void *buf, unsigned len);

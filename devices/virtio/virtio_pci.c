@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "le.h"
+
 #define PCI_BAR0		0x10
 #define PCI_BAR1		0x14
 #define PCI_CAPABILITY_LIST	0x34
@@ -18,23 +20,6 @@
 #define CAP_BASE		0x40
 #define CAP_LEN			16
 #define NOTIFY_CAP_LEN		20
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 /* Transitional device IDs (0x1000 + legacy ID) and classes, by virtio type. */
 static const struct {
@@ -56,8 +41,8 @@ static unsigned add_cap(struct pci_dev *d, unsigned at, unsigned len, uint8_t ty
 	c[2] = (uint8_t)len;
 	c[3] = type;
 	c[4] = 1;		/* BAR1 */
-	put32(c + 8, offset);
-	put32(c + 12, length);
+	le32_store(c + 8, offset);
+	le32_store(c + 12, length);
 	return at + len;
 }
 
@@ -70,19 +55,19 @@ void virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vd, uint16_t io_b
 
 	memset(vp, 0, sizeof(*vp));
 	vp->vd = vd;
-	put16(d->cfg + PCI_VENDOR_ID, VIRTIO_PCI_VENDOR);
-	put16(d->cfg + PCI_DEVICE_ID, type < 5 ? pci_ids[type].device_id : (uint16_t)(0x1040 + type));
-	put16(d->cfg + PCI_CLASS_DEVICE, type < 5 ? pci_ids[type].class : 0x00ff);
+	le16_store(d->cfg + PCI_VENDOR_ID, VIRTIO_PCI_VENDOR);
+	le16_store(d->cfg + PCI_DEVICE_ID, type < 5 ? pci_ids[type].device_id : (uint16_t)(0x1040 + type));
+	le16_store(d->cfg + PCI_CLASS_DEVICE, type < 5 ? pci_ids[type].class : 0x00ff);
 	d->cfg[PCI_REVISION_ID] = 0;	/* transitional */
-	put16(d->cfg + PCI_SUBSYSTEM_VENDOR_ID, VIRTIO_PCI_VENDOR);
-	put16(d->cfg + PCI_SUBSYSTEM_ID, type);
+	le16_store(d->cfg + PCI_SUBSYSTEM_VENDOR_ID, VIRTIO_PCI_VENDOR);
+	le16_store(d->cfg + PCI_SUBSYSTEM_ID, type);
 	d->cfg[PCI_STATUS] = PCI_STATUS_CAP_LIST;
 	d->wmask[PCI_COMMAND] = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | 0x4;	/* and bus master */
 	/* BARs as firmware would leave them: assigned, with only their address bits writable. */
-	put32(d->cfg + PCI_BAR0, (uint32_t)io_base | 1);
-	put32(d->wmask + PCI_BAR0, 0xffffu & ~(VIRTIO_PCI_IO_SIZE - 1u));
-	put32(d->cfg + PCI_BAR1, mem_base);
-	put32(d->wmask + PCI_BAR1, ~(VIRTIO_PCI_MEM_SIZE - 1u));
+	le32_store(d->cfg + PCI_BAR0, (uint32_t)io_base | 1);
+	le32_store(d->wmask + PCI_BAR0, 0xffffu & ~(VIRTIO_PCI_IO_SIZE - 1u));
+	le32_store(d->cfg + PCI_BAR1, mem_base);
+	le32_store(d->wmask + PCI_BAR1, ~(VIRTIO_PCI_MEM_SIZE - 1u));
 	d->cfg[PCI_INTERRUPT_LINE] = irq;
 	d->wmask[PCI_INTERRUPT_LINE] = 0xff;
 	d->cfg[PCI_INTERRUPT_PIN] = 1;		/* INTA# */
@@ -93,14 +78,14 @@ void virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vd, uint16_t io_b
 	at = add_cap(d, at, CAP_LEN, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_ISR_OFF, 1, at + CAP_LEN);
 	at = add_cap(d, at, CAP_LEN, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFF, VIRTIO_CONFIG_MAX,
 		     at + CAP_LEN);
-	put32(d->cfg + at + 16, VIRTIO_PCI_NOTIFY_MULT);
+	le32_store(d->cfg + at + 16, VIRTIO_PCI_NOTIFY_MULT);
 	add_cap(d, at, NOTIFY_CAP_LEN, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_OFF,
 		VIRTIO_PCI_NOTIFY_MULT * VIRTIO_QUEUES_MAX, 0);
 }
 
 bool virtio_pci_io_claims(const struct virtio_pci *vp, uint16_t port, uint16_t *off)
 {
-	uint32_t base = get32(vp->pci.cfg + PCI_BAR0) & 0xfffcu;
+	uint32_t base = le32_load(vp->pci.cfg + PCI_BAR0) & 0xfffcu;
 
 	if (!(vp->pci.cfg[PCI_COMMAND] & PCI_COMMAND_IO) || port < base || port >= base + VIRTIO_PCI_IO_SIZE)
 		return false;
@@ -110,7 +95,7 @@ bool virtio_pci_io_claims(const struct virtio_pci *vp, uint16_t port, uint16_t *
 
 bool virtio_pci_mem_claims(const struct virtio_pci *vp, uint64_t addr, uint64_t *off)
 {
-	uint64_t base = get32(vp->pci.cfg + PCI_BAR1) & ~0xfu;
+	uint64_t base = le32_load(vp->pci.cfg + PCI_BAR1) & ~0xfu;
 
 	if (!(vp->pci.cfg[PCI_COMMAND] & PCI_COMMAND_MEMORY) || !base || addr < base ||
 	    addr >= base + VIRTIO_PCI_MEM_SIZE)
@@ -216,26 +201,26 @@ static void common_image(struct virtio_pci *vp, uint8_t *img)
 	if (vp->queue_select < vd->ops->num_queues)
 		q = vd->qcfg[vp->queue_select];
 	memset(img, 0, VIRTIO_PCI_COMMON_SIZE);
-	put32(img + VIRTIO_PCI_COMMON_DFSELECT, vp->dfselect);
-	put32(img + VIRTIO_PCI_COMMON_DF, vp->dfselect < 2 ? (uint32_t)(f >> (32 * vp->dfselect)) : 0);
-	put32(img + VIRTIO_PCI_COMMON_GFSELECT, vp->gfselect);
-	put32(img + VIRTIO_PCI_COMMON_GF,
+	le32_store(img + VIRTIO_PCI_COMMON_DFSELECT, vp->dfselect);
+	le32_store(img + VIRTIO_PCI_COMMON_DF, vp->dfselect < 2 ? (uint32_t)(f >> (32 * vp->dfselect)) : 0);
+	le32_store(img + VIRTIO_PCI_COMMON_GFSELECT, vp->gfselect);
+	le32_store(img + VIRTIO_PCI_COMMON_GF,
 	      vp->gfselect < 2 ? (uint32_t)(vd->driver_features >> (32 * vp->gfselect)) : 0);
-	put16(img + VIRTIO_PCI_COMMON_MSIX, VIRTIO_MSI_NO_VECTOR);
-	put16(img + VIRTIO_PCI_COMMON_NUMQ, (uint16_t)vd->ops->num_queues);
+	le16_store(img + VIRTIO_PCI_COMMON_MSIX, VIRTIO_MSI_NO_VECTOR);
+	le16_store(img + VIRTIO_PCI_COMMON_NUMQ, (uint16_t)vd->ops->num_queues);
 	img[VIRTIO_PCI_COMMON_STATUS] = vd->status;
 	img[VIRTIO_PCI_COMMON_CFGGENERATION] = vd->config_generation;
-	put16(img + VIRTIO_PCI_COMMON_Q_SELECT, vp->queue_select);
-	put16(img + VIRTIO_PCI_COMMON_Q_SIZE, q.size);
-	put16(img + VIRTIO_PCI_COMMON_Q_MSIX, VIRTIO_MSI_NO_VECTOR);
-	put16(img + VIRTIO_PCI_COMMON_Q_ENABLE, q.enabled);
-	put16(img + VIRTIO_PCI_COMMON_Q_NOFF, vp->queue_select);
-	put32(img + VIRTIO_PCI_COMMON_Q_DESCLO, (uint32_t)q.desc);
-	put32(img + VIRTIO_PCI_COMMON_Q_DESCHI, (uint32_t)(q.desc >> 32));
-	put32(img + VIRTIO_PCI_COMMON_Q_AVAILLO, (uint32_t)q.avail);
-	put32(img + VIRTIO_PCI_COMMON_Q_AVAILHI, (uint32_t)(q.avail >> 32));
-	put32(img + VIRTIO_PCI_COMMON_Q_USEDLO, (uint32_t)q.used);
-	put32(img + VIRTIO_PCI_COMMON_Q_USEDHI, (uint32_t)(q.used >> 32));
+	le16_store(img + VIRTIO_PCI_COMMON_Q_SELECT, vp->queue_select);
+	le16_store(img + VIRTIO_PCI_COMMON_Q_SIZE, q.size);
+	le16_store(img + VIRTIO_PCI_COMMON_Q_MSIX, VIRTIO_MSI_NO_VECTOR);
+	le16_store(img + VIRTIO_PCI_COMMON_Q_ENABLE, q.enabled);
+	le16_store(img + VIRTIO_PCI_COMMON_Q_NOFF, vp->queue_select);
+	le32_store(img + VIRTIO_PCI_COMMON_Q_DESCLO, (uint32_t)q.desc);
+	le32_store(img + VIRTIO_PCI_COMMON_Q_DESCHI, (uint32_t)(q.desc >> 32));
+	le32_store(img + VIRTIO_PCI_COMMON_Q_AVAILLO, (uint32_t)q.avail);
+	le32_store(img + VIRTIO_PCI_COMMON_Q_AVAILHI, (uint32_t)(q.avail >> 32));
+	le32_store(img + VIRTIO_PCI_COMMON_Q_USEDLO, (uint32_t)q.used);
+	le32_store(img + VIRTIO_PCI_COMMON_Q_USEDHI, (uint32_t)(q.used >> 32));
 }
 
 static void set_half(uint64_t *field, unsigned hi, uint32_t val)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "virtio/le.h"
 #include "virtio/virtq.h"
 
 #define RAM_SIZE	(64u << 10)
@@ -19,11 +20,6 @@
 const char fuzz_name[] = "fuzz_virtq";
 
 static uint8_t ram[RAM_SIZE];
-
-static uint32_t ld32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -39,8 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = size - HDR < RAM_SIZE ? size - HDR : RAM_SIZE;
 	memset(ram, 0, sizeof(ram));
 	memcpy(ram, data + HDR, n);
-	if (virtq_enable(&q, &m, (uint16_t)(data[0] | data[1] << 8), ld32(data + 4), ld32(data + 8),
-			 ld32(data + 12), data[2] & 1, data[2] & 2) < 0)
+	if (virtq_enable(&q, &m, (uint16_t)(data[0] | data[1] << 8), le32_load(data + 4), le32_load(data + 8),
+			 le32_load(data + 12), data[2] & 1, data[2] & 2) < 0)
 		return 0;
 	/* As a device would: take every chain, read it, fill it, return it; twice round the ring at most. */
 	for (unsigned i = 0; i < 2u * q.size; i++) {
@@ -60,28 +56,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
 static void put_desc(uint8_t *ramimg, uint32_t table, unsigned i, uint64_t addr, uint32_t len, uint16_t flags,
 		     uint16_t next)
 {
 	uint8_t *d = ramimg + table + 16 * i;
 
-	put32(d, (uint32_t)addr);
-	put32(d + 4, (uint32_t)(addr >> 32));
-	put32(d + 8, len);
-	put16(d + 12, flags);
-	put16(d + 14, next);
+	le32_store(d, (uint32_t)addr);
+	le32_store(d + 4, (uint32_t)(addr >> 32));
+	le32_store(d + 8, len);
+	le16_store(d + 12, flags);
+	le16_store(d + 14, next);
 }
 
 /*
@@ -100,15 +84,15 @@ uint8_t *fuzz_seed(unsigned i, size_t *len)
 	if (!in)
 		return NULL;
 	r = in + HDR;
-	put16(in, qsize);
+	le16_store(in, qsize);
 	in[2] = (uint8_t)(i & 3);
-	put32(in + 4, desc);
-	put32(in + 8, avail);
-	put32(in + 12, used);
+	le32_store(in + 4, desc);
+	le32_store(in + 8, avail);
+	le32_store(in + 12, used);
 	for (unsigned c = 0; c < chains; c++) {
 		put_desc(r, desc, 2 * c, bufs + 0x100 * c, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(2 * c + 1));
 		put_desc(r, desc, 2 * c + 1, bufs + 0x100 * c + 0x80, 0x80, VIRTQ_DESC_F_WRITE, 0);
-		put16(r + avail + 4 + 2 * c, (uint16_t)(2 * c));
+		le16_store(r + avail + 4 + 2 * c, (uint16_t)(2 * c));
 	}
 	if (i & 2) {	/* the last chain goes through an indirect table instead */
 		unsigned c = chains - 1;
@@ -118,7 +102,7 @@ uint8_t *fuzz_seed(unsigned i, size_t *len)
 		put_desc(r, ind, 1, bufs + 8, 8, VIRTQ_DESC_F_NEXT, 2);
 		put_desc(r, ind, 2, bufs + 0x40, 64, VIRTQ_DESC_F_WRITE, 0);
 	}
-	put16(r + avail + 2, (uint16_t)chains);
+	le16_store(r + avail + 2, (uint16_t)chains);
 	*len = HDR + ram_used;
 	return in;
 }
