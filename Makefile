@@ -91,7 +91,7 @@ guests: $(GUEST_ELF)
 guest-tests: $(VMM) guests
 	@VMM=$(abspath $(VMM)) tests/run-guests.sh $(GUEST_ELF)
 
-cli-tests: $(VMM) $(GUEST_DIR)/exit42.elf
+cli-tests: $(VMM) $(GUEST_DIR)/exit42.elf $(GUEST_DIR)/virtio_console.elf
 	@VMM=$(abspath $(VMM)) tests/cli.sh $(GUEST_DIR)/exit42.elf
 
 # Fuzz targets (journal reader, virtqueue), always under ASan+UBSan, each driven for FUZZ_SECONDS.

@@ -200,6 +200,7 @@ void board_init(struct board *b, uint64_t mem_size, int64_t rtc_epoch, struct co
 	pci_bus_init(&b->pci);
 	pci_host_bridge_init(&b->host_bridge);
 	pci_bus_add(&b->pci, 0, &b->host_bridge);
+	b->hvc = -1;
 	for (unsigned i = 0; i < BOARD_PIO_COUNT; i++)
 		for (unsigned p = board_pio[i].base; p < board_pio[i].base + board_pio[i].len; p++)
 			b->pio_map[p] = (uint8_t)(i + 1);
@@ -241,6 +242,14 @@ static void virtio_set_irq(void *ctx, int level)
 	struct board *b = v->pci.pci.opaque;
 
 	pic_set_irq(&b->pic, v->irq, level);
+}
+
+static void hvc_out(void *ctx, const uint8_t *bytes, size_t n)
+{
+	struct board *b = ctx;
+
+	for (size_t i = 0; i < n; i++)
+		console_putc(b->console, bytes[i]);
 }
 
 static void backend_submit(void *ctx, struct worker_job *job)
@@ -293,7 +302,7 @@ int board_add_virtio(struct board *b, const struct guest_mem *mem, const struct 
 		snprintf(err, errlen, "too many virtio devices (at most %d)", BOARD_VIRTIO_MAX);
 		return -ENOSPC;
 	}
-	if (strcmp(spec.kind, "rng") != 0 && strcmp(spec.kind, "blk") != 0) {
+	if (strcmp(spec.kind, "rng") != 0 && strcmp(spec.kind, "blk") != 0 && strcmp(spec.kind, "console") != 0) {
 		snprintf(err, errlen, "unknown virtio device '%s'", spec.kind);
 		return -EINVAL;
 	}
@@ -308,7 +317,17 @@ int board_add_virtio(struct board *b, const struct guest_mem *mem, const struct 
 	b->mem = mem;
 	b->backend = (struct virtio_backend){ backend_submit, b };
 	v->irq = virtio_irqs[i];
-	if (!strcmp(spec.kind, "rng")) {
+	if (!strcmp(spec.kind, "console")) {
+		if (b->hvc >= 0) {
+			free(v);
+			snprintf(err, errlen, "one virtio console at most");
+			return -EINVAL;
+		}
+		v->name = "virtio-console";
+		virtio_console_init(&v->u.con, mem, hvc_out, b, virtio_set_irq, v);
+		v->vd = &v->u.con.vd;
+		b->hvc = (int)i;
+	} else if (!strcmp(spec.kind, "rng")) {
 		v->name = "virtio-rng";
 		virtio_rng_init(&v->u.rng, mem, backend, virtio_set_irq, v);
 		v->vd = &v->u.rng.vd;
@@ -366,6 +385,8 @@ void board_free(struct board *b)
 	for (unsigned i = 0; i < b->n_virtio; i++) {
 		if (b->virtio[i]->vd->ops->type == VIRTIO_ID_BLOCK)
 			virtio_blk_free(&b->virtio[i]->u.blk);
+		else if (b->virtio[i]->vd->ops->type == VIRTIO_ID_CONSOLE)
+			virtio_console_free(&b->virtio[i]->u.con);
 		else
 			virtio_rng_free(&b->virtio[i]->u.rng);
 		free(b->virtio[i]);

@@ -12,6 +12,7 @@
 #include "../devices/rtc.h"
 #include "../devices/uart.h"
 #include "../devices/virtio/blk.h"
+#include "../devices/virtio/console.h"
 #include "../devices/virtio/rng.h"
 #include "../devices/virtio/virtio_pci.h"
 #include "console.h"
@@ -35,7 +36,7 @@ enum board_stop { BOARD_RUNNING, BOARD_STOP_DEBUG_EXIT, BOARD_STOP_RESET };
 
 /* A virtio device as the command line (or a journal's header) asks for it. */
 struct virtio_spec {
-	const char *kind;	/* "rng", "blk" */
+	const char *kind;	/* "rng", "blk", "console" */
 	const char *path;	/* blk: the raw image (run, record); NULL in replay */
 	bool ro;		/* blk: read-only */
 	uint64_t sectors;	/* blk: capacity in 512-byte sectors (from the image, or the header) */
@@ -49,6 +50,7 @@ struct board_virtio {
 	union {
 		struct virtio_rng rng;
 		struct virtio_blk blk;
+		struct virtio_console con;
 	} u;
 };
 
@@ -74,6 +76,7 @@ struct board {
 	struct worker worker;		/* the backends' thread (run and record) */
 	struct virtio_backend backend;
 	bool replay;			/* no backends: completions come from the journal */
+	int hvc;			/* index of the virtio console, which takes the input, or -1 */
 	uint8_t pio_reported[65536 / 8];
 };
 

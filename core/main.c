@@ -72,6 +72,9 @@ static void usage_run(FILE *f)
 		"      --disk PATH[,ro]  add a virtio-blk device over the raw image PATH (locked\n"
 		"                        while in use; ,ro: read-only). --rng and --disk repeat,\n"
 		"                        up to 8 devices, on PCI slots 1, 2, ... in that order\n"
+		"      --console         add a virtio-console (Linux: hvc0, console=hvc0); its\n"
+		"                        output goes where --serial's does, and the input goes to\n"
+		"                        it instead of COM1. One at most\n"
 		"      --stats           print exit counts by kind when the guest stops\n"
 		"  -v, --verbose         say what was loaded where; report unclaimed ports once\n"
 		"  -h, --help            show this help\n\n"
@@ -254,6 +257,9 @@ static int board_from_header(const char *board, struct vm_config *cfg)
 		if (!strncmp(p, "rng", 3) && (p[3] == ';' || !p[3])) {
 			v->kind = "rng";
 			p += 3;
+		} else if (!strncmp(p, "console", 7) && (p[7] == ';' || !p[7])) {
+			v->kind = "console";
+			p += 7;
 		} else if (!strncmp(p, "blk=", 4)) {
 			char *end;
 
@@ -314,6 +320,7 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "rng", no_argument, NULL, 'R' },
 		{ "disk", required_argument, NULL, 'D' },
+		{ "console", no_argument, NULL, 'C' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
@@ -357,13 +364,14 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 			o->stats = true;
 			break;
 		case 'R':
+		case 'C':
 		case 'D': {
 			struct virtio_spec *v = &o->cfg.virtio[o->cfg.n_virtio];
 
 			if (o->cfg.n_virtio >= BOARD_VIRTIO_MAX)
 				return error_exit(VMM_EXIT_USAGE, "too many virtio devices (at most 8)%s%s", "", "");
 			memset(v, 0, sizeof(*v));
-			v->kind = c == 'R' ? "rng" : "blk";
+			v->kind = c == 'R' ? "rng" : c == 'C' ? "console" : "blk";
 			if (c == 'D') {
 				size_t n = strlen(optarg);
 

@@ -193,6 +193,47 @@ static int accept_input(void *opaque, uint8_t byte)
 	return r;
 }
 
+struct hvc_input {
+	uint8_t bytes[4096];
+	uint32_t n, room;
+};
+
+static int accept_hvc(void *opaque, uint8_t byte)
+{
+	struct hvc_input *in = opaque;
+
+	if (in->n >= in->room)
+		return -1;
+	in->bytes[in->n++] = byte;
+	return 0;
+}
+
+/* With a virtio console, input goes to hvc0: into its oldest receive buffer, journaled as a completion. */
+static int service_hvc_input(struct vm *vm)
+{
+	struct board *b = &vm->board;
+	struct virtio_console *con = &b->virtio[b->hvc]->u.con;
+	struct hvc_input in;
+	uint16_t head;
+	int r;
+
+	while (virtio_console_rx_room(con, &head, &in.room)) {
+		struct worker_job job = { .queue = VIRTIO_CONSOLE_RX, .head = head, .data = in.bytes };
+
+		in.n = 0;
+		if (in.room > sizeof(in.bytes))
+			in.room = sizeof(in.bytes);
+		console_pump(vm->console, accept_hvc, &in);
+		if (!in.n)
+			break;
+		job.len = in.n;
+		if (board_virtio_complete(b, (unsigned)b->hvc, VIRTIO_CONSOLE_RX, head, in.bytes, in.n) == 0 &&
+		    vm->hooks && vm->hooks->complete && (r = vm->hooks->complete(vm, (unsigned)b->hvc, &job)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int service_input(struct vm *vm)
 {
 	struct input_log log = { .vm = vm, .n = 0 };
@@ -204,6 +245,11 @@ static int service_input(struct vm *vm)
 	if (console_quit_requested(vm->console)) {
 		vm->stop = VM_STOP_QUIT;
 		return 0;
+	}
+	if (vm->board.hvc >= 0) {
+		r = service_hvc_input(vm);
+		vm->input_waiting = console_pending(vm->console);
+		return r;
 	}
 	/* The hook hears of the bytes first, but they are taken from the queue only if COM1 accepts them. */
 	console_pump(vm->console, accept_input, &log);

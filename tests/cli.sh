@@ -68,8 +68,18 @@ if [ -c /dev/kvm ] && [ -r /dev/kvm ]; then
 	expect disk-in-use 116 'in use by another process' -- run --disk "$tmp/big" "$guest"
 	wait
 	expect too-many-devices 2 'too many virtio devices' -- run --rng --rng --rng --rng --rng --rng --rng --rng --rng "$guest"
+	expect two-consoles 116 'one virtio console at most' -- run --console --console "$guest"
+	# With --console, typed input goes to hvc0, and a recording of it replays with the same bytes.
+	hvc=$(dirname "$guest")/virtio_console.elf
+	printf 'ping' | "$VMM" record -o "$tmp/hvc.vrr" --console --append echo "$hvc" > "$tmp/hvc.rec" 2> "$tmp/err"
+	"$VMM" replay "$tmp/hvc.vrr" > "$tmp/hvc.rep" 2>> "$tmp/err" < /dev/null
+	if grep -q 'hvc0 got: ping' "$tmp/hvc.rec" && cmp -s "$tmp/hvc.rec" "$tmp/hvc.rep"; then
+		passed=$((passed + 1)); echo "PASS hvc-input: typed bytes reach hvc0, and replay gives them again"
+	else
+		failed=$((failed + 1)); echo "FAIL hvc-input"; tail -n 5 "$tmp/hvc.rec" "$tmp/err"
+	fi
 else
-	echo "SKIPPED: 11 CLI checks that start a VM: /dev/kvm is missing or not accessible" >&2
+	echo "SKIPPED: 13 CLI checks that start a VM: /dev/kvm is missing or not accessible" >&2
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

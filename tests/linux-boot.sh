@@ -96,14 +96,15 @@ else
 	check record no "status $rec_status, no boot to /init or a journal that fails zstd -t"
 	tail -n 5 "$log_dir/rr-rec.err"
 fi
-completions=$("$VMM" journal stat "$j" | sed -n 's/^  virtio *\([0-9]*\) .*/\1/p')
+# The rng is device 0, the disk device 1 (command-line order).
+completions=$("$VMM" journal dump "$j" | grep -c ' virtio *device=0 ')
 if grep -q '\[1af4:1005\]' "$log_dir/rr.rec" && [ "${completions:-0}" -gt 0 ]; then
 	check virtio-rng yes "Linux found 1af4:1005 on PCI and its driver took $completions buffer(s) of entropy"
 else
 	check virtio-rng no "Linux did not use the virtio-rng device (${completions:-0} completions)"
 fi
 if grep -q '\[vda\] 8192 512-byte logical blocks' "$log_dir/rr.rec" && grep -q ' vda: vda1' "$log_dir/rr.rec"; then
-	check virtio-blk yes "Linux's virtio-blk driver sized /dev/vda and read its partition table (vda1)"
+	check virtio-blk yes "Linux's virtio-blk driver sized /dev/vda and read its partition table (vda1) in $("$VMM" journal dump "$j" | grep -c ' virtio *device=1 ') requests"
 else
 	check virtio-blk no "no '[vda] 8192 512-byte logical blocks' and ' vda: vda1' in the console"
 fi

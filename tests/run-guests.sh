@@ -4,7 +4,7 @@
 # Optional in that line: args="..." (vmm options), pvm-args="..." (added on kvm_pvm hosts),
 # term=SECONDS (send SIGTERM after that long; the guest is expected to be still running),
 # disk=SECTORS (a patterned image as --disk), disk-check="SECTOR:TEXT" (the image holds TEXT there
-# afterwards).
+# afterwards), output="TEXT" (the output must contain TEXT).
 #
 # usage: VMM=./vmm tests/run-guests.sh build/guests/NAME.elf...
 set -u
@@ -34,7 +34,9 @@ for elf in "$@"; do
 	status=$?
 	n=$(grep -c '^ok ' "$out" 2>/dev/null || true)
 	checks=$((checks + n))
-	if [ "$status" -eq "$want" ] && ! grep -q '^not ok' "$out" && disk_check "$name" "$spec" "$out_dir"; then
+	text=$(field output "$spec")
+	if [ "$status" -eq "$want" ] && ! grep -q '^not ok' "$out" && disk_check "$name" "$spec" "$out_dir" &&
+	   { [ -z "$text" ] || grep -q "$text" "$out"; }; then
 		passed=$((passed + 1))
 		echo "PASS $name (exit $status, $n checks)"
 	else
