@@ -1,9 +1,9 @@
 #!/bin/sh
 # Boots the test Linux (tools/build-linux.sh, tools/mkinitramfs.sh) as bzImage and as PVH vmlinux.
 #
-# Then a PVH boot with a virtio-rng device and a virtio-blk disk is recorded and replayed 3
-# times, bit-exact: the kernel's virtio drivers must have found the devices and used them
-# (entropy taken, the disk's partition table read). And a recording of a TSC-reading Linux must replay to a
+# Then a PVH boot with virtio-rng, virtio-blk and virtio-console devices is recorded and
+# replayed 3 times, bit-exact: the kernel's virtio drivers must have found the devices and used
+# them (entropy taken, the disk's partition table read, the log printed on hvc0). And a recording of a TSC-reading Linux must replay to a
 # divergence report.
 #
 # On a KVM that runs guest user mode faithfully, each boot must reach the init marker, run a
@@ -86,8 +86,9 @@ printf '\000\000\000\000\203\000\000\000\000\010\000\000\000\030\000\000' |
 printf '\125\252' | dd of="$img" bs=1 seek=510 conv=notrunc 2>/dev/null
 img_sum=$(md5sum < "$img")
 j=$log_dir/linux.vrr
-timeout 900 "$VMM" record -o "$j" --rng --disk "$img" --initrd "$dir/initramfs.cpio" \
-	--append "$base,tsc vmm.end=reboot reboot=k" "$dir/vmlinux" > "$log_dir/rr.rec" 2> "$log_dir/rr-rec.err"
+timeout 900 "$VMM" record -o "$j" --rng --disk "$img" --console --initrd "$dir/initramfs.cpio" \
+	--append "$base,tsc vmm.end=reboot reboot=k console=hvc0 console=ttyS0" "$dir/vmlinux" \
+	> "$log_dir/rr.rec" 2> "$log_dir/rr-rec.err"
 rec_status=$?
 summary=$(grep '^vmm: recorded' "$log_dir/rr-rec.err" | sed 's/^vmm: //')
 if grep -q 'Run /init as init process' "$log_dir/rr.rec" && zstd -q -t "$j" 2>/dev/null; then
@@ -96,7 +97,7 @@ else
 	check record no "status $rec_status, no boot to /init or a journal that fails zstd -t"
 	tail -n 5 "$log_dir/rr-rec.err"
 fi
-# The rng is device 0, the disk device 1 (command-line order).
+# The rng is device 0, the disk device 1, the console device 2 (command-line order).
 completions=$("$VMM" journal dump "$j" | grep -c ' virtio *device=0 ')
 if grep -q '\[1af4:1005\]' "$log_dir/rr.rec" && [ "${completions:-0}" -gt 0 ]; then
 	check virtio-rng yes "Linux found 1af4:1005 on PCI and its driver took $completions buffer(s) of entropy"
@@ -107,6 +108,13 @@ if grep -q '\[vda\] 8192 512-byte logical blocks' "$log_dir/rr.rec" && grep -q '
 	check virtio-blk yes "Linux's virtio-blk driver sized /dev/vda and read its partition table (vda1) in $("$VMM" journal dump "$j" | grep -c ' virtio *device=1 ') requests"
 else
 	check virtio-blk no "no '[vda] 8192 512-byte logical blocks' and ' vda: vda1' in the console"
+fi
+# hvc0 is a second kernel console: once its driver is up, every line comes out twice.
+if grep -q 'printk: console \[hvc0\] enabled' "$log_dir/rr.rec" &&
+   [ "$(grep -c '\[vda\] 8192 512-byte logical blocks' "$log_dir/rr.rec")" -ge 2 ]; then
+	check virtio-console yes "hvc0 came up as a second kernel console and printed the log after it"
+else
+	check virtio-console no "no 'console [hvc0] enabled', or lines after it not printed twice"
 fi
 for i in 1 2 3; do
 	timeout 900 "$VMM" replay "$j" > "$log_dir/rr.rep" 2> "$log_dir/rr-rep.err"

@@ -91,8 +91,16 @@ bool virtio_running(const struct virtio_dev *vd)
 
 void virtio_queue_notify(struct virtio_dev *vd, unsigned q)
 {
-	if (q < vd->ops->num_queues && virtio_running(vd) && vd->vq[q].ready)
-		vd->ops->notify(vd, q);
+	if (q >= vd->ops->num_queues || !virtio_running(vd) || !vd->vq[q].ready)
+		return;
+	vd->ops->notify(vd, q);
+	/*
+	 * With VIRTIO_F_EVENT_IDX the driver notifies only when its available
+	 * index passes avail_event: ask for the next one, or it never comes.
+	 * The guest is stopped during this exit, so nothing can slip in between.
+	 */
+	if (vd->vq[q].ready)
+		virtq_set_notify(&vd->vq[q], vd->mem, true);
 }
 
 void virtio_interrupt(struct virtio_dev *vd, uint8_t isr_bits)

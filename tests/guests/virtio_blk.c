@@ -31,7 +31,7 @@ static uint8_t request(uint32_t type, uint64_t sector, void *buf, uint32_t len, 
 		ring.d[0].next = 2;
 	vring_post(&ring, 2, (uintptr_t)&status, 1, VQ_F_WRITE, 0);
 	vring_publish(&ring, 0);
-	vdev_kick(&dev);
+	vdev_notify(&dev, &ring);
 	if (!vring_wait(&dev, &ring, ++used))
 		return 0xfe;
 	return status;
@@ -59,7 +59,7 @@ int main(void)
 	capacity = *(volatile uint32_t *)cfg | (uint64_t)*(volatile uint32_t *)(cfg + 4) << 32;
 	report(capacity == 2048, "capacity: %lu sectors", capacity);
 	report(*(volatile uint32_t *)(cfg + 20) == 512, "block size 512");
-	report(vdev_setup(&dev, &ring, 1u << 9 | 1u << 6), "setup with FLUSH and BLK_SIZE");
+	report(vdev_setup(&dev, &ring, 1u << 29 | 1u << 9 | 1u << 6), "setup with EVENT_IDX, FLUSH and BLK_SIZE");
 
 	memset(data, 0, sizeof(data));
 	report(request(T_GET_ID, 0, data, 20, false) == 0 && !memcmp(data, "vmm-blk", 7), "get-id: '%s'", (char *)data);

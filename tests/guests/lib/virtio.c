@@ -98,12 +98,24 @@ bool vdev_setup(struct vdev *d, struct vring *r, uint32_t features_lo)
 	C32(d, 0x34) = 0;
 	C16(d, 0x1c) = 1;
 	C8(d, 0x14) = VIRTIO_ST_ACK | VIRTIO_ST_DRIVER | VIRTIO_ST_FEATURES_OK | VIRTIO_ST_DRIVER_OK;
+	d->event_idx = features_lo & (1u << 29);
+	d->notified = 0;
 	return C16(d, 0x1c) == 1;
 }
 
 void vdev_kick(struct vdev *d)
 {
 	*(volatile uint16_t *)d->notify = 0;
+}
+
+void vdev_notify(struct vdev *d, struct vring *r)
+{
+	uint16_t old = d->notified, now = r->avail_idx, event = *(volatile uint16_t *)&r->avail_event;
+
+	d->notified = now;
+	/* The spec's vring_need_event(): has the index passed the device's event since old? */
+	if (!d->event_idx || (uint16_t)(now - event - 1) < (uint16_t)(now - old))
+		vdev_kick(d);
 }
 
 void vring_post(struct vring *r, unsigned head, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
@@ -123,10 +135,17 @@ bool vring_wait(struct vdev *d, struct vring *r, uint16_t want)
 {
 	uint64_t before = d->irqs;
 
+	/* With VIRTIO_F_EVENT_IDX, interrupt when the used index passes this. */
+	r->used_event = (uint16_t)(want - 1);
+	barrier();
 	for (int i = 0; i < 200 && *(volatile uint16_t *)&r->used_idx != want; i++)
 		wait_for_interrupt();
-	/* Done before we slept: the line is still up (level), so the interrupt waits for sti. */
-	if (d->irqs == before && *(volatile uint16_t *)&r->used_idx == want)
+	/*
+	 * Done before we slept: without EVENT_IDX the line is still up (level),
+	 * so the interrupt waits for sti. With it, a completion that came before
+	 * used_event was written rightly raised none.
+	 */
+	if (!d->event_idx && d->irqs == before && *(volatile uint16_t *)&r->used_idx == want)
 		wait_for_interrupt();
 	return *(volatile uint16_t *)&r->used_idx == want;
 }

@@ -34,6 +34,8 @@ struct vdev {
 	uint16_t iobase;
 	volatile uint8_t *common, *isr, *notify, *device;
 	volatile uint64_t irqs;
+	bool event_idx;			/* VIRTIO_F_EVENT_IDX negotiated */
+	uint16_t notified;		/* avail_idx at the last notify */
 };
 
 uint32_t pci_cfg32(unsigned slot, unsigned reg);
@@ -43,6 +45,8 @@ bool vdev_find(struct vdev *d, uint16_t device_id);
 /* Reset, negotiate VERSION_1 plus features_lo, set up queue 0 on r; false if the device refused. */
 bool vdev_setup(struct vdev *d, struct vring *r, uint32_t features_lo);
 void vdev_kick(struct vdev *d);
+/* Notify as a careful driver does: with EVENT_IDX, only if the device asked (avail_event). */
+void vdev_notify(struct vdev *d, struct vring *r);
 uint8_t vdev_status(struct vdev *d);
 void vdev_reset(struct vdev *d);
 void vring_post(struct vring *r, unsigned head, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next);
