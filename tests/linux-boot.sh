@@ -105,7 +105,7 @@ else
 	check virtio-rng no "Linux did not use the virtio-rng device (${completions:-0} completions)"
 fi
 if grep -q '\[vda\] 8192 512-byte logical blocks' "$log_dir/rr.rec" && grep -q ' vda: vda1' "$log_dir/rr.rec"; then
-	check virtio-blk yes "Linux's virtio-blk driver sized /dev/vda and read its partition table (vda1) in $("$VMM" journal dump "$j" | grep -c ' virtio *device=1 ') requests"
+	check virtio-blk yes "Linux's virtio-blk driver sized /dev/vda and read its partition table (vda1); journaled completions: $("$VMM" journal dump "$j" | grep -c ' virtio *device=1 ')"
 else
 	check virtio-blk no "no '[vda] 8192 512-byte logical blocks' and ' vda: vda1' in the console"
 fi
