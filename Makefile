@@ -18,7 +18,8 @@ endif
 CORE_SRC    := $(wildcard core/*.c)
 DEVICE_SRC  := $(wildcard devices/*.c devices/virtio/*.c)
 REPLAY_SRC  := $(wildcard replay/*.c)
-LIB_SRC     := $(filter-out core/main.c,$(CORE_SRC)) $(DEVICE_SRC) $(REPLAY_SRC)
+GDB_SRC     := $(wildcard gdbstub/*.c)
+LIB_SRC     := $(filter-out core/main.c,$(CORE_SRC)) $(DEVICE_SRC) $(REPLAY_SRC) $(GDB_SRC)
 LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ    := $(BUILD)/core/main.o
 
@@ -47,7 +48,7 @@ help:
 	@echo "make demo      build and boot the demo guest"
 	@echo "make linux     build the guest kernel and initramfs (cached in build/guest)"
 	@echo "make bench     run vs record vs replay, written to bench/RESULTS.md"
-	@echo "make fuzz      fuzz the journal reader and the virtqueue, FUZZ_SECONDS (60) each, under ASan+UBSan"
+	@echo "make fuzz      fuzz the journal reader, the virtqueue and the GDB packet parser, FUZZ_SECONDS (60) each, under ASan+UBSan"
 
 $(VMM): $(LIB_OBJ) $(MAIN_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -63,7 +64,7 @@ $(BUILD)/libvmm.a: $(LIB_OBJ)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvmm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Icore -Idevices -Ireplay -o $@ $< $(BUILD)/libvmm.a $(LDFLAGS) -lcmocka $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Icore -Idevices -Ireplay -Igdbstub -o $@ $< $(BUILD)/libvmm.a $(LDFLAGS) -lcmocka $(LDLIBS)
 
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; exit $$fail
@@ -94,7 +95,7 @@ guest-tests: $(VMM) guests
 cli-tests: $(VMM) $(GUEST_DIR)/exit42.elf $(GUEST_DIR)/virtio_console.elf
 	@VMM=$(abspath $(VMM)) tests/cli.sh $(GUEST_DIR)/exit42.elf
 
-# Fuzz targets (journal reader, virtqueue), always under ASan+UBSan, each driven for FUZZ_SECONDS.
+# Fuzz targets (journal reader, virtqueue, GDB packet framing), always under ASan+UBSan, each driven for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_JOURNAL_SRC := replay/journal.c replay/rr.c replay/hash.c core/cpuid.c core/vm.c core/run.c core/board.c \
@@ -108,9 +109,14 @@ build/fuzz/fuzz_virtq: tests/fuzz/fuzz_virtq.c tests/fuzz/driver.c tests/fuzz/fu
 	$(CC) -D_GNU_SOURCE $(FUZZ_FLAGS) $(WARN) -Idevices -Icore -o $@ tests/fuzz/fuzz_virtq.c tests/fuzz/driver.c \
 		devices/virtio/virtq.c core/guest_mem.c
 
-fuzz: build/fuzz/fuzz_journal build/fuzz/fuzz_virtq
+build/fuzz/fuzz_rsp: tests/fuzz/fuzz_rsp.c tests/fuzz/driver.c tests/fuzz/fuzz.h gdbstub/rsp.c gdbstub/rsp.h
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE $(FUZZ_FLAGS) $(WARN) -Igdbstub -o $@ tests/fuzz/fuzz_rsp.c tests/fuzz/driver.c gdbstub/rsp.c
+
+fuzz: build/fuzz/fuzz_journal build/fuzz/fuzz_virtq build/fuzz/fuzz_rsp
 	build/fuzz/fuzz_journal $(FUZZ_SECONDS)
 	build/fuzz/fuzz_virtq $(FUZZ_SECONDS)
+	build/fuzz/fuzz_rsp $(FUZZ_SECONDS)
 
 rr-tests: $(VMM) guests
 	@VMM=$(abspath $(VMM)) tests/rr-guests.sh $(GUEST_ELF)
