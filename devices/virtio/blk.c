@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "le.h"
+#include "../../core/le.h"
 #include "../../core/worker.h"
 
 /* ---- backend side (worker thread): the image only ---- */
@@ -214,10 +214,10 @@ void virtio_blk_init(struct virtio_blk *blk, const struct guest_mem *mem, const 
 		blk->ops.features |= 1ull << VIRTIO_BLK_F_RO;
 	virtio_init(&blk->vd, &blk->ops, blk, mem, set_irq, irq_ctx);
 	/* Config: capacity, size_max, seg_max, geometry (none), blk_size. */
-	le64_store(blk->vd.config + 0, sectors);
-	le32_store(blk->vd.config + 8, VIRTIO_BLK_SIZE_MAX);
-	le32_store(blk->vd.config + 12, VIRTIO_BLK_SEG_MAX);
-	le32_store(blk->vd.config + 20, VIRTIO_BLK_SECTOR);
+	put_le64(blk->vd.config + 0, sectors);
+	put_le32(blk->vd.config + 8, VIRTIO_BLK_SIZE_MAX);
+	put_le32(blk->vd.config + 12, VIRTIO_BLK_SEG_MAX);
+	put_le32(blk->vd.config + 20, VIRTIO_BLK_SECTOR);
 	blk->vd.config_len = 24;
 }
 

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "le.h"
+#include "../../core/le.h"
 
 #define PCI_BAR0		0x10
 #define PCI_BAR1		0x14
@@ -41,8 +41,8 @@ static unsigned add_cap(struct pci_dev *d, unsigned at, unsigned len, uint8_t ty
 	c[2] = (uint8_t)len;
 	c[3] = type;
 	c[4] = 1;		/* BAR1 */
-	le32_store(c + 8, offset);
-	le32_store(c + 12, length);
+	put_le32(c + 8, offset);
+	put_le32(c + 12, length);
 	return at + len;
 }
 
@@ -55,19 +55,19 @@ void virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vd, uint16_t io_b
 
 	memset(vp, 0, sizeof(*vp));
 	vp->vd = vd;
-	le16_store(d->cfg + PCI_VENDOR_ID, VIRTIO_PCI_VENDOR);
-	le16_store(d->cfg + PCI_DEVICE_ID, type < 5 ? pci_ids[type].device_id : (uint16_t)(0x1040 + type));
-	le16_store(d->cfg + PCI_CLASS_DEVICE, type < 5 ? pci_ids[type].class : 0x00ff);
+	put_le16(d->cfg + PCI_VENDOR_ID, VIRTIO_PCI_VENDOR);
+	put_le16(d->cfg + PCI_DEVICE_ID, type < 5 ? pci_ids[type].device_id : (uint16_t)(0x1040 + type));
+	put_le16(d->cfg + PCI_CLASS_DEVICE, type < 5 ? pci_ids[type].class : 0x00ff);
 	d->cfg[PCI_REVISION_ID] = 0;	/* transitional */
-	le16_store(d->cfg + PCI_SUBSYSTEM_VENDOR_ID, VIRTIO_PCI_VENDOR);
-	le16_store(d->cfg + PCI_SUBSYSTEM_ID, type);
+	put_le16(d->cfg + PCI_SUBSYSTEM_VENDOR_ID, VIRTIO_PCI_VENDOR);
+	put_le16(d->cfg + PCI_SUBSYSTEM_ID, type);
 	d->cfg[PCI_STATUS] = PCI_STATUS_CAP_LIST;
 	d->wmask[PCI_COMMAND] = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | 0x4;	/* and bus master */
 	/* BARs as firmware would leave them: assigned, with only their address bits writable. */
-	le32_store(d->cfg + PCI_BAR0, (uint32_t)io_base | 1);
-	le32_store(d->wmask + PCI_BAR0, 0xffffu & ~(VIRTIO_PCI_IO_SIZE - 1u));
-	le32_store(d->cfg + PCI_BAR1, mem_base);
-	le32_store(d->wmask + PCI_BAR1, ~(VIRTIO_PCI_MEM_SIZE - 1u));
+	put_le32(d->cfg + PCI_BAR0, (uint32_t)io_base | 1);
+	put_le32(d->wmask + PCI_BAR0, 0xffffu & ~(VIRTIO_PCI_IO_SIZE - 1u));
+	put_le32(d->cfg + PCI_BAR1, mem_base);
+	put_le32(d->wmask + PCI_BAR1, ~(VIRTIO_PCI_MEM_SIZE - 1u));
 	d->cfg[PCI_INTERRUPT_LINE] = irq;
 	d->wmask[PCI_INTERRUPT_LINE] = 0xff;
 	d->cfg[PCI_INTERRUPT_PIN] = 1;		/* INTA# */
@@ -78,14 +78,14 @@ void virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vd, uint16_t io_b
 	at = add_cap(d, at, CAP_LEN, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_ISR_OFF, 1, at + CAP_LEN);
 	at = add_cap(d, at, CAP_LEN, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFF, VIRTIO_CONFIG_MAX,
 		     at + CAP_LEN);
-	le32_store(d->cfg + at + 16, VIRTIO_PCI_NOTIFY_MULT);
+	put_le32(d->cfg + at + 16, VIRTIO_PCI_NOTIFY_MULT);
 	add_cap(d, at, NOTIFY_CAP_LEN, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_OFF,
 		VIRTIO_PCI_NOTIFY_MULT * VIRTIO_QUEUES_MAX, 0);
 }
 
 bool virtio_pci_io_claims(const struct virtio_pci *vp, uint16_t port, uint16_t *off)
 {
-	uint32_t base = le32_load(vp->pci.cfg + PCI_BAR0) & 0xfffcu;
+	uint32_t base = get_le32(vp->pci.cfg + PCI_BAR0) & 0xfffcu;
 
 	if (!(vp->pci.cfg[PCI_COMMAND] & PCI_COMMAND_IO) || port < base || port >= base + VIRTIO_PCI_IO_SIZE)
 		return false;
@@ -95,7 +95,7 @@ bool virtio_pci_io_claims(const struct virtio_pci *vp, uint16_t port, uint16_t *
 
 bool virtio_pci_mem_claims(const struct virtio_pci *vp, uint64_t addr, uint64_t *off)
 {
-	uint64_t base = le32_load(vp->pci.cfg + PCI_BAR1) & ~0xfu;
+	uint64_t base = get_le32(vp->pci.cfg + PCI_BAR1) & ~0xfu;
 
 	if (!(vp->pci.cfg[PCI_COMMAND] & PCI_COMMAND_MEMORY) || !base || addr < base ||
 	    addr >= base + VIRTIO_PCI_MEM_SIZE)
@@ -201,26 +201,26 @@ static void common_image(struct virtio_pci *vp, uint8_t *img)
 	if (vp->queue_select < vd->ops->num_queues)
 		q = vd->qcfg[vp->queue_select];
 	memset(img, 0, VIRTIO_PCI_COMMON_SIZE);
-	le32_store(img + VIRTIO_PCI_COMMON_DFSELECT, vp->dfselect);
-	le32_store(img + VIRTIO_PCI_COMMON_DF, vp->dfselect < 2 ? (uint32_t)(f >> (32 * vp->dfselect)) : 0);
-	le32_store(img + VIRTIO_PCI_COMMON_GFSELECT, vp->gfselect);
-	le32_store(img + VIRTIO_PCI_COMMON_GF,
+	put_le32(img + VIRTIO_PCI_COMMON_DFSELECT, vp->dfselect);
+	put_le32(img + VIRTIO_PCI_COMMON_DF, vp->dfselect < 2 ? (uint32_t)(f >> (32 * vp->dfselect)) : 0);
+	put_le32(img + VIRTIO_PCI_COMMON_GFSELECT, vp->gfselect);
+	put_le32(img + VIRTIO_PCI_COMMON_GF,
 	      vp->gfselect < 2 ? (uint32_t)(vd->driver_features >> (32 * vp->gfselect)) : 0);
-	le16_store(img + VIRTIO_PCI_COMMON_MSIX, VIRTIO_MSI_NO_VECTOR);
-	le16_store(img + VIRTIO_PCI_COMMON_NUMQ, (uint16_t)vd->ops->num_queues);
+	put_le16(img + VIRTIO_PCI_COMMON_MSIX, VIRTIO_MSI_NO_VECTOR);
+	put_le16(img + VIRTIO_PCI_COMMON_NUMQ, (uint16_t)vd->ops->num_queues);
 	img[VIRTIO_PCI_COMMON_STATUS] = vd->status;
 	img[VIRTIO_PCI_COMMON_CFGGENERATION] = vd->config_generation;
-	le16_store(img + VIRTIO_PCI_COMMON_Q_SELECT, vp->queue_select);
-	le16_store(img + VIRTIO_PCI_COMMON_Q_SIZE, q.size);
-	le16_store(img + VIRTIO_PCI_COMMON_Q_MSIX, VIRTIO_MSI_NO_VECTOR);
-	le16_store(img + VIRTIO_PCI_COMMON_Q_ENABLE, q.enabled);
-	le16_store(img + VIRTIO_PCI_COMMON_Q_NOFF, vp->queue_select);
-	le32_store(img + VIRTIO_PCI_COMMON_Q_DESCLO, (uint32_t)q.desc);
-	le32_store(img + VIRTIO_PCI_COMMON_Q_DESCHI, (uint32_t)(q.desc >> 32));
-	le32_store(img + VIRTIO_PCI_COMMON_Q_AVAILLO, (uint32_t)q.avail);
-	le32_store(img + VIRTIO_PCI_COMMON_Q_AVAILHI, (uint32_t)(q.avail >> 32));
-	le32_store(img + VIRTIO_PCI_COMMON_Q_USEDLO, (uint32_t)q.used);
-	le32_store(img + VIRTIO_PCI_COMMON_Q_USEDHI, (uint32_t)(q.used >> 32));
+	put_le16(img + VIRTIO_PCI_COMMON_Q_SELECT, vp->queue_select);
+	put_le16(img + VIRTIO_PCI_COMMON_Q_SIZE, q.size);
+	put_le16(img + VIRTIO_PCI_COMMON_Q_MSIX, VIRTIO_MSI_NO_VECTOR);
+	put_le16(img + VIRTIO_PCI_COMMON_Q_ENABLE, q.enabled);
+	put_le16(img + VIRTIO_PCI_COMMON_Q_NOFF, vp->queue_select);
+	put_le32(img + VIRTIO_PCI_COMMON_Q_DESCLO, (uint32_t)q.desc);
+	put_le32(img + VIRTIO_PCI_COMMON_Q_DESCHI, (uint32_t)(q.desc >> 32));
+	put_le32(img + VIRTIO_PCI_COMMON_Q_AVAILLO, (uint32_t)q.avail);
+	put_le32(img + VIRTIO_PCI_COMMON_Q_AVAILHI, (uint32_t)(q.avail >> 32));
+	put_le32(img + VIRTIO_PCI_COMMON_Q_USEDLO, (uint32_t)q.used);
+	put_le32(img + VIRTIO_PCI_COMMON_Q_USEDHI, (uint32_t)(q.used >> 32));
 }
 
 static void set_half(uint64_t *field, unsigned hi, uint32_t val)

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "le.h"
+#include "../../core/le.h"
 
 size_t virtq_desc_bytes(uint16_t size)
 {
@@ -99,17 +99,17 @@ static int walk_indirect(struct walk *w, uint64_t addr, uint32_t len)
 		return refuse(w, "indirect descriptor table lies outside guest RAM");
 	for (unsigned steps = 0;; steps++) {
 		const uint8_t *d = t + 16 * i;
-		uint16_t flags = le16_load(d + 12);
+		uint16_t flags = get_le16(d + 12);
 
 		if (steps >= n)
 			return refuse(w, "indirect descriptor chain loops");
 		if (flags & VIRTQ_DESC_F_INDIRECT)
 			return refuse(w, "indirect descriptor inside an indirect table");
-		if ((r = add_seg(w, le64_load(d), le32_load(d + 8), flags)) < 0)
+		if ((r = add_seg(w, get_le64(d), get_le32(d + 8), flags)) < 0)
 			return r;
 		if (!(flags & VIRTQ_DESC_F_NEXT))
 			return 0;
-		i = le16_load(d + 14);
+		i = get_le16(d + 14);
 		if (i >= n)
 			return refuse(w, "indirect descriptor's next index is outside its table");
 	}
@@ -128,13 +128,13 @@ int virtq_pop(struct virtq *q, const struct guest_mem *m, struct virtq_chain *c,
 	desc = gmem_ptr(m, q->desc, virtq_desc_bytes(q->size));
 	if (!avail || !desc)
 		return refuse(&w, "queue rings lie outside guest RAM");
-	avail_idx = le16_load(avail + 2);
+	avail_idx = get_le16(avail + 2);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);	/* the ring entry after the index that publishes it */
 	if (avail_idx == q->last_avail)
 		return 0;
 	if ((uint16_t)(avail_idx - q->last_avail) > q->size)
 		return refuse(&w, "available index ran more than a queue ahead of the device");
-	i = le16_load(avail + 4 + 2u * (q->last_avail % q->size));
+	i = get_le16(avail + 4 + 2u * (q->last_avail % q->size));
 	c->head = i;
 	c->n_out = c->n_in = 0;
 	c->out_bytes = c->in_bytes = 0;
@@ -147,21 +147,21 @@ int virtq_pop(struct virtq *q, const struct guest_mem *m, struct virtq_chain *c,
 		if (steps >= q->size)
 			return refuse(&w, "descriptor chain loops or is longer than the queue");
 		d = desc + 16u * i;
-		flags = le16_load(d + 12);
+		flags = get_le16(d + 12);
 		if (flags & VIRTQ_DESC_F_INDIRECT) {
 			if (!q->indirect)
 				return refuse(&w, "indirect descriptor without VIRTIO_F_INDIRECT_DESC");
 			if (flags & VIRTQ_DESC_F_NEXT)
 				return refuse(&w, "descriptor is both indirect and chained");
-			if ((r = walk_indirect(&w, le64_load(d), le32_load(d + 8))) < 0)
+			if ((r = walk_indirect(&w, get_le64(d), get_le32(d + 8))) < 0)
 				return r;
 			break;
 		}
-		if ((r = add_seg(&w, le64_load(d), le32_load(d + 8), flags)) < 0)
+		if ((r = add_seg(&w, get_le64(d), get_le32(d + 8), flags)) < 0)
 			return r;
 		if (!(flags & VIRTQ_DESC_F_NEXT))
 			break;
-		i = le16_load(d + 14);
+		i = get_le16(d + 14);
 	}
 	q->last_avail++;
 	return 1;
@@ -175,11 +175,11 @@ void virtq_push(struct virtq *q, const struct guest_mem *m, uint16_t head, uint3
 	if (!q->ready || !used)
 		return;
 	e = used + 4 + 8u * (q->used_idx % q->size);
-	le32_store(e, head);
-	le32_store(e + 4, len);
+	put_le32(e, head);
+	put_le32(e + 4, len);
 	__atomic_thread_fence(__ATOMIC_RELEASE);	/* the entry before the index that publishes it */
 	q->used_idx++;
-	le16_store(used + 2, q->used_idx);
+	put_le16(used + 2, q->used_idx);
 	gmem_mark_dirty(m, q->used + 4 + 8u * ((uint16_t)(q->used_idx - 1) % q->size), 8);
 	gmem_mark_dirty(m, q->used + 2, 2);
 }
@@ -202,10 +202,10 @@ bool virtq_should_interrupt(struct virtq *q, const struct guest_mem *m)
 	q->signalled = q->used_idx;
 	q->signalled_valid = true;
 	if (!q->event_idx)
-		return !(le16_load(avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+		return !(get_le16(avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
 	if (!valid)
 		return true;
-	return need_event(le16_load(avail + 4 + 2u * q->size), q->used_idx, old);
+	return need_event(get_le16(avail + 4 + 2u * q->size), q->used_idx, old);
 }
 
 void virtq_set_notify(struct virtq *q, const struct guest_mem *m, bool want)
@@ -217,11 +217,11 @@ void virtq_set_notify(struct virtq *q, const struct guest_mem *m, bool want)
 	if (q->event_idx) {
 		/* Notify when the driver makes entry last_avail available, i.e. anything new. */
 		if (want) {
-			le16_store(used + 4 + 8u * q->size, q->last_avail);
+			put_le16(used + 4 + 8u * q->size, q->last_avail);
 			gmem_mark_dirty(m, q->used + 4 + 8u * q->size, 2);
 		}
 	} else {
-		le16_store(used, want ? 0 : VIRTQ_USED_F_NO_NOTIFY);
+		put_le16(used, want ? 0 : VIRTQ_USED_F_NO_NOTIFY);
 		gmem_mark_dirty(m, q->used, 2);
 	}
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

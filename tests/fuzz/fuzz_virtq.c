@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "virtio/le.h"
+#include "le.h"
 #include "virtio/virtq.h"
 
 #define RAM_SIZE	(64u << 10)
@@ -35,8 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = size - HDR < RAM_SIZE ? size - HDR : RAM_SIZE;
 	memset(ram, 0, sizeof(ram));
 	memcpy(ram, data + HDR, n);
-	if (virtq_enable(&q, &m, (uint16_t)(data[0] | data[1] << 8), le32_load(data + 4), le32_load(data + 8),
-			 le32_load(data + 12), data[2] & 1, data[2] & 2) < 0)
+	if (virtq_enable(&q, &m, (uint16_t)(data[0] | data[1] << 8), get_le32(data + 4), get_le32(data + 8),
+			 get_le32(data + 12), data[2] & 1, data[2] & 2) < 0)
 		return 0;
 	/* As a device would: take every chain, read it, fill it, return it; twice round the ring at most. */
 	for (unsigned i = 0; i < 2u * q.size; i++) {
@@ -61,11 +61,11 @@ static void put_desc(uint8_t *ramimg, uint32_t table, unsigned i, uint64_t addr,
 {
 	uint8_t *d = ramimg + table + 16 * i;
 
-	le32_store(d, (uint32_t)addr);
-	le32_store(d + 4, (uint32_t)(addr >> 32));
-	le32_store(d + 8, len);
-	le16_store(d + 12, flags);
-	le16_store(d + 14, next);
+	put_le32(d, (uint32_t)addr);
+	put_le32(d + 4, (uint32_t)(addr >> 32));
+	put_le32(d + 8, len);
+	put_le16(d + 12, flags);
+	put_le16(d + 14, next);
 }
 
 /*
@@ -84,15 +84,15 @@ uint8_t *fuzz_seed(unsigned i, size_t *len)
 	if (!in)
 		return NULL;
 	r = in + HDR;
-	le16_store(in, qsize);
+	put_le16(in, qsize);
 	in[2] = (uint8_t)(i & 3);
-	le32_store(in + 4, desc);
-	le32_store(in + 8, avail);
-	le32_store(in + 12, used);
+	put_le32(in + 4, desc);
+	put_le32(in + 8, avail);
+	put_le32(in + 12, used);
 	for (unsigned c = 0; c < chains; c++) {
 		put_desc(r, desc, 2 * c, bufs + 0x100 * c, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(2 * c + 1));
 		put_desc(r, desc, 2 * c + 1, bufs + 0x100 * c + 0x80, 0x80, VIRTQ_DESC_F_WRITE, 0);
-		le16_store(r + avail + 4 + 2 * c, (uint16_t)(2 * c));
+		put_le16(r + avail + 4 + 2 * c, (uint16_t)(2 * c));
 	}
 	if (i & 2) {	/* the last chain goes through an indirect table instead */
 		unsigned c = chains - 1;
@@ -102,7 +102,7 @@ uint8_t *fuzz_seed(unsigned i, size_t *len)
 		put_desc(r, ind, 1, bufs + 8, 8, VIRTQ_DESC_F_NEXT, 2);
 		put_desc(r, ind, 2, bufs + 0x40, 64, VIRTQ_DESC_F_WRITE, 0);
 	}
-	le16_store(r + avail + 2, (uint16_t)chains);
+	put_le16(r + avail + 2, (uint16_t)chains);
 	*len = HDR + ram_used;
 	return in;
 }
