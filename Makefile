@@ -38,7 +38,7 @@ GUEST_CFLAGS := -m64 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-
 
 LINUX_DIR   := build/guest
 
-.PHONY: all test check unit guests guest-tests cli-tests rr-tests fuzz bench linux linux-tests demo deps deps-check clean help
+.PHONY: all test check unit guests guest-tests cli-tests rr-tests gdb-tests fuzz bench linux linux-tests demo deps deps-check clean help
 all: $(VMM)
 
 help:
@@ -121,7 +121,10 @@ fuzz: build/fuzz/fuzz_journal build/fuzz/fuzz_virtq build/fuzz/fuzz_rsp
 rr-tests: $(VMM) guests
 	@VMM=$(abspath $(VMM)) tests/rr-guests.sh $(GUEST_ELF)
 
-test: deps-check unit guest-tests cli-tests rr-tests
+gdb-tests: $(VMM) $(GUEST_DIR)/gdb_target.elf
+	@VMM=$(abspath $(VMM)) tests/gdb-run.sh $(GUEST_DIR)/gdb_target.elf
+
+test: deps-check unit guest-tests cli-tests rr-tests gdb-tests
 
 # Linux: kernel from Debian's linux-source-6.1, busybox initramfs.
 linux: $(LINUX_DIR)/bzImage $(LINUX_DIR)/initramfs.cpio

@@ -16,6 +16,7 @@
 #include "../replay/rr.h"
 #include "status.h"
 #include "vm.h"
+#include "../gdbstub/gdbstub.h"
 
 #ifndef VMM_VERSION
 #define VMM_VERSION "0.1.0"
@@ -75,6 +76,9 @@ static void usage_run(FILE *f)
 		"      --console         add a virtio-console (Linux: hvc0, console=hvc0); its\n"
 		"                        output goes where --serial's does, and the input goes to\n"
 		"                        it instead of COM1. One at most\n"
+		"      --gdb WHERE       serve gdb on [HOST:]PORT (host 127.0.0.1) or unix:PATH;\n"
+		"                        one client; hardware breakpoints and watchpoints\n"
+		"      --gdb-wait        with --gdb: wait for gdb before the first instruction\n"
 		"      --stats           print exit counts by kind when the guest stops\n"
 		"  -v, --verbose         say what was loaded where; report unclaimed ports once\n"
 		"  -h, --help            show this help\n\n"
@@ -304,6 +308,8 @@ struct run_opts {
 	struct vm_config cfg;
 	const char *cmdline, *initrd_path, *serial, *kernel_path;
 	const char *output;	/* record: journal path */
+	const char *gdb;	/* run: where the GDB stub listens */
+	bool gdb_wait;
 	bool force, stats;
 };
 
@@ -321,6 +327,8 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 		{ "rng", no_argument, NULL, 'R' },
 		{ "disk", required_argument, NULL, 'D' },
 		{ "console", no_argument, NULL, 'C' },
+		{ "gdb", required_argument, NULL, 'g' },
+		{ "gdb-wait", no_argument, NULL, 'w' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
@@ -362,6 +370,15 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 		}
 		case 'S':
 			o->stats = true;
+			break;
+		case 'g':
+		case 'w':
+			if (record)
+				return error_exit(VMM_EXIT_USAGE, "--gdb is for vmm run only, for now%s%s", "", "");
+			if (c == 'g')
+				o->gdb = optarg;
+			else
+				o->gdb_wait = true;
 			break;
 		case 'R':
 		case 'C':
@@ -484,6 +501,7 @@ static int run_or_record(int argc, char **argv, bool record)
 	struct guest_files f;
 	struct console con;
 	struct recorder rec;
+	struct gdbstub stub = { .fd = -1, .listen_fd = -1 };
 	struct vm *vm;
 	char err[BOOT_ERR_LEN + 100], default_name[64];
 	struct timespec t0;
@@ -528,6 +546,25 @@ static int run_or_record(int argc, char **argv, bool record)
 		}
 	}
 	free_files(&f);
+	if (o.gdb_wait && !o.gdb) {
+		status = error_exit(VMM_EXIT_USAGE, "--gdb-wait needs --gdb%s%s", "", "");
+		goto out;
+	}
+	if (o.gdb) {
+		if (gdbstub_open(&stub, o.gdb, err, sizeof(err)) < 0) {
+			status = error_exit(VMM_EXIT_USAGE, "%s%s", err, "");
+			goto out;
+		}
+		vm->gdb = &stub;
+		if (o.gdb_wait) {
+			fprintf(stderr, "vmm: waiting for gdb on %s (in gdb: target remote %s%s)\n", o.gdb,
+				strchr(o.gdb, ':') ? "" : "localhost:", strncmp(o.gdb, "unix:", 5) ? o.gdb : o.gdb + 5);
+			if (gdbstub_accept(&stub, err, sizeof(err)) < 0 || gdbstub_stop(&stub, vm, 0) < 0) {
+				status = error_exit(VMM_EXIT_ERROR, "%s%s", err, "");
+				goto out;
+			}
+		}
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = vm_run(vm, err, sizeof(err));
 	console_close(&con);
@@ -536,6 +573,8 @@ static int run_or_record(int argc, char **argv, bool record)
 	else if (stop_message(vm))
 		fprintf(stderr, "vmm: %s\n", stop_message(vm));
 	status = stop_status(vm);
+	if (o.gdb)
+		gdbstub_exited(&stub, status);
 	if (record) {
 		uint64_t records = rec.w.records, bytes;
 
@@ -551,6 +590,7 @@ static int run_or_record(int argc, char **argv, bool record)
 	if (o.stats)
 		vm_print_stats(vm, elapsed(&t0));
 out:
+	gdbstub_close(&stub);
 	if (record && rec.w.fd >= 0)
 		recorder_close(&rec, vm, false);
 	console_close(&con);

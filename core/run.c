@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "vm.h"
+#include "../gdbstub/gdbstub.h"
 
 #define NEVER UINT64_MAX
 
@@ -824,6 +825,10 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 		}
 		if (vm->stop != VM_RUNNING)
 			break;
+		if (vm->gdb && (r = gdbstub_poll(vm->gdb, vm)) < 0)
+			goto error_gdb;
+		if (vm->stop != VM_RUNNING)
+			break;
 		arm_timer(vm);
 		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
@@ -839,6 +844,11 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 		if (vm->run->exit_reason == KVM_EXIT_DEBUG && vm->entry_bps) {
 			if ((r = entry_hit(vm)) < 0)
 				goto hook_error;
+			continue;
+		}
+		if (vm->run->exit_reason == KVM_EXIT_DEBUG && vm->gdb) {
+			if ((r = gdbstub_debug_exit(vm->gdb, vm)) < 0)
+				goto error_gdb;
 			continue;
 		}
 		vm->board.now = vm_now(vm);
@@ -857,6 +867,10 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 		vm->signal = stop_signal;
 	}
 	return 0;
+error_gdb:
+	snprintf(err, errlen, "gdb stub: %s", strerror(-r));
+	vm->stop = VM_STOP_ERROR;
+	return r;
 hook_error:
 	snprintf(err, errlen, "journal: %s", strerror(-r));
 error:

@@ -77,6 +77,7 @@ struct vm {
 	bool rip_moved;			/* the handler of the last exit moved RIP ... */
 	uint64_t exit_rip;		/* ... away from here, where the exit happened */
 	const struct vm_hooks *hooks;
+	struct gdbstub *gdb;		/* a debugger's stub (vmm run --gdb), or NULL */
 	void *hook_ctx;
 	sigset_t run_mask;		/* signal mask while in KVM_RUN and waits */
 	enum vm_stop stop;

@@ -46,6 +46,7 @@ expect tiny-memory 2 "memory '1'" -- run -m 1 "$guest"
 expect huge-memory 2 "memory '4G'" -- run -m 4G "$guest"
 expect bad-serial 2 "serial takes stdio" -- run --serial tcp:1 "$guest"
 expect bad-rtc 2 "rtc 'yesterday'" -- run --rtc yesterday "$guest"
+expect gdb-record 2 'gdb is for vmm run only' -- record --gdb 1234 -o "$tmp/j" "$guest"
 expect missing-kernel 116 "cannot open '$tmp/nope'" -- run "$tmp/nope"
 expect directory-kernel 116 'not a regular file' -- run "$tmp/dir"
 expect missing-initrd 116 "initrd: cannot open" -- run --initrd "$tmp/nope" "$guest"
@@ -69,6 +70,10 @@ if [ -c /dev/kvm ] && [ -r /dev/kvm ]; then
 	wait
 	expect too-many-devices 2 'too many virtio devices' -- run --rng --rng --rng --rng --rng --rng --rng --rng --rng "$guest"
 	expect two-consoles 116 'one virtio console at most' -- run --console --console "$guest"
+	expect bad-gdb-port 2 "give \[HOST:\]PORT or unix:PATH" -- run --gdb 99999 "$guest"
+	expect bad-gdb-host 2 "is not an IPv4 address" -- run --gdb nohost:1234 "$guest"
+	expect gdb-wait-alone 2 'gdb-wait needs --gdb' -- run --gdb-wait "$guest"
+
 	# With --console, typed input goes to hvc0, and a recording of it replays with the same bytes.
 	hvc=$(dirname "$guest")/virtio_console.elf
 	printf 'ping' | "$VMM" record -o "$tmp/hvc.vrr" --console --append echo "$hvc" > "$tmp/hvc.rec" 2> "$tmp/err"
@@ -79,7 +84,7 @@ if [ -c /dev/kvm ] && [ -r /dev/kvm ]; then
 		failed=$((failed + 1)); echo "FAIL hvc-input"; tail -n 5 "$tmp/hvc.rec" "$tmp/err"
 	fi
 else
-	echo "SKIPPED: 13 CLI checks that start a VM: /dev/kvm is missing or not accessible" >&2
+	echo "SKIPPED: 16 CLI checks that start a VM: /dev/kvm is missing or not accessible" >&2
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,640 @@
+/*
+ * The GDB stub: a table of packet handlers over the framing of rsp.c, guest
+ * memory through the guest's own page tables, and breakpoints, watchpoints
+ * and steps through KVM_SET_GUEST_DEBUG, so guest memory is never patched.
+ */
+#include "gdbstub.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include "../core/vm.h"
+
+#define GDB_SIGINT	2
+#define GDB_SIGTRAP	5
+
+enum next { SERVE, RESUME, STEP, DETACH, KILL };
+
+static int send_packet(struct gdbstub *g, const char *payload, size_t len)
+{
+	size_t n = rsp_frame(g->reply, sizeof(g->reply), payload, len, true);
+
+	if (!n)
+		return -E2BIG;
+	g->reply_len = n;
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(g->fd, g->reply + off, n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -EPIPE;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+static int send_str(struct gdbstub *g, const char *s)
+{
+	return send_packet(g, s, strlen(s));
+}
+
+/*
+ * gdb reads the target description once per connection and has no way to
+ * be told it changed, so the layout cannot follow a guest from 32-bit
+ * protected mode into long mode. Every vmm vCPU can run 64-bit code, so the
+ * stub always describes i386:x86-64, as QEMU does; in 32-bit code the upper
+ * halves read as zero (`set architecture i386` disassembles it).
+ */
+static enum gdb_arch arch_of(struct vm *vm)
+{
+	(void)vm;
+	return GDB_ARCH_X86_64;
+}
+
+static int get_regs(struct vm *vm, struct gdb_regs *r)
+{
+	struct kvm_regs k;
+	struct kvm_sregs s;
+	const __u64 *order[16] = { &k.rax, &k.rbx, &k.rcx, &k.rdx, &k.rsi, &k.rdi, &k.rbp, &k.rsp,
+				       &k.r8, &k.r9, &k.r10, &k.r11, &k.r12, &k.r13, &k.r14, &k.r15 };
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &k) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+		return -errno;
+	memset(r, 0, sizeof(*r));
+	for (int i = 0; i < 16; i++)
+		r->gpr[i] = *order[i];
+	r->rip = k.rip;
+	r->rflags = k.rflags;
+	r->seg[0] = s.cs.selector;
+	r->seg[1] = s.ss.selector;
+	r->seg[2] = s.ds.selector;
+	r->seg[3] = s.es.selector;
+	r->seg[4] = s.fs.selector;
+	r->seg[5] = s.gs.selector;
+	r->fs_base = s.fs.base;
+	r->gs_base = s.gs.base;
+	r->fctrl = 0x37f;
+	r->mxcsr = 0x1f80;
+	return 0;
+}
+
+/* General registers and flags go back; segment and FPU state are shown, not written. */
+static int set_regs(struct vm *vm, const struct gdb_regs *r)
+{
+	struct kvm_regs k;
+	__u64 *order[16] = { &k.rax, &k.rbx, &k.rcx, &k.rdx, &k.rsi, &k.rdi, &k.rbp, &k.rsp,
+				 &k.r8, &k.r9, &k.r10, &k.r11, &k.r12, &k.r13, &k.r14, &k.r15 };
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &k) < 0)
+		return -errno;
+	for (int i = 0; i < 16; i++)
+		*order[i] = r->gpr[i];
+	k.rip = r->rip;
+	k.rflags = (r->rflags & 0xffffffffull) | 2;
+	return ioctl(vm->vcpu_fd, KVM_SET_REGS, &k) < 0 ? -errno : 0;
+}
+
+/* Guest memory at a virtual (or, with monitor phys on, physical) address, page by page. */
+static int access_mem(struct gdbstub *g, struct vm *vm, uint64_t addr, uint8_t *buf, size_t len, bool write)
+{
+	struct paging_mode pm;
+	int r;
+
+	if ((r = vm_paging_mode(vm, &pm)) < 0)
+		return r;
+	if (g->phys)
+		pm.cr0 &= ~X86_CR0_PG;
+	while (len) {
+		uint64_t gpa, left;
+		uint8_t *host;
+
+		if ((r = paging_translate(&vm->mem, &pm, addr, &gpa, &left)) < 0)
+			return r;
+		if (left > len)
+			left = len;
+		if (!(host = gmem_ptr(&vm->mem, gpa, left)))
+			return -EFAULT;
+		if (write) {
+			memcpy(host, buf, left);
+			gmem_mark_dirty(&vm->mem, gpa, left);
+		} else {
+			memcpy(buf, host, left);
+		}
+		buf += left;
+		addr += left;
+		len -= left;
+	}
+	return 0;
+}
+
+int gdbstub_arm(struct gdbstub *g, struct vm *vm)
+{
+	struct kvm_guest_debug dbg;
+	static const unsigned rw[5] = { 0, 0, 1, 3, 3 };	/* Z1 execute, Z2 write, Z3 read (as access), Z4 access */
+	bool any = false;
+
+	memset(&dbg, 0, sizeof(dbg));
+	bool watching = false;
+
+	for (unsigned i = 0; i < GDB_HW_SLOTS; i++) {
+		const struct gdb_slot *s = &g->slot[i];
+		unsigned len;
+
+		if (!s->used)
+			continue;
+		if (s->kind == 2) {
+			watching = true;
+			continue;
+		}
+		any = true;
+		len = s->kind <= 1 ? 0 : s->len == 8 ? 2 : s->len == 4 ? 3 : s->len == 2 ? 1 : 0;
+		dbg.arch.debugreg[i] = s->addr;
+		dbg.arch.debugreg[7] |= 1ull << (2 * i) | (uint64_t)(rw[s->kind] | len << 2) << (16 + 4 * i);
+	}
+	if (any || g->stepping || watching)
+		dbg.control = KVM_GUESTDBG_ENABLE | (any ? KVM_GUESTDBG_USE_HW_BP : 0) |
+			      (g->stepping || watching ? KVM_GUESTDBG_SINGLESTEP : 0);
+	return ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0 ? -errno : 0;
+}
+
+/* ---- packet handlers: each answers and says what the guest does next ---- */
+
+struct ctx {
+	struct gdbstub *g;
+	struct vm *vm;
+	char *p;		/* the packet */
+	size_t len;
+	char out[RSP_PACKET_MAX];
+};
+
+static enum next reply(struct ctx *c, const char *s)
+{
+	send_str(c->g, s);
+	return SERVE;
+}
+
+static enum next h_query(struct ctx *c)
+{
+	const char *p = c->p;
+
+	if (!strncmp(p, "qSupported", 10))
+		return reply(c, "PacketSize=4000;qXfer:features:read+;hwbreak+;vContSupported+;QStartNoAckMode+");
+	if (!strcmp(p, "qAttached"))
+		return reply(c, "1");
+	if (!strcmp(p, "qC"))
+		return reply(c, "QC1");
+	if (!strcmp(p, "qfThreadInfo"))
+		return reply(c, "m1");
+	if (!strcmp(p, "qsThreadInfo"))
+		return reply(c, "l");
+	if (!strncmp(p, "qXfer:features:read:target.xml:", 31)) {
+		const char *xml = gdb_target_xml(arch_of(c->vm));
+		uint64_t off, len, total = strlen(xml);
+		const char *end;
+
+		if (rsp_parse_hex(p + 31, &off, &end) < 0 || *end != ',' || rsp_parse_hex(end + 1, &len, NULL) < 0)
+			return reply(c, "E00");
+		if (off >= total)
+			return reply(c, "l");
+		if (len > sizeof(c->out) - 2)
+			len = sizeof(c->out) - 2;
+		if (len > total - off)
+			len = total - off;
+		c->out[0] = off + len >= total ? 'l' : 'm';
+		memcpy(c->out + 1, xml + off, len);
+		send_packet(c->g, c->out, len + 1);
+		return SERVE;
+	}
+	if (!strncmp(p, "qRcmd,", 6)) {
+		char cmd[64] = { 0 };
+		size_t n = strlen(p + 6) / 2;
+
+		if (n >= sizeof(cmd) || rsp_hex_decode(cmd, p + 6, n) < 0)
+			return reply(c, "E01");
+		if (!strcmp(cmd, "phys on") || !strcmp(cmd, "phys off")) {
+			c->g->phys = !strcmp(cmd, "phys on");
+			return reply(c, "OK");
+		}
+		rsp_hex_encode(c->out, "monitor commands: phys on|off\n", 30);
+		return reply(c, c->out);
+	}
+	return reply(c, "");
+}
+
+static enum next h_set(struct ctx *c)
+{
+	if (!strcmp(c->p, "QStartNoAckMode")) {
+		reply(c, "OK");
+		c->g->no_ack = true;
+		return SERVE;
+	}
+	return reply(c, "");
+}
+
+static enum next h_stopped(struct ctx *c)
+{
+	return reply(c, "T05thread:01;");
+}
+
+static enum next h_read_regs(struct ctx *c)
+{
+	struct gdb_regs r;
+
+	if (get_regs(c->vm, &r) < 0)
+		return reply(c, "E01");
+	gdb_regs_to_hex(&r, arch_of(c->vm), c->out);
+	return reply(c, c->out);
+}
+
+static enum next h_write_regs(struct ctx *c)
+{
+	struct gdb_regs r;
+
+	if (get_regs(c->vm, &r) < 0 || gdb_regs_from_hex(&r, arch_of(c->vm), c->p + 1, c->len - 1) < 0 ||
+	    set_regs(c->vm, &r) < 0)
+		return reply(c, "E01");
+	return reply(c, "OK");
+}
+
+static enum next h_read_reg(struct ctx *c)
+{
+	struct gdb_regs r;
+	uint64_t n;
+
+	if (rsp_parse_hex(c->p + 1, &n, NULL) < 0 || get_regs(c->vm, &r) < 0 ||
+	    gdb_reg_to_hex(&r, arch_of(c->vm), (unsigned)n, c->out) < 0)
+		return reply(c, "E01");
+	return reply(c, c->out);
+}
+
+static enum next h_write_reg(struct ctx *c)
+{
+	struct gdb_regs r;
+	const char *end;
+	uint64_t n;
+
+	if (rsp_parse_hex(c->p + 1, &n, &end) < 0 || *end != '=' || get_regs(c->vm, &r) < 0 ||
+	    gdb_reg_from_hex(&r, arch_of(c->vm), (unsigned)n, end + 1, strlen(end + 1)) < 0 || set_regs(c->vm, &r) < 0)
+		return reply(c, "E01");
+	return reply(c, "OK");
+}
+
+static int parse_addr_len(const char *p, uint64_t *addr, uint64_t *len, const char **end)
+{
+	const char *e;
+
+	if (rsp_parse_hex(p, addr, &e) < 0 || *e != ',' || rsp_parse_hex(e + 1, len, &e) < 0)
+		return -1;
+	if (end)
+		*end = e;
+	return 0;
+}
+
+static enum next h_read_mem(struct ctx *c)
+{
+	uint8_t buf[RSP_PACKET_MAX / 2 - 8];
+	uint64_t addr, len;
+
+	if (parse_addr_len(c->p + 1, &addr, &len, NULL) < 0)
+		return reply(c, "E01");
+	if (len > sizeof(buf))
+		len = sizeof(buf);
+	if (access_mem(c->g, c->vm, addr, buf, len, false) < 0)
+		return reply(c, "E14");
+	rsp_hex_encode(c->out, buf, len);
+	return reply(c, c->out);
+}
+
+static enum next h_write_mem(struct ctx *c)
+{
+	uint8_t buf[RSP_PACKET_MAX / 2];
+	uint64_t addr, len;
+	const char *e;
+	bool binary = c->p[0] == 'X';
+
+	if (parse_addr_len(c->p + 1, &addr, &len, &e) < 0 || *e != ':' || len > sizeof(buf))
+		return reply(c, "E01");
+	e++;
+	if (binary) {
+		if ((size_t)(c->p + c->len - e) != len)
+			return reply(c, "E01");
+		memcpy(buf, e, len);
+	} else if (strlen(e) != 2 * len || rsp_hex_decode(buf, e, len) < 0) {
+		return reply(c, "E01");
+	}
+	if (access_mem(c->g, c->vm, addr, buf, len, true) < 0)
+		return reply(c, "E14");
+	return reply(c, "OK");
+}
+
+static enum next h_breakpoint(struct ctx *c)
+{
+	bool insert = c->p[0] == 'Z';
+	unsigned kind = (unsigned)(c->p[1] - '0');
+	uint64_t addr, len;
+	struct gdb_slot *free_slot = NULL;
+
+	if (kind > 4 || c->p[2] != ',' || parse_addr_len(c->p + 3, &addr, &len, NULL) < 0)
+		return reply(c, "E01");
+	/*
+	 * Data breakpoints do not fire in guest code that an emulating KVM
+	 * (kvm_pvm) executes, and a stub cannot tell in advance. Write
+	 * watchpoints are therefore kept by stepping the guest and comparing the
+	 * bytes after each instruction, which works on every host; read and
+	 * access watchpoints cannot be done that way and are refused.
+	 */
+	if (kind == 3 || kind == 4)
+		return reply(c, "");
+	if (kind >= 2 && (len != 1 && len != 2 && len != 4 && len != 8))
+		return reply(c, "E01");
+	for (unsigned i = 0; i < GDB_HW_SLOTS; i++) {
+		struct gdb_slot *s = &c->g->slot[i];
+
+		if (s->used && s->addr == addr && (s->kind <= 1) == (kind <= 1) && (kind <= 1 || s->kind == kind)) {
+			if (!insert)
+				s->used = false;
+			return reply(c, "OK");
+		}
+		if (!s->used && !free_slot)
+			free_slot = s;
+	}
+	if (!insert)
+		return reply(c, "OK");
+	if (!free_slot)
+		return reply(c, "E0e");	/* all four debug registers in use */
+	*free_slot = (struct gdb_slot){ true, addr, kind, (unsigned)len, { 0 } };
+	if (kind == 2 && access_mem(c->g, c->vm, addr, free_slot->old, len, false) < 0) {
+		free_slot->used = false;
+		return reply(c, "E14");
+	}
+	return reply(c, "OK");
+}
+
+static enum next h_continue(struct ctx *c)
+{
+	c->g->stepping = false;
+	return RESUME;
+}
+
+static enum next h_step(struct ctx *c)
+{
+	c->g->stepping = true;
+	return STEP;
+}
+
+static enum next h_vcont(struct ctx *c)
+{
+	if (!strcmp(c->p, "vCont?"))
+		return reply(c, "vCont;c;C;s;S");
+	if (!strncmp(c->p, "vCont;s", 7) || !strncmp(c->p, "vCont;S", 7))
+		return h_step(c);
+	if (!strncmp(c->p, "vCont;c", 7) || !strncmp(c->p, "vCont;C", 7))
+		return h_continue(c);
+	return reply(c, "");
+}
+
+static enum next h_thread(struct ctx *c)
+{
+	return reply(c, "OK");
+}
+
+static enum next h_detach(struct ctx *c)
+{
+	memset(c->g->slot, 0, sizeof(c->g->slot));
+	c->g->stepping = false;
+	reply(c, "OK");
+	return DETACH;
+}
+
+static enum next h_kill(struct ctx *c)
+{
+	(void)c;
+	return KILL;
+}
+
+static const struct {
+	char first;
+	enum next (*fn)(struct ctx *c);
+} handlers[] = {
+	{ 'q', h_query }, { 'Q', h_set }, { '?', h_stopped }, { 'g', h_read_regs }, { 'G', h_write_regs },
+	{ 'p', h_read_reg }, { 'P', h_write_reg }, { 'm', h_read_mem }, { 'M', h_write_mem },
+	{ 'X', h_write_mem }, { 'Z', h_breakpoint }, { 'z', h_breakpoint }, { 'c', h_continue },
+	{ 's', h_step }, { 'v', h_vcont }, { 'H', h_thread }, { 'T', h_thread }, { 'D', h_detach },
+	{ 'k', h_kill },
+};
+
+/* Read one event from the client (blocking); the packet handlers decide what the guest does. */
+static enum next serve_one(struct gdbstub *g, struct vm *vm)
+{
+	static struct ctx c;
+	uint8_t byte;
+	ssize_t n = read(g->fd, &byte, 1);
+	enum rsp_event e;
+
+	if (n < 0 && errno == EINTR)
+		return SERVE;
+	if (n <= 0)
+		return DETACH;		/* the client went away: the guest runs on */
+	e = rsp_feed(&g->rsp, byte);
+	if (e == RSP_NACK && g->reply_len) {
+		if (write(g->fd, g->reply, g->reply_len) < 0)
+			return DETACH;
+		return SERVE;
+	}
+	if (e == RSP_BAD_PACKET)
+		return write(g->fd, "-", 1) < 0 ? DETACH : SERVE;
+	if (e != RSP_PACKET)
+		return SERVE;
+	if (!g->no_ack && write(g->fd, "+", 1) < 0)
+		return DETACH;
+	c.g = g;
+	c.vm = vm;
+	c.p = g->rsp.buf;
+	c.len = g->rsp.len;
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		if (c.len && handlers[i].first == c.p[0])
+			return handlers[i].fn(&c);
+	return reply(&c, "");
+}
+
+int gdbstub_stop(struct gdbstub *g, struct vm *vm, int signo)
+{
+	char stop[32];
+	enum next next = SERVE;
+
+	if (g->fd < 0)
+		return 0;
+	if (signo) {
+		snprintf(stop, sizeof(stop), "T%02xthread:01;", signo);
+		send_str(g, stop);
+	}
+	while (next == SERVE)
+		next = serve_one(g, vm);
+	if (next == KILL) {
+		vm->stop = VM_STOP_QUIT;
+		return 0;
+	}
+	if (next == DETACH) {
+		close(g->fd);
+		g->fd = -1;
+		memset(g->slot, 0, sizeof(g->slot));
+		g->stepping = false;
+	}
+	return gdbstub_arm(g, vm);
+}
+
+int gdbstub_poll(struct gdbstub *g, struct vm *vm)
+{
+	struct pollfd pfd = { g->fd, POLLIN, 0 };
+
+	if (g->fd < 0) {
+		/* A client connecting: gdb expects a stopped target and asks why with '?'. */
+		struct pollfd lfd = { g->listen_fd, POLLIN, 0 };
+		char err[128];
+
+		if (g->listen_fd < 0 || poll(&lfd, 1, 0) <= 0 || gdbstub_accept(g, err, sizeof(err)) < 0)
+			return 0;
+		return gdbstub_stop(g, vm, 0);
+	}
+	if (poll(&pfd, 1, 0) <= 0)
+		return 0;
+	/* Anything but Ctrl-C while running is a protocol slip: serve it, then stop anyway. */
+	return gdbstub_stop(g, vm, GDB_SIGINT);
+}
+
+int gdbstub_debug_exit(struct gdbstub *g, struct vm *vm)
+{
+	struct kvm_regs regs;
+	char stop[64];
+	bool at_bp = false;
+
+	if (g->stepping)
+		return gdbstub_stop(g, vm, GDB_SIGTRAP);
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+		return -errno;
+	/* A step taken to watch memory: stop only if a watched value changed or a breakpoint is here. */
+	for (unsigned i = 0; i < GDB_HW_SLOTS; i++) {
+		struct gdb_slot *s = &g->slot[i];
+		uint8_t now[8];
+
+		if (!s->used)
+			continue;
+		if (s->kind <= 1 && s->addr == regs.rip)
+			at_bp = true;
+		if (s->kind != 2 || access_mem(g, vm, s->addr, now, s->len, false) < 0 || !memcmp(now, s->old, s->len))
+			continue;
+		memcpy(s->old, now, s->len);
+		snprintf(stop, sizeof(stop), "T05watch:%llx;thread:01;", (unsigned long long)s->addr);
+		send_str(g, stop);
+		return gdbstub_stop(g, vm, 0);
+	}
+	/* Stepping to watch, the breakpoint at this RIP was seen by the step, not by its DR: report it once. */
+	if (at_bp || !(vm->run->debug.arch.dr6 & 0x4000))
+		return gdbstub_stop(g, vm, GDB_SIGTRAP);
+	return 0;
+}
+
+void gdbstub_exited(struct gdbstub *g, int status)
+{
+	char msg[16];
+
+	if (g->fd < 0)
+		return;
+	snprintf(msg, sizeof(msg), status >= 128 && status < 160 ? "X%02x" : "W%02x",
+		 status >= 128 && status < 160 ? status - 128 : status & 0xff);
+	send_str(g, msg);
+}
+
+int gdbstub_open(struct gdbstub *g, const char *where, char *err, size_t errlen)
+{
+	int one = 1;
+
+	memset(g, 0, sizeof(*g));
+	g->fd = g->listen_fd = -1;
+	rsp_init(&g->rsp);
+	if (!strncmp(where, "unix:", 5)) {
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+
+		if (strlen(where + 5) >= sizeof(a.sun_path) || !where[5]) {
+			snprintf(err, errlen, "--gdb '%s': socket path empty or too long", where);
+			return -EINVAL;
+		}
+		strcpy(a.sun_path, where + 5);
+		g->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (g->listen_fd < 0 || bind(g->listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+			goto fail;
+	} else {
+		struct sockaddr_in a = { .sin_family = AF_INET };
+		const char *colon = strrchr(where, ':');
+		char host[64] = "127.0.0.1", *end;
+		long port = strtol(colon ? colon + 1 : where, &end, 10);
+
+		if (*end || port <= 0 || port > 65535 || (colon && (size_t)(colon - where) >= sizeof(host))) {
+			snprintf(err, errlen, "--gdb '%s': give [HOST:]PORT or unix:PATH", where);
+			return -EINVAL;
+		}
+		if (colon) {
+			memcpy(host, where, (size_t)(colon - where));
+			host[colon - where] = 0;
+		}
+		if (inet_pton(AF_INET, host, &a.sin_addr) != 1) {
+			snprintf(err, errlen, "--gdb '%s': '%s' is not an IPv4 address", where, host);
+			return -EINVAL;
+		}
+		a.sin_port = htons((uint16_t)port);
+		g->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (g->listen_fd < 0)
+			goto fail;
+		setsockopt(g->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(g->listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+			goto fail;
+	}
+	if (listen(g->listen_fd, 1) < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "--gdb '%s': %s", where, strerror(errno));
+	if (g->listen_fd >= 0)
+		close(g->listen_fd);
+	g->listen_fd = -1;
+	return -errno;
+}
+
+int gdbstub_accept(struct gdbstub *g, char *err, size_t errlen)
+{
+	int one = 1;
+
+	do
+		g->fd = accept4(g->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	while (g->fd < 0 && errno == EINTR);
+	if (g->fd < 0) {
+		snprintf(err, errlen, "gdb: accept: %s", strerror(errno));
+		return -errno;
+	}
+	setsockopt(g->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* One client at a time: later ones are refused by closing the listener. */
+	close(g->listen_fd);
+	g->listen_fd = -1;
+	return 0;
+}
+
+void gdbstub_close(struct gdbstub *g)
+{
+	if (g->fd >= 0)
+		close(g->fd);
+	if (g->listen_fd >= 0)
+		close(g->listen_fd);
+	g->fd = g->listen_fd = -1;
+}

@@ -1,0 +1,51 @@
+/* The GDB stub of `vmm run`: one client over TCP or a Unix socket, hardware breakpoints and watchpoints, stepping. */
+#ifndef VMM_GDBSTUB_H
+#define VMM_GDBSTUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "regs.h"
+#include "rsp.h"
+
+struct vm;
+
+#define GDB_HW_SLOTS 4		/* DR0-DR3: breakpoints and watchpoints share them */
+
+struct gdb_slot {
+	bool used;
+	uint64_t addr;
+	unsigned kind;		/* Z type: 0/1 execute, 2 write, 3 read, 4 access */
+	unsigned len;
+	uint8_t old[8];		/* a write watchpoint's bytes when last seen */
+};
+
+struct gdbstub {
+	int listen_fd, fd;
+	struct rsp rsp;
+	bool no_ack;
+	bool stepping;
+	bool phys;			/* monitor phys on: addresses are guest physical */
+	struct gdb_slot slot[GDB_HW_SLOTS];
+	char reply[2 * RSP_PACKET_MAX + 8];	/* the last framed reply, for a '-' */
+	size_t reply_len;
+};
+
+/* Listen on "[HOST:]PORT" (host default 127.0.0.1) or "unix:PATH". */
+int gdbstub_open(struct gdbstub *g, const char *where, char *err, size_t errlen);
+void gdbstub_close(struct gdbstub *g);
+/* Block until a client connects. */
+int gdbstub_accept(struct gdbstub *g, char *err, size_t errlen);
+/* The guest stopped (signal signo, watch address if a watchpoint): serve packets until it may run on. */
+int gdbstub_stop(struct gdbstub *g, struct vm *vm, int signo);
+/* Between exits: a Ctrl-C from the client stops the guest here. */
+int gdbstub_poll(struct gdbstub *g, struct vm *vm);
+/* A KVM_EXIT_DEBUG the stub caused: report it. */
+int gdbstub_debug_exit(struct gdbstub *g, struct vm *vm);
+/* The guest is gone: tell the client its exit status (W) or the signal that ended it (X). */
+void gdbstub_exited(struct gdbstub *g, int status);
+/* Apply the breakpoints and stepping state to the vCPU. */
+int gdbstub_arm(struct gdbstub *g, struct vm *vm);
+
+#endif

@@ -1,0 +1,63 @@
+#!/bin/sh
+# Real gdb, in batch mode, against a guest under `vmm run --gdb --gdb-wait`: a hardware
+# breakpoint on a function, a variable and an argument read, a variable written, a write
+# watchpoint that stops on the right line with old and new values, stepi, continue to exit.
+#
+# usage: VMM=./vmm tests/gdb-run.sh build/guests/gdb_target.elf
+set -u
+VMM=${VMM:-./vmm}
+elf=${1:?usage: gdb-run.sh GUEST.elf}
+syms=${elf%.elf}.elf64
+tmp=${TMPDIR:-/tmp}/vmm-gdb.$$
+passed=0 failed=0
+if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ]; then
+	echo "SKIPPED: gdb tests: /dev/kvm is missing or not accessible; NOT RUN" >&2
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+mkdir -p "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+
+check() {	# check NAME PATTERN: the gdb transcript has PATTERN
+	if grep -q -- "$2" "$tmp/gdb.out"; then
+		passed=$((passed + 1)); echo "PASS $1"
+	else
+		failed=$((failed + 1)); echo "FAIL $1: no '$2' in gdb's output"
+	fi
+}
+
+sock=$tmp/gdb.sock
+"$VMM" run --serial "file:$tmp/console" --gdb "unix:$sock" --gdb-wait "$elf" 2> "$tmp/vmm.err" &
+vmm=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
+timeout 120 gdb -batch -nx \
+	-ex "target remote $sock" \
+	-ex "hbreak bump" -ex "continue" -ex "print by" -ex "continue" -ex "print by" -ex "print counter" \
+	-ex "delete" -ex "set var counter = 100" -ex "print counter" \
+	-ex "watch result" -ex "continue" \
+	-ex "info registers rip" -ex "stepi" -ex "info registers rip" -ex "x/2i \$pc" \
+	-ex "delete" -ex "continue" "$syms" > "$tmp/gdb.out" 2>&1
+wait $vmm
+status=$?
+
+check connect "_start () at tests/guests/lib/entry.S"
+check breakpoint "Breakpoint 1, bump (by=by@entry=1)"
+check argument '\$1 = 1'
+check second-hit "Breakpoint 1, bump (by=by@entry=2)"
+check variable '\$3 = 1'
+check write-memory '\$4 = 100'
+check watchpoint "Old value = 0"
+check watch-value "New value = 114"
+check watch-line "main () at tests/guests/gdb_target.c:23"
+check stepi "0x[0-9a-f]*	23	"
+check exit "exited with code 0162"
+if [ "$status" -eq 114 ] && grep -q 'result 114' "$tmp/console"; then
+	passed=$((passed + 1)); echo "PASS guest-saw-the-write: vmm status 114, the guest printed 'result 114'"
+else
+	failed=$((failed + 1)); echo "FAIL guest-saw-the-write: vmm status $status"; tail -n 3 "$tmp/console" "$tmp/vmm.err"
+fi
+if [ "$failed" -gt 0 ]; then
+	echo "--- gdb's output:"; cat "$tmp/gdb.out"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
