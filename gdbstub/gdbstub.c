@@ -34,7 +34,7 @@ static int send_packet(struct gdbstub *g, const char *payload, size_t len)
 		return -E2BIG;
 	g->reply_len = n;
 	for (size_t off = 0; off < n;) {
-		ssize_t w = write(g->fd, g->reply + off, n - off);
+		ssize_t w = send(g->fd, g->reply + off, n - off, MSG_NOSIGNAL);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -449,15 +449,15 @@ static enum next serve_one(struct gdbstub *g, struct vm *vm)
 		return DETACH;		/* the client went away: the guest runs on */
 	e = rsp_feed(&g->rsp, byte);
 	if (e == RSP_NACK && g->reply_len) {
-		if (write(g->fd, g->reply, g->reply_len) < 0)
+		if (send(g->fd, g->reply, g->reply_len, MSG_NOSIGNAL) < 0)
 			return DETACH;
 		return SERVE;
 	}
 	if (e == RSP_BAD_PACKET)
-		return write(g->fd, "-", 1) < 0 ? DETACH : SERVE;
+		return send(g->fd, "-", 1, MSG_NOSIGNAL) < 0 ? DETACH : SERVE;
 	if (e != RSP_PACKET)
 		return SERVE;
-	if (!g->no_ack && write(g->fd, "+", 1) < 0)
+	if (!g->no_ack && send(g->fd, "+", 1, MSG_NOSIGNAL) < 0)
 		return DETACH;
 	c.g = g;
 	c.vm = vm;

@@ -41,7 +41,7 @@ int gdbstub_accept(struct gdbstub *g, char *err, size_t errlen);
 int gdbstub_stop(struct gdbstub *g, struct vm *vm, int signo);
 /* Between exits: a Ctrl-C from the client stops the guest here. */
 int gdbstub_poll(struct gdbstub *g, struct vm *vm);
-/* A KVM_EXIT_DEBUG the stub caused: report it. */
+/* A KVM_EXIT_DEBUG the stub caused: report it (or, stepping to watch memory, go on quietly). */
 int gdbstub_debug_exit(struct gdbstub *g, struct vm *vm);
 /* The guest is gone: tell the client its exit status (W) or the signal that ended it (X). */
 void gdbstub_exited(struct gdbstub *g, int status);
