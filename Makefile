@@ -99,10 +99,10 @@ cli-tests: $(VMM) $(GUEST_DIR)/exit42.elf $(GUEST_DIR)/virtio_console.elf
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_JOURNAL_SRC := replay/journal.c replay/rr.c replay/hash.c core/cpuid.c core/vm.c core/run.c core/board.c \
-		core/console.c core/guest_mem.c core/paging.c core/worker.c $(DEVICE_SRC)
-build/fuzz/fuzz_journal: tests/fuzz/fuzz_journal.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_JOURNAL_SRC) $(wildcard replay/*.h core/*.h)
+		core/console.c core/guest_mem.c core/paging.c core/worker.c $(DEVICE_SRC) $(GDB_SRC)
+build/fuzz/fuzz_journal: tests/fuzz/fuzz_journal.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_JOURNAL_SRC) $(wildcard replay/*.h core/*.h gdbstub/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) -D_GNU_SOURCE $(FUZZ_FLAGS) $(WARN) -Ireplay -Icore -o $@ tests/fuzz/fuzz_journal.c tests/fuzz/driver.c \
+	$(CC) -D_GNU_SOURCE $(FUZZ_FLAGS) $(WARN) -Ireplay -Icore -Igdbstub -o $@ tests/fuzz/fuzz_journal.c tests/fuzz/driver.c \
 		$(FUZZ_JOURNAL_SRC) -lzstd -lpthread -lrt
 build/fuzz/fuzz_virtq: tests/fuzz/fuzz_virtq.c tests/fuzz/driver.c tests/fuzz/fuzz.h devices/virtio/virtq.c core/guest_mem.c $(wildcard devices/virtio/*.h core/*.h)
 	@mkdir -p $(dir $@)
