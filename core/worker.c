@@ -26,6 +26,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&w->lock);
 		*w->done_tail = job;
 		w->done_tail = &job->next;
+		__atomic_store_n(&w->has_done, 1, __ATOMIC_RELEASE);
 		pthread_mutex_unlock(&w->lock);
 		if (w->wake)
 			w->wake(w->wake_ctx);
@@ -44,6 +45,7 @@ int worker_start(struct worker *w, void (*wake)(void *ctx), void *ctx)
 	w->todo_tail = &w->todo;
 	w->done_tail = &w->done;
 	w->stopping = false;
+	w->has_done = 0;
 	w->wake = wake;
 	w->wake_ctx = ctx;
 	pthread_mutex_init(&w->lock, NULL);
@@ -100,24 +102,14 @@ struct worker_job *worker_take_done(struct worker *w)
 {
 	struct worker_job *list;
 
-	if (!w->started)
+	/* Called at every position: most find nothing, and need no lock to find it. */
+	if (!w->started || !__atomic_load_n(&w->has_done, __ATOMIC_ACQUIRE))
 		return NULL;
 	pthread_mutex_lock(&w->lock);
 	list = w->done;
 	w->done = NULL;
 	w->done_tail = &w->done;
+	w->has_done = 0;
 	pthread_mutex_unlock(&w->lock);
 	return list;
-}
-
-bool worker_has_done(struct worker *w)
-{
-	bool any;
-
-	if (!w->started)
-		return false;
-	pthread_mutex_lock(&w->lock);
-	any = w->done != NULL;
-	pthread_mutex_unlock(&w->lock);
-	return any;
 }

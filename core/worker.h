@@ -31,6 +31,7 @@ struct worker {
 	struct worker_job *todo, **todo_tail;
 	struct worker_job *done, **done_tail;
 	bool started, stopping;
+	int has_done;			/* atomic: done is not empty; lets the exit loop skip the lock */
 	void (*wake)(void *ctx);	/* a job finished: the vCPU thread should look */
 	void *wake_ctx;
 };
@@ -40,6 +41,5 @@ void worker_stop(struct worker *w);
 void worker_submit(struct worker *w, struct worker_job *job);
 /* The finished jobs in completion order (the caller frees them), or NULL. */
 struct worker_job *worker_take_done(struct worker *w);
-bool worker_has_done(struct worker *w);
 
 #endif
