@@ -38,7 +38,7 @@ GUEST_CFLAGS := -m64 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-
 
 LINUX_DIR   := build/guest
 
-.PHONY: all test check unit guests guest-tests cli-tests rr-tests gdb-tests fuzz bench linux linux-tests demo deps deps-check clean help
+.PHONY: all test check unit guests guest-tests cli-tests rr-tests net-tests gdb-tests fuzz bench linux linux-tests demo deps deps-check clean help
 all: $(VMM)
 
 help:
@@ -89,8 +89,14 @@ $(GUEST_DIR)/%.elf: $(GUEST_DIR)/%.o $(GUEST_LIBOBJ) tests/guests/lib/guest.ld
 
 guests: $(GUEST_ELF)
 
-guest-tests: $(VMM) guests
-	@VMM=$(abspath $(VMM)) tests/run-guests.sh $(GUEST_ELF)
+# The far end of --net udp: for the virtio-net guests and the Linux boot.
+NETPEER := $(BUILD)/netpeer
+$(NETPEER): tools/netpeer.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(WARN) -o $@ $<
+
+guest-tests: $(VMM) guests $(NETPEER)
+	@VMM=$(abspath $(VMM)) NETPEER=$(abspath $(NETPEER)) tests/run-guests.sh $(GUEST_ELF)
 
 cli-tests: $(VMM) $(GUEST_DIR)/exit42.elf $(GUEST_DIR)/virtio_console.elf
 	@VMM=$(abspath $(VMM)) tests/cli.sh $(GUEST_DIR)/exit42.elf
@@ -99,7 +105,7 @@ cli-tests: $(VMM) $(GUEST_DIR)/exit42.elf $(GUEST_DIR)/virtio_console.elf
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_JOURNAL_SRC := replay/journal.c replay/rr.c replay/hash.c core/cpuid.c core/vm.c core/run.c core/board.c \
-		core/console.c core/guest_mem.c core/paging.c core/worker.c $(DEVICE_SRC) $(GDB_SRC)
+		core/console.c core/guest_mem.c core/paging.c core/worker.c core/netdev.c $(DEVICE_SRC) $(GDB_SRC)
 build/fuzz/fuzz_journal: tests/fuzz/fuzz_journal.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_JOURNAL_SRC) $(wildcard replay/*.h core/*.h gdbstub/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -D_GNU_SOURCE $(FUZZ_FLAGS) $(WARN) -Ireplay -Icore -Igdbstub -o $@ tests/fuzz/fuzz_journal.c tests/fuzz/driver.c \
@@ -118,13 +124,16 @@ fuzz: build/fuzz/fuzz_journal build/fuzz/fuzz_virtq build/fuzz/fuzz_rsp
 	build/fuzz/fuzz_virtq $(FUZZ_SECONDS)
 	build/fuzz/fuzz_rsp $(FUZZ_SECONDS)
 
-rr-tests: $(VMM) guests
-	@VMM=$(abspath $(VMM)) tests/rr-guests.sh $(GUEST_ELF)
+rr-tests: $(VMM) guests $(NETPEER)
+	@VMM=$(abspath $(VMM)) NETPEER=$(abspath $(NETPEER)) tests/rr-guests.sh $(GUEST_ELF)
+
+net-tests: $(VMM) $(GUEST_DIR)/virtio_net.elf
+	@VMM=$(abspath $(VMM)) tests/net-tap.sh $(GUEST_DIR)/virtio_net.elf
 
 gdb-tests: $(VMM) $(GUEST_DIR)/gdb_target.elf
 	@VMM=$(abspath $(VMM)) tests/gdb-run.sh $(GUEST_DIR)/gdb_target.elf
 
-test: deps-check unit guest-tests cli-tests rr-tests gdb-tests
+test: deps-check unit guest-tests cli-tests rr-tests net-tests gdb-tests
 
 # Linux: kernel from Debian's linux-source-6.1, busybox initramfs.
 linux: $(LINUX_DIR)/bzImage $(LINUX_DIR)/initramfs.cpio
@@ -133,8 +142,8 @@ $(LINUX_DIR)/bzImage: tools/build-linux.sh tools/linux.config
 $(LINUX_DIR)/initramfs.cpio: tools/mkinitramfs.sh tools/init.sh $(LINUX_DIR)/bzImage
 	tools/mkinitramfs.sh $(LINUX_DIR)/gen_init_cpio $@
 
-linux-tests: $(VMM) linux
-	@VMM=$(abspath $(VMM)) tests/linux-boot.sh $(LINUX_DIR)
+linux-tests: $(VMM) linux $(NETPEER)
+	@VMM=$(abspath $(VMM)) NETPEER=$(abspath $(NETPEER)) tests/linux-boot.sh $(LINUX_DIR)
 
 check: deps
 	$(MAKE) test

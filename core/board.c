@@ -1,5 +1,6 @@
 /* The PC board: the port table, IRQ wiring and timer deadline of the legacy devices. */
 #include "board.h"
+#include "netdev.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -252,6 +253,11 @@ static void hvc_out(void *ctx, const uint8_t *bytes, size_t n)
 		console_putc(b->console, bytes[i]);
 }
 
+static void net_tx(void *ctx, const uint8_t *frame, size_t len)
+{
+	netdev_send(ctx, frame, len);
+}
+
 static void backend_submit(void *ctx, struct worker_job *job)
 {
 	struct board *b = ctx;
@@ -302,7 +308,8 @@ int board_add_virtio(struct board *b, const struct guest_mem *mem, const struct 
 		snprintf(err, errlen, "too many virtio devices (at most %d)", BOARD_VIRTIO_MAX);
 		return -ENOSPC;
 	}
-	if (strcmp(spec.kind, "rng") != 0 && strcmp(spec.kind, "blk") != 0 && strcmp(spec.kind, "console") != 0) {
+	if (strcmp(spec.kind, "rng") != 0 && strcmp(spec.kind, "blk") != 0 && strcmp(spec.kind, "console") != 0 &&
+	    strcmp(spec.kind, "net") != 0) {
 		snprintf(err, errlen, "unknown virtio device '%s'", spec.kind);
 		return -EINVAL;
 	}
@@ -313,6 +320,10 @@ int board_add_virtio(struct board *b, const struct guest_mem *mem, const struct 
 			close(fd);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
+	}
+	if (!strcmp(spec.kind, "net") && !b->replay && (r = netdev_open(&v->nd, spec.net, err, errlen)) < 0) {
+		free(v);
+		return r;
 	}
 	b->mem = mem;
 	b->backend = (struct virtio_backend){ backend_submit, b };
@@ -331,6 +342,10 @@ int board_add_virtio(struct board *b, const struct guest_mem *mem, const struct 
 		v->name = "virtio-rng";
 		virtio_rng_init(&v->u.rng, mem, backend, virtio_set_irq, v);
 		v->vd = &v->u.rng.vd;
+	} else if (!strcmp(spec.kind, "net")) {
+		v->name = "virtio-net";
+		virtio_net_init(&v->u.net, mem, spec.mac, v->nd ? net_tx : NULL, v->nd, virtio_set_irq, v);
+		v->vd = &v->u.net.vd;
 	} else {
 		v->name = "virtio-blk";
 		virtio_blk_init(&v->u.blk, mem, backend, fd, spec.sectors, spec.ro, virtio_set_irq, v);
@@ -348,9 +363,46 @@ int board_add_virtio(struct board *b, const struct guest_mem *mem, const struct 
 
 int board_start_backends(struct board *b, void (*wake)(void *ctx), void *ctx)
 {
+	int r;
+
 	if (!b->n_virtio || b->replay)
 		return 0;
-	return worker_start(&b->worker, wake, ctx);
+	if ((r = worker_start(&b->worker, wake, ctx)) < 0)
+		return r;
+	for (unsigned i = 0; i < b->n_virtio; i++)
+		if (b->virtio[i]->nd && (r = netdev_start(b->virtio[i]->nd, wake, ctx)) < 0)
+			return r;
+	return 0;
+}
+
+int board_net_receive(struct board *b, int (*deliver)(void *ctx, unsigned dev, uint16_t head,
+						       const uint8_t *data, uint32_t len), void *ctx)
+{
+	static uint8_t pkt[VIRTIO_NET_HDR_V1 + VIRTIO_NET_FRAME_MAX];	/* the vCPU thread's alone */
+
+	for (unsigned i = 0; i < b->n_virtio; i++) {
+		struct board_virtio *v = b->virtio[i];
+		const uint8_t *frame;
+		uint32_t room, len;
+		uint16_t head;
+		size_t n;
+		int r;
+
+		if (!v->nd)
+			continue;
+		while ((n = netdev_peek(v->nd, &frame)) && virtio_net_rx_room(&v->u.net, &head, &room)) {
+			len = virtio_net_rx_packet(&v->u.net, frame, n, pkt, room < sizeof(pkt) ? room : sizeof(pkt));
+			netdev_pop(v->nd);
+			if (!len) {
+				v->u.net.rx_dropped++;
+				continue;
+			}
+			v->u.net.rx_frames++;
+			if ((r = deliver(ctx, i, head, pkt, len)) < 0)
+				return r;
+		}
+	}
+	return 0;
 }
 
 int board_virtio_complete(struct board *b, unsigned dev, unsigned queue, uint16_t head, const uint8_t *data,
@@ -374,6 +426,10 @@ void board_describe(const struct board *b, char *out, size_t n)
 		if (v->vd->ops->type == VIRTIO_ID_BLOCK)
 			len += (size_t)snprintf(out + len, n - len, ";%s=%llu%s", v->name,
 						(unsigned long long)v->u.blk.sectors, v->u.blk.ro ? ",ro" : "");
+		else if (v->vd->ops->type == VIRTIO_ID_NET)
+			len += (size_t)snprintf(out + len, n - len, ";%s=%02x:%02x:%02x:%02x:%02x:%02x", v->name,
+						v->u.net.mac[0], v->u.net.mac[1], v->u.net.mac[2], v->u.net.mac[3],
+						v->u.net.mac[4], v->u.net.mac[5]);
 		else
 			len += (size_t)snprintf(out + len, n - len, ";%s", v->name);
 	}
@@ -387,8 +443,11 @@ void board_free(struct board *b)
 			virtio_blk_free(&b->virtio[i]->u.blk);
 		else if (b->virtio[i]->vd->ops->type == VIRTIO_ID_CONSOLE)
 			virtio_console_free(&b->virtio[i]->u.con);
+		else if (b->virtio[i]->vd->ops->type == VIRTIO_ID_NET)
+			virtio_net_free(&b->virtio[i]->u.net);
 		else
 			virtio_rng_free(&b->virtio[i]->u.rng);
+		netdev_close(b->virtio[i]->nd);
 		free(b->virtio[i]);
 		b->virtio[i] = NULL;
 	}

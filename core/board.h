@@ -13,6 +13,7 @@
 #include "../devices/uart.h"
 #include "../devices/virtio/blk.h"
 #include "../devices/virtio/console.h"
+#include "../devices/virtio/net.h"
 #include "../devices/virtio/rng.h"
 #include "../devices/virtio/virtio_pci.h"
 #include "console.h"
@@ -36,10 +37,12 @@ enum board_stop { BOARD_RUNNING, BOARD_STOP_DEBUG_EXIT, BOARD_STOP_RESET };
 
 /* A virtio device as the command line (or a journal's header) asks for it. */
 struct virtio_spec {
-	const char *kind;	/* "rng", "blk", "console" */
+	const char *kind;	/* "rng", "blk", "console", "net" */
 	const char *path;	/* blk: the raw image (run, record); NULL in replay */
 	bool ro;		/* blk: read-only */
 	uint64_t sectors;	/* blk: capacity in 512-byte sectors (from the image, or the header) */
+	const char *net;	/* net: the backend, "tap:NAME" or "udp:..." (run, record); NULL in replay */
+	uint8_t mac[6];		/* net */
 };
 
 struct board_virtio {
@@ -51,7 +54,9 @@ struct board_virtio {
 		struct virtio_rng rng;
 		struct virtio_blk blk;
 		struct virtio_console con;
+		struct virtio_net net;
 	} u;
+	struct netdev *nd;	/* net: the host end (run, record) */
 };
 
 struct board {
@@ -90,6 +95,13 @@ int board_add_virtio(struct board *b, const struct guest_mem *mem, const struct 
 		     size_t errlen);
 /* Start the backends' worker; wake is called when a result is ready. Not in replay. */
 int board_start_backends(struct board *b, void (*wake)(void *ctx), void *ctx);
+/*
+ * Hand received frames to the guest's receive buffers, each through deliver
+ * (which applies it with board_virtio_complete and journals it); frames that
+ * cannot fit a buffer are dropped. Returns deliver's first error.
+ */
+int board_net_receive(struct board *b, int (*deliver)(void *ctx, unsigned dev, uint16_t head,
+						       const uint8_t *data, uint32_t len), void *ctx);
 /* Apply a finished backend request to its device. -EINVAL: no such request (dropped). */
 int board_virtio_complete(struct board *b, unsigned dev, unsigned queue, uint16_t head, const uint8_t *data,
 			  uint32_t len);

@@ -76,6 +76,16 @@ static void usage_run(FILE *f)
 		"      --console         add a virtio-console (Linux: hvc0, console=hvc0); its\n"
 		"                        output goes where --serial's does, and the input goes to\n"
 		"                        it instead of COM1. One at most\n"
+		"      --net BACKEND[,mac=MAC]\n"
+		"                        add a virtio-net device (Linux: eth0), repeatable. BACKEND:\n"
+		"                        udp:[HOST:]PORT[,peer=HOST:PORT]  one Ethernet frame per\n"
+		"                          UDP datagram, no privileges needed; HOST defaults to\n"
+		"                          127.0.0.1; without peer=, frames go to the sender of\n"
+		"                          the last datagram received\n"
+		"                        tap:NAME  the host TAP interface NAME (CAP_NET_ADMIN, or\n"
+		"                          one made with ip tuntap add NAME mode tap user $USER)\n"
+		"                        MAC defaults to 52:54:00:12:34:56, the last byte counting\n"
+		"                        up for each further --net\n"
 		"      --gdb WHERE       serve gdb on [HOST:]PORT (host 127.0.0.1) or unix:PATH;\n"
 		"                        one client; hardware breakpoints and watchpoints\n"
 		"      --gdb-wait        with --gdb: wait for gdb before the first instruction\n"
@@ -264,6 +274,19 @@ static int board_from_header(const char *board, struct vm_config *cfg)
 		} else if (!strncmp(p, "console", 7) && (p[7] == ';' || !p[7])) {
 			v->kind = "console";
 			p += 7;
+		} else if (!strncmp(p, "net=", 4)) {
+			unsigned m[6];
+			int used = 0;
+
+			v->kind = "net";
+			if (sscanf(p + 4, "%2x:%2x:%2x:%2x:%2x:%2x%n", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5],
+				   &used) != 6 || used != 17)
+				return -EINVAL;
+			for (int i = 0; i < 6; i++)
+				v->mac[i] = (uint8_t)m[i];
+			p += 4 + used;
+			if (*p && *p != ';')
+				return -EINVAL;
 		} else if (!strncmp(p, "blk=", 4)) {
 			char *end;
 
@@ -303,6 +326,35 @@ static int pin_to_cpu(int cpu)
 	return sched_setaffinity(0, sizeof(set), &set) < 0 ? -errno : 0;
 }
 
+/*
+ * --net BACKEND[,mac=MAC]: the MAC comes off the end; the backend is checked
+ * when it is opened. The default MAC counts up from 52:54:00:12:34:56 (QEMU's).
+ */
+static int parse_net(char *arg, const struct virtio_spec *prev, unsigned n_prev, struct virtio_spec *v)
+{
+	char *mac = strstr(arg, ",mac=");
+	unsigned nets = 0;
+
+	for (unsigned i = 0; i < n_prev; i++)
+		nets += !strcmp(prev[i].kind, "net");
+	memcpy(v->mac, (const uint8_t[]){ 0x52, 0x54, 0x00, 0x12, 0x34, (uint8_t)(0x56 + nets) }, 6);
+	if (mac) {
+		unsigned m[6];
+		int used = 0;
+
+		if (sscanf(mac + 5, "%2x:%2x:%2x:%2x:%2x:%2x%n", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &used) != 6 ||
+		    used != 17 || mac[5 + used] || (m[0] & 1))
+			return -EINVAL;
+		for (int i = 0; i < 6; i++)
+			v->mac[i] = (uint8_t)m[i];
+		*mac = 0;
+	}
+	if (strncmp(arg, "tap:", 4) != 0 && strncmp(arg, "udp:", 4) != 0)
+		return -EINVAL;
+	v->net = arg;
+	return 0;
+}
+
 /* Everything `run` and `record` take from the command line. */
 struct run_opts {
 	struct vm_config cfg;
@@ -327,6 +379,7 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 		{ "rng", no_argument, NULL, 'R' },
 		{ "disk", required_argument, NULL, 'D' },
 		{ "console", no_argument, NULL, 'C' },
+		{ "net", required_argument, NULL, 'N' },
 		{ "gdb", required_argument, NULL, 'g' },
 		{ "gdb-wait", no_argument, NULL, 'w' },
 		{ "output", required_argument, NULL, 'o' },
@@ -382,13 +435,17 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 			break;
 		case 'R':
 		case 'C':
+		case 'N':
 		case 'D': {
 			struct virtio_spec *v = &o->cfg.virtio[o->cfg.n_virtio];
 
 			if (o->cfg.n_virtio >= BOARD_VIRTIO_MAX)
 				return error_exit(VMM_EXIT_USAGE, "too many virtio devices (at most 8)%s%s", "", "");
 			memset(v, 0, sizeof(*v));
-			v->kind = c == 'R' ? "rng" : c == 'C' ? "console" : "blk";
+			v->kind = c == 'R' ? "rng" : c == 'C' ? "console" : c == 'N' ? "net" : "blk";
+			if (c == 'N' && parse_net(optarg, o->cfg.virtio, o->cfg.n_virtio, v) < 0)
+				return error_exit(VMM_EXIT_USAGE, "--net '%s': want tap:NAME or udp:[HOST:]PORT[,peer=HOST:PORT], "
+						  "then [,mac=XX:XX:XX:XX:XX:XX] (a unicast address)%s", optarg, "");
 			if (c == 'D') {
 				size_t n = strlen(optarg);
 

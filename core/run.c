@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "vm.h"
+#include "netdev.h"
 #include "../gdbstub/gdbstub.h"
 
 #define NEVER UINT64_MAX
@@ -288,12 +289,24 @@ static int service_completions(struct vm *vm)
 	return r;
 }
 
+/* A received frame, into its receive buffer and the journal, like any completion. */
+static int deliver_frame(void *ctx, unsigned dev, uint16_t head, const uint8_t *data, uint32_t len)
+{
+	struct vm *vm = ctx;
+	struct worker_job job = { .queue = VIRTIO_NET_RX, .head = head, .len = len, .data = (uint8_t *)data };
+
+	if (board_virtio_complete(&vm->board, dev, VIRTIO_NET_RX, head, data, len) < 0)
+		return 0;
+	return vm->hooks && vm->hooks->complete ? vm->hooks->complete(vm, dev, &job) : 0;
+}
+
 /* Apply the async work due at this position. */
 static int service(struct vm *vm)
 {
 	int r;
 
-	if ((r = service_timers(vm)) < 0 || (r = service_input(vm)) < 0 || (r = service_completions(vm)) < 0)
+	if ((r = service_timers(vm)) < 0 || (r = service_input(vm)) < 0 || (r = service_completions(vm)) < 0 ||
+	    (r = board_net_receive(&vm->board, deliver_frame, vm)) < 0)
 		return r;
 	return 0;
 }
@@ -895,4 +908,18 @@ void vm_print_stats(const struct vm *vm, double seconds)
 		(unsigned long long)vm->stats.injections, (unsigned long long)vm->stats.kicks,
 		(unsigned long long)vm->stats.int3_completed, (unsigned long long)vm->stats.msr_trapped,
 		(unsigned long long)vm->board.unclaimed_pio, (unsigned long long)vm->stats.entry_landmarks);
+	for (unsigned i = 0; i < vm->board.n_virtio; i++) {
+		const struct board_virtio *v = vm->board.virtio[i];
+		struct netdev_stats st = { 0 };
+
+		if (v->vd->ops->type != VIRTIO_ID_NET)
+			continue;
+		if (v->nd)
+			netdev_stats(v->nd, &st);
+		fprintf(stderr, "vmm: virtio-net at 00:%02x.0: %llu frames sent (%llu refused by the host, %llu malformed), "
+			"%llu received (%llu dropped waiting for the guest, %llu too big for its buffers)\n", i + 1,
+			(unsigned long long)v->u.net.tx_frames, (unsigned long long)st.tx_dropped,
+			(unsigned long long)v->u.net.tx_bad, (unsigned long long)v->u.net.rx_frames,
+			(unsigned long long)st.rx_dropped, (unsigned long long)v->u.net.rx_dropped);
+	}
 }

@@ -40,3 +40,25 @@ disk_check() {
 	[ -n "$want" ] || return 0
 	dd if="$3/$1.img" bs=512 skip="${want%%:*}" count=1 2>/dev/null | grep -q "${want#*:}"
 }
+
+# guest_net NAME SPEC DIR: for a guest whose spec has net-peer=MODE, start netpeer MODE (log in
+# DIR/NAME.peer, gone after 300 s or guest_net_stop) and print the --net option that reaches it.
+guest_net() {
+	mode=$(field net-peer "$2")
+	[ -n "$mode" ] || return 0
+	rm -f "$3/$1.port"
+	"${NETPEER:-build/release/netpeer}" "$mode" --port-file "$3/$1.port" > "$3/$1.peer" 2>&1 &
+	echo $! > "$3/$1.peerpid"
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		[ -s "$3/$1.port" ] && break
+		sleep 0.1
+	done
+	echo "--net udp:0,peer=127.0.0.1:$(cat "$3/$1.port")"
+}
+
+# guest_net_stop NAME DIR: stop the netpeer guest_net started, if any.
+guest_net_stop() {
+	[ -f "$2/$1.peerpid" ] || return 0
+	kill "$(cat "$2/$1.peerpid")" 2>/dev/null
+	rm -f "$2/$1.peerpid"
+}

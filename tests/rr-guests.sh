@@ -24,13 +24,14 @@ bad() { failed=$((failed + 1)); echo "FAIL $1"; shift; for f in "$@"; do tail -n
 
 record() {	# record NAME ELF JOURNAL: sets rec_status, output in $tmp/NAME.rec
 	spec=$(guest_spec "$1")
-	args="$(guest_args "$spec") $(guest_disk "$1" "$spec" "$tmp")"
+	args="$(guest_args "$spec") $(guest_disk "$1" "$spec" "$tmp") $(guest_net "$1" "$spec" "$tmp")"
 	term=$(field term "$spec")
 	limit=120
 	[ -n "$term" ] && limit="--preserve-status -s TERM $term"
 	# shellcheck disable=SC2086
 	eval timeout $limit "$VMM" record --force -o "$3" $args "$2" > "$tmp/$1.rec" 2> "$tmp/$1.recerr"
 	rec_status=$?
+	guest_net_stop "$1" "$tmp"
 }
 
 for elf in "$@"; do

@@ -4,7 +4,8 @@
 # Optional in that line: args="..." (vmm options), pvm-args="..." (added on kvm_pvm hosts),
 # term=SECONDS (send SIGTERM after that long; the guest is expected to be still running),
 # disk=SECTORS (a patterned image as --disk), disk-check="SECTOR:TEXT" (the image holds TEXT there
-# afterwards), output="TEXT" (the output must contain TEXT).
+# afterwards), net-peer=MODE (tools/netpeer MODE as the far end of --net udp:), output="TEXT"
+# (the output must contain TEXT).
 #
 # usage: VMM=./vmm tests/run-guests.sh build/guests/NAME.elf...
 set -u
@@ -24,7 +25,7 @@ for elf in "$@"; do
 	name=$(basename "$elf" .elf)
 	spec=$(guest_spec "$name")
 	want=$(field exit "$spec"); want=${want:-0}
-	args="$(guest_args "$spec") $(guest_disk "$name" "$spec" "$out_dir")"
+	args="$(guest_args "$spec") $(guest_disk "$name" "$spec" "$out_dir") $(guest_net "$name" "$spec" "$out_dir")"
 	term=$(field term "$spec")
 	limit="120"
 	[ -n "$term" ] && limit="--preserve-status -s TERM $term"
@@ -32,6 +33,7 @@ for elf in "$@"; do
 	# shellcheck disable=SC2086 # args is a word list by design
 	eval timeout $limit "$VMM" run --serial "file:$out" $args "$elf" 2> "$out_dir/$name.err"
 	status=$?
+	guest_net_stop "$name" "$out_dir"
 	n=$(grep -c '^ok ' "$out" 2>/dev/null || true)
 	checks=$((checks + n))
 	text=$(field output "$spec")

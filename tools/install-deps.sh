@@ -5,7 +5,7 @@
 #   --check-build   only what `make`, `make test` and `make demo` need
 #   (default)       also what `make check` needs to build the Linux test guest
 set -eu
-build="gcc make libc6-dev binutils libcmocka-dev libzstd-dev zstd gdb"
+build="gcc make libc6-dev binutils libcmocka-dev libzstd-dev zstd gdb iproute2"
 linux="linux-source-6.1 patch busybox-static flex bison libelf-dev libssl-dev bc lz4 xz-utils"
 want=$build
 [ "${1:-}" = --check-build ] || want="$build $linux"

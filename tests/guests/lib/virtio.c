@@ -141,11 +141,13 @@ bool vring_wait(struct vdev *d, struct vring *r, uint16_t want)
 	for (int i = 0; i < 200 && *(volatile uint16_t *)&r->used_idx != want; i++)
 		wait_for_interrupt();
 	/*
-	 * Done before we slept: without EVENT_IDX the line is still up (level),
-	 * so the interrupt waits for sti. With it, a completion that came before
+	 * Done before we slept: without EVENT_IDX the line may still be up
+	 * (level), so the interrupt waits for sti -- unless an earlier interrupt
+	 * already covered this completion (one ISR bit serves every queue).
+	 * The ISR says which. With EVENT_IDX, a completion that came before
 	 * used_event was written rightly raised none.
 	 */
-	if (!d->event_idx && d->irqs == before && *(volatile uint16_t *)&r->used_idx == want)
-		wait_for_interrupt();
+	if (!d->event_idx && d->irqs == before && *(volatile uint16_t *)&r->used_idx == want && (*d->isr & 1))
+		d->irqs++;	/* reading ISR acknowledged it and lowered the line (IF is off here) */
 	return *(volatile uint16_t *)&r->used_idx == want;
 }
