@@ -89,14 +89,14 @@ static int open_udp(struct netdev *nd, const char *arg, char *err, size_t errlen
 	int r;
 
 	if (strlen(arg) >= sizeof(local)) {
-		snprintf(err, errlen, "udp: option too long");
+		snprintf(err, errlen, "too long");
 		return -EINVAL;
 	}
 	strcpy(local, arg);
 	if ((peer = strchr(local, ','))) {
 		*peer++ = 0;
 		if (strncmp(peer, "peer=", 5) != 0) {
-			snprintf(err, errlen, "udp: unknown option '%s' (want peer=HOST:PORT)", peer);
+			snprintf(err, errlen, "unknown option '%s' (want peer=HOST:PORT)", peer);
 			return -EINVAL;
 		}
 		if ((r = resolve(peer + 5, &nd->peer, &nd->peer_len, err, errlen)) < 0)
@@ -107,7 +107,7 @@ static int open_udp(struct netdev *nd, const char *arg, char *err, size_t errlen
 	nd->udp = true;
 	nd->fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (nd->fd < 0 || bind(nd->fd, (struct sockaddr *)&sa, sl) < 0) {
-		snprintf(err, errlen, "udp:%s: %s", local, strerror(errno));
+		snprintf(err, errlen, "cannot bind %s: %s", local, strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -118,12 +118,12 @@ static int open_tap(struct netdev *nd, const char *name, char *err, size_t errle
 	struct ifreq ifr;
 
 	if (!*name || strlen(name) >= IFNAMSIZ) {
-		snprintf(err, errlen, "tap: give an interface name of 1 to %d characters", IFNAMSIZ - 1);
+		snprintf(err, errlen, "give an interface name of 1 to %d characters", IFNAMSIZ - 1);
 		return -EINVAL;
 	}
 	nd->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (nd->fd < 0) {
-		snprintf(err, errlen, "tap:%s: /dev/net/tun: %s", name, strerror(errno));
+		snprintf(err, errlen, "/dev/net/tun: %s", strerror(errno));
 		return -errno;
 	}
 	memset(&ifr, 0, sizeof(ifr));
@@ -132,7 +132,7 @@ static int open_tap(struct netdev *nd, const char *name, char *err, size_t errle
 	if (ioctl(nd->fd, TUNSETIFF, &ifr) < 0) {
 		int e = errno;
 
-		snprintf(err, errlen, "tap:%s: %s%s", name, strerror(e),
+		snprintf(err, errlen, "TUNSETIFF: %s%s", strerror(e),
 			 e == EPERM ? " (needs CAP_NET_ADMIN, or a device made for you: "
 				      "ip tuntap add NAME mode tap user $USER)" : "");
 		return -e;
@@ -164,6 +164,10 @@ int netdev_open(struct netdev **out, const char *spec, char *err, size_t errlen)
 		r = -errno;
 	}
 	if (r < 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "net backend '%s': %s", spec, why);
 		netdev_close(nd);
 		return r;
 	}

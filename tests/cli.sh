@@ -5,6 +5,7 @@
 # usage: VMM=./vmm tests/cli.sh GUEST.elf
 set -u
 VMM=${VMM:-./vmm}
+NETPEER=${NETPEER:-build/release/netpeer}
 guest=${1:?usage: cli.sh GUEST.elf}
 tmp=${TMPDIR:-/tmp}/vmm-cli.$$
 mkdir -p "$tmp"
@@ -70,6 +71,20 @@ if [ -c /dev/kvm ] && [ -r /dev/kvm ]; then
 	wait
 	expect too-many-devices 2 'too many virtio devices' -- run --rng --rng --rng --rng --rng --rng --rng --rng --rng "$guest"
 	expect two-consoles 116 'one virtio console at most' -- run --console --console "$guest"
+	expect net-bad-backend 2 'want tap:NAME or udp:' -- run --net eth0 "$guest"
+	expect net-multicast-mac 2 'a unicast address' -- run --net udp:0,mac=01:00:5e:00:00:01 "$guest"
+	expect net-bad-mac 2 'a unicast address' -- run --net udp:0,mac=52:54:00:12:34 "$guest"
+	expect net-bad-port 116 "net backend 'udp:99999': '99999': want \[HOST:\]PORT" -- run --net udp:99999 "$guest"
+	expect net-bad-peer 116 "unknown option 'to=1'" -- run --net udp:0,to=1 "$guest"
+	expect net-bad-host 116 "net backend 'udp:no.such.host.invalid:9'" -- run --net udp:no.such.host.invalid:9 "$guest"
+	expect net-tap-name 116 'interface name of 1 to 15' -- run --net tap:a-name-far-too-long-for-linux "$guest"
+	expect net-idle 42 'stopping the machine' -- run --net udp:0 --net udp:0,mac=02:00:00:00:00:01 "$guest"
+	# A port in use by another program is refused, not shared.
+	"$NETPEER" echo --lifetime 30 > "$tmp/peer.out" 2>&1 &
+	peer=$!
+	sleep 0.3
+	expect net-port-in-use 116 'Address already in use' -- run --net "udp:$(sed -n 's/^port //p' "$tmp/peer.out")" "$guest"
+	kill $peer
 	expect bad-gdb-port 2 "give \[HOST:\]PORT or unix:PATH" -- run --gdb 99999 "$guest"
 	expect bad-gdb-host 2 "is not an IPv4 address" -- run --gdb nohost:1234 "$guest"
 	expect gdb-wait-alone 2 'gdb-wait needs --gdb' -- run --gdb-wait "$guest"
