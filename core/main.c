@@ -131,9 +131,15 @@ static void usage_replay(FILE *f)
 		"      --serial BACKEND  where the guest's serial output goes: stdio (default),\n"
 		"                        file:PATH, none; input comes from the journal\n"
 		"      --verify          fail (status %d) if the final state digest differs\n"
+		"      --gdb WHERE       serve gdb on [HOST:]PORT (host 127.0.0.1) or unix:PATH:\n"
+		"                        wait for it before the first event, then replay as it\n"
+		"                        continues and steps; breakpoints (3 hardware ones: the\n"
+		"                        fourth debug register finds landmarks), write watchpoints;\n"
+		"                        memory and registers are read-only; monitor when\n"
 		"  -v, --verbose         say what was loaded where\n"
 		"  -h, --help            show this help\n\n"
-		"exit status: the recorded run's status; %d on divergence; %d on error.\n",
+		"exit status: the recorded run's status; %d on divergence; %d on error;\n"
+		"0 when gdb ended the replay early (kill).\n",
 		VMM_EXIT_DIVERGENCE, VMM_EXIT_DIVERGENCE, VMM_EXIT_ERROR);
 }
 
@@ -880,10 +886,12 @@ static int cmd_replay(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "verify", no_argument, NULL, 'V' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "gdb", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *kernel = NULL, *initrd = NULL, *serial = "stdio";
+	const char *kernel = NULL, *initrd = NULL, *serial = "stdio", *gdb = NULL;
+	struct gdbstub stub;
 	bool force = false, verify = false, verbose = false;
 	struct journal_header *h;
 	struct journal_reader jr;
@@ -904,6 +912,7 @@ static int cmd_replay(int argc, char **argv)
 		case 'f': force = true; break;
 		case 'V': verify = true; break;
 		case 'v': verbose = true; break;
+		case 'g': gdb = optarg; break;
 		case 'h': usage_replay(stdout); return 0;
 		default: usage_replay(stderr); return VMM_EXIT_USAGE;
 		}
@@ -963,9 +972,21 @@ static int cmd_replay(int argc, char **argv)
 		goto out_vm;
 	}
 	free_files(&f);
-	r = replay_run(vm, &jr, isatty(STDERR_FILENO), &res, err, sizeof(err));
+	if (gdb) {
+		if (gdbstub_open(&stub, gdb, err, sizeof(err)) < 0) {
+			status = error_exit(VMM_EXIT_USAGE, "%s%s", err, "");
+			goto out_vm;
+		}
+		fprintf(stderr, "vmm: replay paused before event 0, waiting for gdb on %s; attach with:\n"
+			"  gdb -ex 'target remote %s%s' %s\n", gdb, strchr(gdb, ':') ? "" : "localhost:",
+			strncmp(gdb, "unix:", 5) ? gdb : gdb + 5, kernel);
+	}
+	r = replay_run(vm, &jr, isatty(STDERR_FILENO) && !gdb, gdb ? &stub : NULL, &res, err, sizeof(err));
 	console_close(&con);
-	if (res.diverged) {
+	if (res.killed) {
+		fprintf(stderr, "replay: ended by gdb at event %llu\n", (unsigned long long)res.events);
+		status = 0;
+	} else if (res.diverged) {
 		status = VMM_EXIT_DIVERGENCE;
 	} else if (r < 0) {
 		fprintf(stderr, "vmm: %s: %s\n", argv[optind], err);
@@ -984,6 +1005,11 @@ static int cmd_replay(int argc, char **argv)
 			res.digest_match ? "matches" : "DIFFERS from the recording");
 		status = verify && !res.digest_match ? VMM_EXIT_DIVERGENCE
 						     : status_of(res.end_stop, res.end_code, res.end_signal);
+	}
+	if (gdb) {
+		if (!res.killed)
+			gdbstub_exited(&stub, status);
+		gdbstub_close(&stub);
 	}
 out_vm:
 	vm_destroy(vm);

@@ -139,33 +139,45 @@ static int access_mem(struct gdbstub *g, struct vm *vm, uint64_t addr, uint8_t *
 	return 0;
 }
 
-int gdbstub_arm(struct gdbstub *g, struct vm *vm)
+void gdbstub_debug_regs(const struct gdbstub *g, struct kvm_guest_debug *dbg)
 {
-	struct kvm_guest_debug dbg;
 	static const unsigned rw[5] = { 0, 0, 1, 3, 3 };	/* Z1 execute, Z2 write, Z3 read (as access), Z4 access */
 	bool any = false;
 
-	memset(&dbg, 0, sizeof(dbg));
-	bool watching = false;
-
+	memset(dbg, 0, sizeof(*dbg));
 	for (unsigned i = 0; i < GDB_HW_SLOTS; i++) {
 		const struct gdb_slot *s = &g->slot[i];
 		unsigned len;
 
-		if (!s->used)
+		if (!s->used || s->kind == 2)
 			continue;
-		if (s->kind == 2) {
-			watching = true;
-			continue;
-		}
 		any = true;
 		len = s->kind <= 1 ? 0 : s->len == 8 ? 2 : s->len == 4 ? 3 : s->len == 2 ? 1 : 0;
-		dbg.arch.debugreg[i] = s->addr;
-		dbg.arch.debugreg[7] |= 1ull << (2 * i) | (uint64_t)(rw[s->kind] | len << 2) << (16 + 4 * i);
+		dbg->arch.debugreg[i] = s->addr;
+		dbg->arch.debugreg[7] |= 1ull << (2 * i) | (uint64_t)(rw[s->kind] | len << 2) << (16 + 4 * i);
 	}
-	if (any || g->stepping || watching)
-		dbg.control = KVM_GUESTDBG_ENABLE | (any ? KVM_GUESTDBG_USE_HW_BP : 0) |
-			      (g->stepping || watching ? KVM_GUESTDBG_SINGLESTEP : 0);
+	if (any || gdbstub_steps(g))
+		dbg->control = KVM_GUESTDBG_ENABLE | (any ? KVM_GUESTDBG_USE_HW_BP : 0) |
+			       (gdbstub_steps(g) ? KVM_GUESTDBG_SINGLESTEP : 0);
+}
+
+bool gdbstub_steps(const struct gdbstub *g)
+{
+	if (g->fd < 0)
+		return false;
+	for (unsigned i = 0; i < GDB_HW_SLOTS; i++)
+		if (g->slot[i].used && g->slot[i].kind == 2)
+			return true;
+	return g->stepping;
+}
+
+int gdbstub_arm(struct gdbstub *g, struct vm *vm)
+{
+	struct kvm_guest_debug dbg;
+
+	if (g->replay)
+		return 0;
+	gdbstub_debug_regs(g, &dbg);
 	return ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0 ? -errno : 0;
 }
 
@@ -227,7 +239,19 @@ static enum next h_query(struct ctx *c)
 			c->g->phys = !strcmp(cmd, "phys on");
 			return reply(c, "OK");
 		}
-		rsp_hex_encode(c->out, "monitor commands: phys on|off\n", 30);
+		if (!strcmp(cmd, "when") && c->g->when) {
+			char line[160];
+
+			c->g->when(c->g->when_ctx, line, sizeof(line) - 1);
+			strcat(line, "\n");
+			rsp_hex_encode(c->out, line, strlen(line));
+			return reply(c, c->out);
+		}
+		{
+			const char *help = c->g->when ? "monitor commands: phys on|off, when\n" : "monitor commands: phys on|off\n";
+
+			rsp_hex_encode(c->out, help, strlen(help));
+		}
 		return reply(c, c->out);
 	}
 	return reply(c, "");
@@ -262,6 +286,8 @@ static enum next h_write_regs(struct ctx *c)
 {
 	struct gdb_regs r;
 
+	if (c->g->replay)
+		return reply(c, "E01");	/* the recorded past cannot change */
 	if (get_regs(c->vm, &r) < 0 || gdb_regs_from_hex(&r, arch_of(c->vm), c->p + 1, c->len - 1) < 0 ||
 	    set_regs(c->vm, &r) < 0)
 		return reply(c, "E01");
@@ -285,6 +311,8 @@ static enum next h_write_reg(struct ctx *c)
 	const char *end;
 	uint64_t n;
 
+	if (c->g->replay)
+		return reply(c, "E01");	/* the recorded past cannot change */
 	if (rsp_parse_hex(c->p + 1, &n, &end) < 0 || *end != '=' || get_regs(c->vm, &r) < 0 ||
 	    gdb_reg_from_hex(&r, arch_of(c->vm), (unsigned)n, end + 1, strlen(end + 1)) < 0 || set_regs(c->vm, &r) < 0)
 		return reply(c, "E01");
@@ -324,6 +352,8 @@ static enum next h_write_mem(struct ctx *c)
 	const char *e;
 	bool binary = c->p[0] == 'X';
 
+	if (c->g->replay)
+		return reply(c, "E01");	/* the recorded past cannot change */
 	if (parse_addr_len(c->p + 1, &addr, &len, &e) < 0 || *e != ':' || len > sizeof(buf))
 		return reply(c, "E01");
 	e++;
@@ -367,13 +397,14 @@ static enum next h_breakpoint(struct ctx *c)
 				s->used = false;
 			return reply(c, "OK");
 		}
-		if (!s->used && !free_slot)
+		/* Breakpoints take a debug register each; write watchpoints none (they step). */
+		if (!s->used && !free_slot && (kind == 2 || i < c->g->bp_slots))
 			free_slot = s;
 	}
 	if (!insert)
 		return reply(c, "OK");
 	if (!free_slot)
-		return reply(c, "E0e");	/* all four debug registers in use */
+		return reply(c, "E0e");	/* every debug register in use */
 	*free_slot = (struct gdb_slot){ true, addr, kind, (unsigned)len, { 0 } };
 	if (kind == 2 && access_mem(c->g, c->vm, addr, free_slot->old, len, false) < 0) {
 		free_slot->used = false;
@@ -563,6 +594,7 @@ int gdbstub_open(struct gdbstub *g, const char *where, char *err, size_t errlen)
 
 	memset(g, 0, sizeof(*g));
 	g->fd = g->listen_fd = -1;
+	g->bp_slots = GDB_HW_SLOTS;
 	rsp_init(&g->rsp);
 	if (!strncmp(where, "unix:", 5)) {
 		struct sockaddr_un a = { .sun_family = AF_UNIX };

@@ -1,4 +1,4 @@
-/* The GDB stub of `vmm run`: one client over TCP or a Unix socket, hardware breakpoints and watchpoints, stepping. */
+/* The GDB stub of `vmm run` and `vmm replay`: one client over TCP or a Unix socket, hardware breakpoints and watchpoints, stepping. */
 #ifndef VMM_GDBSTUB_H
 #define VMM_GDBSTUB_H
 
@@ -28,6 +28,11 @@ struct gdbstub {
 	bool stepping;
 	bool phys;			/* monitor phys on: addresses are guest physical */
 	struct gdb_slot slot[GDB_HW_SLOTS];
+	unsigned bp_slots;		/* debug registers breakpoints may use: DR0 up to this (4; replay keeps DR3) */
+	bool replay;			/* the guest's past is fixed: memory and registers are read-only */
+	/* monitor when: where replay is, one line; NULL outside replay. */
+	void (*when)(void *ctx, char *out, size_t n);
+	void *when_ctx;
 	char reply[2 * RSP_PACKET_MAX + 8];	/* the last framed reply, for a '-' */
 	size_t reply_len;
 };
@@ -45,7 +50,12 @@ int gdbstub_poll(struct gdbstub *g, struct vm *vm);
 int gdbstub_debug_exit(struct gdbstub *g, struct vm *vm);
 /* The guest is gone: tell the client its exit status (W) or the signal that ended it (X). */
 void gdbstub_exited(struct gdbstub *g, int status);
-/* Apply the breakpoints and stepping state to the vCPU. */
+/* Apply the breakpoints and stepping state to the vCPU (not in replay, which merges them itself). */
 int gdbstub_arm(struct gdbstub *g, struct vm *vm);
+/* The client's breakpoints and stepping as KVM_SET_GUEST_DEBUG wants them (dbg is zeroed first). */
+struct kvm_guest_debug;
+void gdbstub_debug_regs(const struct gdbstub *g, struct kvm_guest_debug *dbg);
+/* Is the client stepping (stepi, or write watchpoints kept by stepping)? */
+bool gdbstub_steps(const struct gdbstub *g);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "rr.h"
+#include "../gdbstub/gdbstub.h"
 
 #define LANDMARK_PATIENCE_S 10
 
@@ -27,6 +28,9 @@ struct replayer {
 	size_t errlen;
 	bool progress;
 	uint64_t total_hint;
+	struct gdbstub *gdb;		/* a client debugging the replay, or NULL */
+	time_t paused;			/* seconds spent stopped in gdb: not the guest's fault */
+	bool debug_dirty;		/* gdb's debug registers may still be set */
 };
 
 static const char *exit_name(unsigned reason)
@@ -222,6 +226,58 @@ static int set_debug(struct vm *vm, uint32_t control, uint64_t bp)
 }
 
 /*
+ * KVM_RUN with the replayer's own debugging (control, with bp in DR3) merged
+ * with gdb's (DR0-DR2, stepping). A debug exit gdb caused is reported to the
+ * client and served here, then the guest runs on; the caller sees the exits
+ * it would see without gdb. Returns as KVM_RUN does.
+ */
+static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
+{
+	struct vm *vm = p->vm;
+
+	if (!p->gdb || p->gdb->fd < 0) {
+		if ((control || p->debug_dirty) && set_debug(vm, control, bp) < 0)
+			return -1;
+		p->debug_dirty = false;
+		return ioctl(vm->vcpu_fd, KVM_RUN, 0);
+	}
+	for (;;) {
+		struct kvm_guest_debug dbg;
+		bool mine, theirs;
+		uint64_t dr6;
+		time_t t0;
+
+		gdbstub_debug_regs(p->gdb, &dbg);
+		if (control & KVM_GUESTDBG_USE_HW_BP) {
+			dbg.arch.debugreg[3] = bp;
+			dbg.arch.debugreg[7] |= 1ull << 6;	/* L3: execute, one byte */
+		}
+		dbg.control |= control;
+		if (dbg.control)
+			dbg.control |= KVM_GUESTDBG_ENABLE;
+		p->debug_dirty = true;	/* gdb's breakpoints stay set until cleared */
+		if (ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0 || ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0)
+			return -1;
+		if (vm->run->exit_reason != KVM_EXIT_DEBUG)
+			return 0;
+		dr6 = vm->run->debug.arch.dr6;
+		theirs = (dr6 & 7) || ((dr6 & 0x4000) && gdbstub_steps(p->gdb));
+		mine = (dr6 & 8) || ((dr6 & 0x4000) && (control & KVM_GUESTDBG_SINGLESTEP));
+		if (theirs) {
+			t0 = time(NULL);
+			if (gdbstub_debug_exit(p->gdb, vm) < 0) {
+				gdbstub_close(p->gdb);	/* the client is gone: replay on without it */
+			}
+			p->paused += time(NULL) - t0;
+			if (vm->stop != VM_RUNNING)
+				return 0;
+		}
+		if (mine || (!theirs && !(dr6 & 0x400f)))
+			return 0;
+	}
+}
+
+/*
  * Run to the landmark: a breakpoint at its RIP; at each hit compare the state;
  * on a mismatch step one instruction with the breakpoint off (this KVM re-fires
  * a breakpoint at the same RIP whatever RF says), then re-arm. A rep string
@@ -235,7 +291,7 @@ static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window
 	bool stepping = false, rewindow = false;
 	char exp[160], act[400], tail[200];
 	uint64_t hits_before = p->res->landmark_hits;
-	time_t start = time(NULL);
+	time_t start = time(NULL), paused_before = p->paused;
 	struct kvm_regs regs;
 	int r;
 
@@ -255,12 +311,8 @@ static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window
 	/* A periodic kick lets a hunt that never hits give up instead of spinning forever. */
 	vm_arm_watchdog(vm, 1000000ull);
 	for (;;) {
-		if ((r = set_debug(vm, KVM_GUESTDBG_ENABLE | (stepping ? KVM_GUESTDBG_SINGLESTEP : KVM_GUESTDBG_USE_HW_BP),
-				   want.rip)) < 0) {
-			snprintf(p->err, p->errlen, "KVM_SET_GUEST_DEBUG: %s", strerror(-r));
-			return r;
-		}
-		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
+		if (replay_kvm_run(p, KVM_GUESTDBG_ENABLE | (stepping ? KVM_GUESTDBG_SINGLESTEP : KVM_GUESTDBG_USE_HW_BP),
+				   want.rip) < 0) {
 			if (errno == EINTR) {
 				vm_drain_signals();
 				vm->event_queued = false;
@@ -277,7 +329,8 @@ static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window
 					p->res->landmark_kicks++;
 					break;
 				}
-				if (p->res->landmark_hits == hits_before && time(NULL) - start >= LANDMARK_PATIENCE_S) {
+				if (p->res->landmark_hits == hits_before &&
+				    time(NULL) - start - (p->paused - paused_before) >= LANDMARK_PATIENCE_S) {
 					vm_arm_watchdog(vm, 0);
 					set_debug(vm, 0, 0);
 					snprintf(exp, sizeof(exp), "landmark at rip 0x%llx", (unsigned long long)want.rip);
@@ -292,6 +345,8 @@ static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window
 			return -errno;
 		}
 		vm->event_queued = false;
+		if (vm->stop == VM_STOP_QUIT)
+			return -ECANCELED;	/* gdb killed the replay while it was hunting */
 		if (window && vm->run->exit_reason == KVM_EXIT_IRQ_WINDOW_OPEN) {
 			if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) == 0 && regs.rip == want.rip &&
 			    landmark_matches_near(p, &want, &regs, &near))
@@ -392,8 +447,11 @@ static int replay_exit(struct replayer *p)
 	 */
 	run->request_interrupt_window = 0;
 	for (;;) {
-		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) == 0)
+		if (replay_kvm_run(p, 0, 0) == 0) {
+			if (vm->stop == VM_STOP_QUIT)
+				return -ECANCELED;
 			break;
+		}
 		if (errno != EINTR && errno != EAGAIN) {
 			snprintf(p->err, p->errlen, "KVM_RUN: %s", strerror(errno));
 			return -errno;
@@ -501,11 +559,20 @@ static int finish(struct replayer *p)
 	return 0;
 }
 
-int replay_run(struct vm *vm, struct journal_reader *jr, bool progress,
+/* monitor when: the replay's position, as journal dump numbers it. */
+static void replay_when(void *ctx, char *out, size_t n)
+{
+	const struct replayer *p = ctx;
+
+	snprintf(out, n, "event %llu (exit %llu, %llu landmarks passed)", (unsigned long long)p->res->events,
+		 (unsigned long long)p->res->exits, (unsigned long long)p->res->landmarks);
+}
+
+int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, struct gdbstub *gdb,
 	       struct replay_result *res, char *err, size_t errlen)
 {
 	struct replayer p = { .vm = vm, .jr = jr, .res = res, .err = err, .errlen = errlen,
-			      .progress = progress };
+			      .progress = progress, .gdb = gdb };
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -513,11 +580,27 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress,
 		return r;
 	if ((r = rr_init(&p.rr, vm, err, errlen)) < 0)
 		return r;
+	if (gdb) {
+		gdb->replay = true;
+		gdb->bp_slots = GDB_HW_SLOTS - 1;	/* DR3 finds landmarks */
+		gdb->when = replay_when;
+		gdb->when_ctx = &p;
+		if ((r = gdbstub_accept(gdb, err, errlen)) < 0 || (r = gdbstub_stop(gdb, vm, 0)) < 0) {
+			rr_free(&p.rr);
+			return r;
+		}
+	}
 	for (;;) {
 		int vec;
 
 		if (vm_stop_signal()) {
 			r = -EINTR;
+			break;
+		}
+		if (gdb && gdb->fd >= 0 && gdbstub_poll(gdb, vm) < 0)
+			gdbstub_close(gdb);
+		if (vm->stop == VM_STOP_QUIT) {
+			r = -ECANCELED;
 			break;
 		}
 		if ((r = peek(&p)) < 0)
@@ -606,6 +689,10 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress,
 	if (r == -EINTR) {
 		snprintf(err, errlen, "replay interrupted after %llu events", (unsigned long long)res->events);
 		return r;
+	}
+	if (r == -ECANCELED) {
+		res->killed = true;
+		return 0;
 	}
 	return r < 0 ? r : 0;
 }

@@ -89,8 +89,15 @@ struct replay_result {
 	uint8_t end_stop;	/* enum vm_stop of the recording */
 	uint32_t end_code;
 	int end_signal;
+	bool killed;		/* gdb ended the replay early (k) */
 };
-int replay_run(struct vm *vm, struct journal_reader *jr, bool progress,
+struct gdbstub;
+/*
+ * Replay the journal on vm. With gdb (listening), wait for the client before
+ * the first event and serve it: breakpoints and steps stop the replay, which
+ * goes on as it continues.
+ */
+int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, struct gdbstub *gdb,
 	       struct replay_result *res, char *err, size_t errlen);
 
 #endif

@@ -2,6 +2,9 @@
 # Real gdb, in batch mode, against a guest under `vmm run --gdb --gdb-wait`: a hardware
 # breakpoint on a function, a variable and an argument read, a variable written, a write
 # watchpoint that stops on the right line with old and new values, stepi, continue to exit.
+# Then the same guest recorded and debugged under `vmm replay --gdb`: paused before the first
+# event, the same stops with the recorded values, monitor when, writes refused, and a replay
+# that still ends with the recorded status and final state.
 #
 # usage: VMM=./vmm tests/gdb-run.sh build/guests/gdb_target.elf
 set -u
@@ -57,6 +60,44 @@ else
 	failed=$((failed + 1)); echo "FAIL guest-saw-the-write: vmm status $status"; tail -n 3 "$tmp/console" "$tmp/vmm.err"
 fi
 if [ "$failed" -gt 0 ]; then
+	echo "--- gdb's output:"; cat "$tmp/gdb.out"
+fi
+
+# Under replay: the recorded run (status 15), debugged after the fact.
+failed_before=$failed
+"$VMM" record -o "$tmp/g.vrr" --serial none "$elf" 2> "$tmp/rec.err"
+rec=$?
+sock=$tmp/replay.sock
+"$VMM" replay --gdb "unix:$sock" "$tmp/g.vrr" > "$tmp/replay.console" 2> "$tmp/replay.err" &
+vmm=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
+timeout 120 gdb -batch -nx \
+	-ex "target remote $sock" -ex "monitor when" \
+	-ex "hbreak bump" -ex "continue" -ex "continue" -ex "print by" -ex "print counter" -ex "monitor when" \
+	-ex "delete" -ex "set var counter = 100" -ex "print counter" \
+	-ex "watch result" -ex "continue" \
+	-ex "stepi" -ex "info registers rip" \
+	-ex "delete" -ex "continue" "$syms" > "$tmp/gdb.out" 2>&1
+wait $vmm
+status=$?
+check replay-paused "_start () at tests/guests/lib/entry.S"
+check replay-when-start "event 0 (exit 0"
+check replay-breakpoint "Breakpoint 1, bump (by=by@entry=2)"
+check replay-variable '\$2 = 1'
+check replay-when-later "event [1-9][0-9]* (exit [1-9]"
+check replay-read-only "Cannot access memory at address"
+check replay-unchanged '\$3 = 1'
+check replay-watchpoint "New value = 15"
+check replay-watch-line "main () at tests/guests/gdb_target.c:23"
+check replay-stepi "rip  *0x[0-9a-f]* .*<main+"
+check replay-exit "exited with code 017"
+if [ "$rec" -eq 15 ] && [ "$status" -eq 15 ] && grep -q 'final state matches' "$tmp/replay.err" &&
+   grep -q "attach with:" "$tmp/replay.err"; then
+	passed=$((passed + 1)); echo "PASS replay-undisturbed: recorded and replayed status 15, final state matches"
+else
+	failed=$((failed + 1)); echo "FAIL replay-undisturbed: record $rec, replay $status"; tail -n 4 "$tmp/replay.err"
+fi
+if [ "$failed" -gt "$failed_before" ]; then
 	echo "--- gdb's output:"; cat "$tmp/gdb.out"
 fi
 echo "$passed passed, $failed failed"
