@@ -1,10 +1,11 @@
 #!/bin/sh
 # Boots the test Linux (tools/build-linux.sh, tools/mkinitramfs.sh) as bzImage and as PVH vmlinux.
 #
-# Then a PVH boot with virtio-rng, virtio-blk and virtio-console devices is recorded and
-# replayed 3 times, bit-exact: the kernel's virtio drivers must have found the devices and used
-# them (entropy taken, the disk's partition table read, the log printed on hvc0). And a recording of a TSC-reading Linux must replay to a
-# divergence report.
+# Then a PVH boot with virtio-rng, virtio-blk, virtio-console and virtio-net devices is recorded
+# and replayed 3 times, bit-exact: the kernel's virtio drivers must have found the devices and
+# used them (entropy taken, the disk's partition table read and its ext2 root mounted
+# read-write, the log printed on hvc0, an address leased over DHCP). And a recording of a
+# TSC-reading Linux must replay to a divergence report.
 #
 # On a KVM that runs guest user mode faithfully, each boot must reach the init marker, run a
 # command, and stop: poweroff gives vmm status 112, "reboot -f" with reboot=k gives 113.
@@ -75,21 +76,45 @@ boot bzimage "$dir/bzImage" "" 112
 boot pvh "$dir/vmlinux" "vmm.end=reboot reboot=k" 113
 
 # Record a PVH boot of the patched kernel told clearcpuid=tsc (on kvm_pvm the TSC bit leaks
-# through CPUID) with a virtio-rng device and a virtio-blk disk, then replay it 3 times: same
-# status, same console bytes, same final state, and the disk image untouched by replay.
-# The disk: 4 MiB with an MBR whose one partition (type 0x83) starts at sector 2048, which the
-# kernel must find by reading it through virtio-blk.
+# through CPUID) with virtio-rng, virtio-blk, virtio-console and virtio-net, then replay it 3
+# times: same status, same console bytes, same final state. Each device is driven by Linux's
+# own driver, and by the kernel alone (user space cannot run on every host, see the top):
+# - the disk: 4 MiB, an MBR whose one partition (type 0x83) starts at sector 2048 and holds an
+#   ext2 file system with busybox and /init; Linux reads the partition table, mounts vda1 as its
+#   root read-write -- which writes the superblock, so the mount count in the image goes from
+#   0 to 1 -- and runs /init from it. Replay must leave the image exactly as recording left it.
+# - the network: the kernel's DHCP client (ip=dhcp) against tools/netpeer dhcp over --net udp:.
+# - the console: hvc0 as a second kernel console.
 img=$log_dir/disk.img
+root=$log_dir/root
+mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/tmp"
+cp /bin/busybox "$root/bin/busybox"
+cp tools/init.sh "$root/init"
+chmod 755 "$root/init"
+for app in sh mount echo cat ls uname tr reboot poweroff halt sleep dmesg grep; do
+	ln -s busybox "$root/bin/$app"
+done
+mount_count() {	# the ext2 superblock's s_mnt_count (le16 at byte 52 of the superblock, 1 KiB in)
+	od -An -tu2 -j $((2048 * 512 + 1024 + 52)) -N2 "$img" | tr -d ' '
+}
 dd if=/dev/zero of="$img" bs=1M count=4 2>/dev/null
 printf '\000\000\000\000\203\000\000\000\000\010\000\000\000\030\000\000' |
 	dd of="$img" bs=1 seek=446 conv=notrunc 2>/dev/null
 printf '\125\252' | dd of="$img" bs=1 seek=510 conv=notrunc 2>/dev/null
-img_sum=$(md5sum < "$img")
+if ! mke2fs -q -t ext2 -F -d "$root" -E offset=$((2048 * 512)) "$img" 3072 >"$log_dir/mke2fs.err" 2>&1; then
+	cat "$log_dir/mke2fs.err"
+fi
+before=$(mount_count)
+peer_port=$log_dir/peer.port
+"${NETPEER:-build/release/netpeer}" dhcp --port-file "$peer_port" > "$log_dir/peer.log" 2>&1 &
+peer_pid=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$peer_port" ] && break; sleep 0.1; done
 j=$log_dir/linux.vrr
-timeout 900 "$VMM" record -o "$j" --rng --disk "$img" --console --initrd "$dir/initramfs.cpio" \
-	--append "$base,tsc vmm.end=reboot reboot=k console=hvc0 console=ttyS0" "$dir/vmlinux" \
-	> "$log_dir/rr.rec" 2> "$log_dir/rr-rec.err"
+timeout 900 "$VMM" record -o "$j" --rng --disk "$img" --console --net "udp:0,peer=127.0.0.1:$(cat "$peer_port")" \
+	--append "$base,tsc vmm.end=reboot reboot=k console=hvc0 console=ttyS0 root=/dev/vda1 rw rootfstype=ext2 init=/init ip=dhcp" \
+	"$dir/vmlinux" > "$log_dir/rr.rec" 2> "$log_dir/rr-rec.err"
 rec_status=$?
+kill "$peer_pid" 2>/dev/null
 summary=$(grep '^vmm: recorded' "$log_dir/rr-rec.err" | sed 's/^vmm: //')
 if grep -q 'Run /init as init process' "$log_dir/rr.rec" && zstd -q -t "$j" 2>/dev/null; then
 	check record yes "status $rec_status, $summary"
@@ -97,7 +122,7 @@ else
 	check record no "status $rec_status, no boot to /init or a journal that fails zstd -t"
 	tail -n 5 "$log_dir/rr-rec.err"
 fi
-# The rng is device 0, the disk device 1, the console device 2 (command-line order).
+# Devices in command-line order: rng 0, disk 1, console 2, net 3.
 completions=$("$VMM" journal dump "$j" | grep -c ' virtio *device=0 ')
 if grep -q '\[1af4:1005\]' "$log_dir/rr.rec" && [ "${completions:-0}" -gt 0 ]; then
 	check virtio-rng yes "Linux found 1af4:1005 on PCI and its driver took $completions buffer(s) of entropy"
@@ -109,12 +134,26 @@ if grep -q '\[vda\] 8192 512-byte logical blocks' "$log_dir/rr.rec" && grep -q '
 else
 	check virtio-blk no "no '[vda] 8192 512-byte logical blocks' and ' vda: vda1' in the console"
 fi
+after=$(mount_count)
+if grep -q 'VFS: Mounted root (ext2 filesystem) on device 254:1' "$log_dir/rr.rec" && [ "$before" = 0 ] && [ "$after" = 1 ]; then
+	check virtio-blk yes "Linux mounted vda1 (ext2) read-write as root and its superblock write reached the image (mount count $before -> $after)"
+else
+	check virtio-blk no "root mount: mount count $before -> $after; $(grep -m1 'VFS:' "$log_dir/rr.rec")"
+fi
+img_sum=$(md5sum < "$img")
 # hvc0 is a second kernel console: once its driver is up, every line comes out twice.
 if grep -q 'printk: console \[hvc0\] enabled' "$log_dir/rr.rec" &&
    [ "$(grep -c '\[vda\] 8192 512-byte logical blocks' "$log_dir/rr.rec")" -ge 2 ]; then
 	check virtio-console yes "hvc0 came up as a second kernel console and printed the log after it"
 else
 	check virtio-console no "no 'console [hvc0] enabled', or lines after it not printed twice"
+fi
+if grep -q 'IP-Config: Complete' "$log_dir/rr.rec" && grep -q 'hwaddr=52:54:00:12:34:56, ipaddr=10.0.2.15' "$log_dir/rr.rec" &&
+   grep -q DHCPDISCOVER "$log_dir/peer.log" && grep -q DHCPREQUEST "$log_dir/peer.log"; then
+	check virtio-net yes "Linux's DHCP client got 10.0.2.15 from netpeer over --net udp: ($(grep -c '^dhcp:' "$log_dir/peer.log") requests answered, $("$VMM" journal dump "$j" | grep -c ' virtio *device=3 ') frames journaled)"
+else
+	check virtio-net no "no 'IP-Config: Complete' with ipaddr=10.0.2.15, or netpeer saw no DHCP exchange"
+	cat "$log_dir/peer.log"
 fi
 for i in 1 2 3; do
 	timeout 900 "$VMM" replay "$j" > "$log_dir/rr.rep" 2> "$log_dir/rr-rep.err"
@@ -128,7 +167,7 @@ for i in 1 2 3; do
 	fi
 done
 [ "$(md5sum < "$img")" = "$img_sum" ] && ok=yes || ok=no
-check disk $ok "recording and replays left the disk image as it was (the guest wrote nothing)"
+check disk $ok "the replays left the disk image exactly as the recording left it (no superblock write)"
 
 # A Linux that reads the TSC cannot be replayed exactly; replay must say so with a divergence
 # report, never finish as if it had worked. On kvm_pvm the host's TSC bit leaks through CPUID,
