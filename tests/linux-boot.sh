@@ -169,6 +169,43 @@ done
 [ "$(md5sum < "$img")" = "$img_sum" ] && ok=yes || ok=no
 check disk $ok "the replays left the disk image exactly as the recording left it (no superblock write)"
 
+# gdb on the replayed boot, with the kernel's vmlinux for symbols: paused before the first
+# event at the PVH entry (32-bit protected mode, no paging), then across the switch to long
+# mode to a breakpoint on start_kernel, the banner read through the kernel's page tables, a
+# breakpoint on virtnet_probe (virtio-net's driver meeting the device), and on to the end.
+sock=$log_dir/gdb.sock
+"$VMM" replay --serial none --gdb "unix:$sock" "$j" 2> "$log_dir/gdb-rep.err" &
+pid=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.3; done
+timeout 900 gdb -batch -nx -ex "target remote $sock" -ex "info registers rip cs" -ex "monitor when" \
+	-ex "hbreak start_kernel" -ex "continue" -ex "x/s &linux_banner" \
+	-ex "hbreak virtnet_probe" -ex "continue" -ex "monitor when" -ex "delete" -ex "continue" \
+	"$dir/vmlinux" > "$log_dir/gdb.out" 2>&1
+wait $pid
+st=$?
+entry=$(printf '0x%x' $((0x$(nm "$dir/vmlinux" | sed -n 's/^\([0-9a-f]*\) t pvh_start_xen$/\1/p') - 0xffffffff80000000)))
+if grep -q "^rip  *$entry " "$log_dir/gdb.out" && grep -q '^cs  *0x10 ' "$log_dir/gdb.out" &&
+   grep -q 'event 0 (exit 0' "$log_dir/gdb.out"; then
+	check gdb yes "replay paused before event 0 at the PVH entry $entry (32-bit code segment 0x10)"
+else
+	check gdb no "not paused at the PVH entry $entry"
+fi
+if grep -q 'Breakpoint 1, .*start_kernel' "$log_dir/gdb.out" && grep -q '<linux_banner>:.*"Linux version 6.1' "$log_dir/gdb.out"; then
+	check gdb yes "a breakpoint on start_kernel in long mode, and linux_banner read through the page tables"
+else
+	check gdb no "no stop in start_kernel, or linux_banner not readable"
+fi
+if grep -q 'Breakpoint 2, .*virtnet_probe' "$log_dir/gdb.out" && grep -q 'event [1-9][0-9]* (exit' "$log_dir/gdb.out" &&
+   grep -q 'exited with code 0161' "$log_dir/gdb.out" && [ "$st" -eq "$rec_status" ] &&
+   grep -q 'final state matches' "$log_dir/gdb-rep.err"; then
+	check gdb yes "a breakpoint on virtnet_probe, then to the end: status $st, final state matches"
+else
+	check gdb no "virtnet_probe stop, exit report or final state missing (replay status $st)"
+fi
+if [ "$failed" -gt 0 ]; then
+	echo "--- gdb's output:"; cat "$log_dir/gdb.out"; tail -n 5 "$log_dir/gdb-rep.err"
+fi
+
 # A Linux that reads the TSC cannot be replayed exactly; replay must say so with a divergence
 # report, never finish as if it had worked. On kvm_pvm the host's TSC bit leaks through CPUID,
 # so this kernel, not told clearcpuid=tsc, reads it. Elsewhere the model hides the TSC and the
