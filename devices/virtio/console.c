@@ -35,59 +35,35 @@ static void con_transmit(struct virtio_console *con)
 static void con_notify(struct virtio_dev *vd, unsigned q)
 {
 	struct virtio_console *con = vd->opaque;
-	struct virtq_chain *c;
 
-	if (q == VIRTIO_CONSOLE_TX) {
+	if (q == VIRTIO_CONSOLE_TX)
 		con_transmit(con);
-		return;
-	}
-	while ((c = virtio_take(vd, q, con->inflight, VIRTIO_CONSOLE_QUEUE_SIZE))) {
-		if (!c->in_bytes || con->rx_count == VIRTIO_CONSOLE_QUEUE_SIZE) {
-			free(virtio_untake(con->inflight, VIRTIO_CONSOLE_QUEUE_SIZE, c->head));
-			virtio_needs_reset(vd, "receive buffer without room for a byte");
-			return;
-		}
-		con->rx_fifo[(con->rx_first + con->rx_count++) % VIRTIO_CONSOLE_QUEUE_SIZE] = c->head;
-	}
+	else
+		virtio_rxq_take(vd, &con->rx);
 }
 
 bool virtio_console_rx_room(const struct virtio_console *con, uint16_t *head, uint32_t *room)
 {
-	const struct virtq_chain *c;
-
-	if (!con->rx_count || !virtio_running(&con->vd))
+	if (!virtio_rxq_room(&con->vd, &con->rx, head, room))
 		return false;
-	*head = con->rx_fifo[con->rx_first];
-	c = con->inflight[*head];
-	*room = c ? (uint32_t)(c->in_bytes < 4096 ? c->in_bytes : 4096) : 0;
-	return c != NULL;
+	if (*room > 4096)
+		*room = 4096;
+	return true;
 }
 
 /* Input for the guest, into the oldest receive buffer, which must be the one named. */
 static int con_complete(struct virtio_dev *vd, unsigned q, uint16_t head, const uint8_t *data, uint32_t len)
 {
 	struct virtio_console *con = vd->opaque;
-	struct virtq_chain *c;
-	size_t put;
 
-	if (q != VIRTIO_CONSOLE_RX || !con->rx_count || con->rx_fifo[con->rx_first] != head ||
-	    !(c = virtio_untake(con->inflight, VIRTIO_CONSOLE_QUEUE_SIZE, head)))
-		return -EINVAL;
-	con->rx_first = (con->rx_first + 1) % VIRTIO_CONSOLE_QUEUE_SIZE;
-	con->rx_count--;
-	put = virtq_chain_write(vd->mem, c, 0, data, len);
-	free(c);
-	virtq_push(&vd->vq[VIRTIO_CONSOLE_RX], vd->mem, head, (uint32_t)put);
-	virtio_queue_done(vd, VIRTIO_CONSOLE_RX);
-	return 0;
+	return q == VIRTIO_CONSOLE_RX ? virtio_rxq_fill(vd, &con->rx, head, data, len) : -EINVAL;
 }
 
 static void con_reset(struct virtio_dev *vd)
 {
 	struct virtio_console *con = vd->opaque;
 
-	virtio_drop_all(con->inflight, VIRTIO_CONSOLE_QUEUE_SIZE);
-	con->rx_first = con->rx_count = 0;
+	virtio_rxq_reset(&con->rx);
 }
 
 static const struct virtio_dev_ops console_ops = {
@@ -107,6 +83,8 @@ void virtio_console_init(struct virtio_console *con, const struct guest_mem *mem
 	memset(con, 0, sizeof(*con));
 	con->out = out;
 	con->out_ctx = out_ctx;
+	con->rx = (struct virtio_rxq){ .q = VIRTIO_CONSOLE_RX, .inflight = con->inflight, .fifo = con->rx_fifo,
+				       .n = VIRTIO_CONSOLE_QUEUE_SIZE, .min_bytes = 1 };
 	virtio_init(&con->vd, &console_ops, con, mem, set_irq, irq_ctx);
 	con->vd.config_len = 0;		/* no SIZE, no MULTIPORT: nothing to configure */
 }

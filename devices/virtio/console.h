@@ -15,7 +15,7 @@ struct virtio_console {
 	struct virtq_chain *inflight[VIRTIO_CONSOLE_QUEUE_SIZE];	/* receive buffers, by head */
 	struct virtq_chain *tx_inflight[VIRTIO_CONSOLE_QUEUE_SIZE];	/* empty between notifies */
 	uint16_t rx_fifo[VIRTIO_CONSOLE_QUEUE_SIZE];	/* their heads, in the order the driver gave them */
-	unsigned rx_first, rx_count;
+	struct virtio_rxq rx;
 };
 
 void virtio_console_init(struct virtio_console *con, const struct guest_mem *mem,

@@ -49,32 +49,18 @@ static void net_transmit(struct virtio_net *net)
 static void net_notify(struct virtio_dev *vd, unsigned q)
 {
 	struct virtio_net *net = vd->opaque;
-	struct virtq_chain *c;
 
 	if (q == VIRTIO_NET_TX) {
 		net_transmit(net);
 		return;
 	}
-	while ((c = virtio_take(vd, q, net->inflight, VIRTIO_NET_QUEUE_SIZE))) {
-		if (c->in_bytes < virtio_net_hdr_len(net) || net->rx_count == VIRTIO_NET_QUEUE_SIZE) {
-			free(virtio_untake(net->inflight, VIRTIO_NET_QUEUE_SIZE, c->head));
-			virtio_needs_reset(vd, "receive buffer with fewer writable bytes than the header");
-			return;
-		}
-		net->rx_fifo[(net->rx_first + net->rx_count++) % VIRTIO_NET_QUEUE_SIZE] = c->head;
-	}
+	net->rx.min_bytes = virtio_net_hdr_len(net);
+	virtio_rxq_take(vd, &net->rx);
 }
 
 bool virtio_net_rx_room(const struct virtio_net *net, uint16_t *head, uint32_t *room)
 {
-	const struct virtq_chain *c;
-
-	if (!net->rx_count || !virtio_running(&net->vd))
-		return false;
-	*head = net->rx_fifo[net->rx_first];
-	c = net->inflight[*head];
-	*room = c ? (uint32_t)c->in_bytes : 0;
-	return c != NULL;
+	return virtio_rxq_room(&net->vd, &net->rx, head, room);
 }
 
 uint32_t virtio_net_rx_packet(const struct virtio_net *net, const uint8_t *frame, size_t len, uint8_t *buf,
@@ -95,27 +81,15 @@ uint32_t virtio_net_rx_packet(const struct virtio_net *net, const uint8_t *frame
 static int net_complete(struct virtio_dev *vd, unsigned q, uint16_t head, const uint8_t *data, uint32_t len)
 {
 	struct virtio_net *net = vd->opaque;
-	struct virtq_chain *c;
-	size_t put;
 
-	if (q != VIRTIO_NET_RX || !net->rx_count || net->rx_fifo[net->rx_first] != head ||
-	    !(c = virtio_untake(net->inflight, VIRTIO_NET_QUEUE_SIZE, head)))
-		return -EINVAL;
-	net->rx_first = (net->rx_first + 1) % VIRTIO_NET_QUEUE_SIZE;
-	net->rx_count--;
-	put = virtq_chain_write(vd->mem, c, 0, data, len);
-	free(c);
-	virtq_push(&vd->vq[VIRTIO_NET_RX], vd->mem, head, (uint32_t)put);
-	virtio_queue_done(vd, VIRTIO_NET_RX);
-	return 0;
+	return q == VIRTIO_NET_RX ? virtio_rxq_fill(vd, &net->rx, head, data, len) : -EINVAL;
 }
 
 static void net_reset(struct virtio_dev *vd)
 {
 	struct virtio_net *net = vd->opaque;
 
-	virtio_drop_all(net->inflight, VIRTIO_NET_QUEUE_SIZE);
-	net->rx_first = net->rx_count = 0;
+	virtio_rxq_reset(&net->rx);
 }
 
 static const struct virtio_dev_ops net_ops = {
@@ -137,6 +111,8 @@ void virtio_net_init(struct virtio_net *net, const struct guest_mem *mem, const 
 	net->tx = tx;
 	net->tx_ctx = tx_ctx;
 	memcpy(net->mac, mac, 6);
+	net->rx = (struct virtio_rxq){ .q = VIRTIO_NET_RX, .inflight = net->inflight, .fifo = net->rx_fifo,
+				       .n = VIRTIO_NET_QUEUE_SIZE, .min_bytes = VIRTIO_NET_HDR_LEGACY };
 	virtio_init(&net->vd, &net_ops, net, mem, set_irq, irq_ctx);
 	/* Config space: mac[6], status (le16). The link is always up: the backend has no carrier to lose. */
 	memcpy(net->vd.config, mac, 6);

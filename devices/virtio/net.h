@@ -29,7 +29,7 @@ struct virtio_net {
 	struct virtq_chain *inflight[VIRTIO_NET_QUEUE_SIZE];	/* receive buffers, by head */
 	struct virtq_chain *tx_inflight[VIRTIO_NET_QUEUE_SIZE];	/* empty between notifies */
 	uint16_t rx_fifo[VIRTIO_NET_QUEUE_SIZE];	/* their heads, in the order the driver gave them */
-	unsigned rx_first, rx_count;
+	struct virtio_rxq rx;
 	uint8_t mac[6];
 	uint64_t tx_frames, tx_bad;			/* bad: shorter than the header, or too long */
 	uint64_t rx_frames, rx_dropped;			/* dropped: did not fit the receive buffer */

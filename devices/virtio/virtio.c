@@ -1,6 +1,7 @@
 /* A virtio device's common state machine, shared by its transports: nothing here knows about PCI. */
 #include "virtio.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,4 +207,52 @@ void virtio_drop_all(struct virtq_chain **inflight, unsigned n)
 		free(inflight[i]);
 		inflight[i] = NULL;
 	}
+}
+
+void virtio_rxq_take(struct virtio_dev *vd, struct virtio_rxq *rx)
+{
+	struct virtq_chain *c;
+
+	while ((c = virtio_take(vd, rx->q, rx->inflight, rx->n))) {
+		if (c->in_bytes < rx->min_bytes || !c->in_bytes || rx->count == rx->n) {
+			free(virtio_untake(rx->inflight, rx->n, c->head));
+			virtio_needs_reset(vd, "receive buffer without room for what the device puts there");
+			return;
+		}
+		rx->fifo[(rx->first + rx->count++) % rx->n] = c->head;
+	}
+}
+
+bool virtio_rxq_room(const struct virtio_dev *vd, const struct virtio_rxq *rx, uint16_t *head, uint32_t *room)
+{
+	const struct virtq_chain *c;
+
+	if (!rx->count || !virtio_running(vd))
+		return false;
+	*head = rx->fifo[rx->first];
+	c = rx->inflight[*head];
+	*room = c ? (uint32_t)c->in_bytes : 0;
+	return c != NULL;
+}
+
+int virtio_rxq_fill(struct virtio_dev *vd, struct virtio_rxq *rx, uint16_t head, const uint8_t *data, uint32_t len)
+{
+	struct virtq_chain *c;
+	size_t put;
+
+	if (!rx->count || rx->fifo[rx->first] != head || !(c = virtio_untake(rx->inflight, rx->n, head)))
+		return -EINVAL;
+	rx->first = (rx->first + 1) % rx->n;
+	rx->count--;
+	put = virtq_chain_write(vd->mem, c, 0, data, len);
+	free(c);
+	virtq_push(&vd->vq[rx->q], vd->mem, head, (uint32_t)put);
+	virtio_queue_done(vd, rx->q);
+	return 0;
+}
+
+void virtio_rxq_reset(struct virtio_rxq *rx)
+{
+	virtio_drop_all(rx->inflight, rx->n);
+	rx->first = rx->count = 0;
 }

@@ -111,6 +111,26 @@ struct virtq_chain *virtio_take(struct virtio_dev *vd, unsigned q, struct virtq_
 struct virtq_chain *virtio_untake(struct virtq_chain **inflight, unsigned n, uint16_t head);
 /* Drop every chain in flight (a reset). */
 void virtio_drop_all(struct virtq_chain **inflight, unsigned n);
+/*
+ * Receive buffers a device fills in the order the driver gave them, when
+ * input comes (console bytes, network frames): the chains by head, and their
+ * heads in arrival order. The device owns the arrays (n entries each).
+ */
+struct virtio_rxq {
+	unsigned q;			/* the queue */
+	struct virtq_chain **inflight;
+	uint16_t *fifo;
+	unsigned n, first, count;
+	uint32_t min_bytes;		/* a buffer with fewer writable bytes breaks the rules */
+};
+/* At the notify: take every buffer made available (NEEDS_RESET on a bad one). */
+void virtio_rxq_take(struct virtio_dev *vd, struct virtio_rxq *rx);
+/* The oldest buffer (its head and writable bytes), or false if there is none. */
+bool virtio_rxq_room(const struct virtio_dev *vd, const struct virtio_rxq *rx, uint16_t *head, uint32_t *room);
+/* Fill the oldest buffer, which must be head, and hand it back. -EINVAL if it is not. */
+int virtio_rxq_fill(struct virtio_dev *vd, struct virtio_rxq *rx, uint16_t head, const uint8_t *data, uint32_t len);
+/* A reset: every buffer is gone. */
+void virtio_rxq_reset(struct virtio_rxq *rx);
 /* Device config access by the driver; bytes past config_len read 0 and ignore writes. */
 void virtio_config_read(struct virtio_dev *vd, unsigned off, void *buf, unsigned len);
 void virtio_config_write(struct virtio_dev *vd, unsigned off, const void *buf, unsigned len);

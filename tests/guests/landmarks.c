@@ -127,8 +127,19 @@ int main(void)
 	n = 200000;
 	__asm__ volatile("cli\n1: dec %0\n jnz 1b\n sti\n hlt\n .globl after_sti\nafter_sti: cli"
 			 : "+c"(n) : : "memory");
-	report(nlog == 1 && log_rip[0] == (uint64_t)after_sti,
-	       "ticks due under cli arrived once, at the sti;hlt after it (%u ticks, rip %lx)", nlog, log_rip[0]);
+	/*
+	 * A second tick may come due while the first one's handler runs (it is
+	 * emulated, and slow on a loaded host): it too arrives at after_sti,
+	 * before the cli there.
+	 */
+	{
+		bool all_there = nlog >= 1;
+
+		for (unsigned i = 0; i < nlog && i < LOG; i++)
+			all_there &= log_rip[i] == (uint64_t)after_sti;
+		report(all_there, "ticks due under cli arrived at the sti;hlt after it (%u ticks, rip %lx)", nlog,
+		       log_rip[0]);
+	}
 
 	/* A user-mode wait whose state repeats until the tick. */
 	start_log();
