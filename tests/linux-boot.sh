@@ -183,7 +183,10 @@ timeout 900 gdb -batch -nx -ex "target remote $sock" -ex "info registers rip cs"
 	"$dir/vmlinux" > "$log_dir/gdb.out" 2>&1
 wait $pid
 st=$?
-entry=$(printf '0x%x' $((0x$(nm "$dir/vmlinux" | sed -n 's/^\([0-9a-f]*\) t pvh_start_xen$/\1/p') - 0xffffffff80000000)))
+# The PVH entry is pvh_start_xen's physical address: its link address less 0xffffffff80000000
+# (low 32 bits only: sh arithmetic is signed 64-bit).
+sym=$(nm "$dir/vmlinux" | sed -n 's/^\([0-9a-f]*\) t pvh_start_xen$/\1/p')
+entry=$(printf '0x%x' $((0x${sym#????????} - 0x80000000)))
 if grep -q "^rip  *$entry " "$log_dir/gdb.out" && grep -q '^cs  *0x10 ' "$log_dir/gdb.out" &&
    grep -q 'event 0 (exit 0' "$log_dir/gdb.out"; then
 	check gdb yes "replay paused before event 0 at the PVH entry $entry (32-bit code segment 0x10)"
