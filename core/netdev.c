@@ -183,7 +183,6 @@ static void *netdev_reader(void *arg)
 	for (;;) {
 		struct pollfd p[2] = { { nd->fd, POLLIN, 0 }, { nd->stop_pipe[0], POLLIN, 0 } };
 		unsigned tail = nd->tail;
-		bool full = tail - __atomic_load_n(&nd->head, __ATOMIC_ACQUIRE) >= NETDEV_RING;
 		struct sockaddr_storage from;
 		socklen_t fl = sizeof(from);
 		ssize_t n;
@@ -207,8 +206,12 @@ static void *netdev_reader(void *arg)
 			nd->peer_len = fl;
 			pthread_mutex_unlock(&nd->peer_lock);
 		}
-		/* Shorter than an Ethernet header, or longer than the guest's buffers: not a frame for it. */
-		if (full || n < 14 || n > NETDEV_FRAME) {
+		/*
+		 * Shorter than an Ethernet header, or longer than the guest's buffers:
+		 * not a frame for it. A full ring (looked at now: the guest may have
+		 * taken frames while this thread waited) drops it, as a busy wire would.
+		 */
+		if (tail - __atomic_load_n(&nd->head, __ATOMIC_ACQUIRE) >= NETDEV_RING || n < 14 || n > NETDEV_FRAME) {
 			__atomic_add_fetch(&nd->rx_dropped, 1, __ATOMIC_RELAXED);
 			continue;
 		}
