@@ -20,7 +20,7 @@ static void restore_tty(void)
 	saved_tio_valid = 0;
 }
 
-int console_open(struct console *c, const char *spec, char *err, size_t errlen)
+static int open_console(struct console *c, const char *spec, bool keep, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
 	pthread_mutex_init(&c->lock, NULL);
@@ -33,7 +33,7 @@ int console_open(struct console *c, const char *spec, char *err, size_t errlen)
 		c->kind = CONSOLE_NONE;
 	} else if (strncmp(spec, "file:", 5) == 0 && spec[5]) {
 		c->kind = CONSOLE_FILE;
-		c->out_fd = open(spec + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		c->out_fd = open(spec + 5, O_WRONLY | O_CREAT | (keep ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644);
 		if (c->out_fd < 0) {
 			int e = errno;
 
@@ -47,9 +47,19 @@ int console_open(struct console *c, const char *spec, char *err, size_t errlen)
 	return 0;
 }
 
+int console_open(struct console *c, const char *spec, char *err, size_t errlen)
+{
+	return open_console(c, spec, false, err, errlen);
+}
+
+int console_open_keep(struct console *c, const char *spec, char *err, size_t errlen)
+{
+	return open_console(c, spec, true, err, errlen);
+}
+
 void console_putc(struct console *c, uint8_t byte)
 {
-	if (c->out_fd < 0)
+	if (c->out_fd < 0 || c->mute)
 		return;
 	while (write(c->out_fd, &byte, 1) < 0 && errno == EINTR)
 		;

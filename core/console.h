@@ -15,6 +15,7 @@ struct console {
 	enum console_kind kind;
 	int out_fd;
 	bool raw_tty;		/* stdin is a terminal we switched to raw mode */
+	bool mute;		/* output already shown (replay re-executing for gdb): drop it */
 	/* Input ring, filled by the reader thread, drained by the vCPU thread. */
 	pthread_mutex_t lock;
 	pthread_cond_t room;
@@ -28,6 +29,8 @@ struct console {
 
 /* spec: "stdio", "file:PATH" or "none". Returns 0 or -errno; err says why. */
 int console_open(struct console *c, const char *spec, char *err, size_t errlen);
+/* The same, but a file's earlier contents stay: output continues after them. */
+int console_open_keep(struct console *c, const char *spec, char *err, size_t errlen);
 int console_start(struct console *c, void (*kick)(void *), void *opaque);
 void console_close(struct console *c);
 void console_putc(struct console *c, uint8_t byte);

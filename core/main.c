@@ -133,13 +133,16 @@ static void usage_replay(FILE *f)
 		"      --verify          fail (status %d) if the final state digest differs\n"
 		"      --gdb WHERE       serve gdb on [HOST:]PORT (host 127.0.0.1) or unix:PATH:\n"
 		"                        wait for it before the first event, then replay as it\n"
-		"                        continues and steps; breakpoints (3 hardware ones: the\n"
-		"                        fourth debug register finds landmarks), write watchpoints;\n"
-		"                        memory and registers are read-only; monitor when\n"
+		"                        continues and steps, forward and backward (reverse-\n"
+		"                        continue, reverse-stepi: replay runs again from the\n"
+		"                        start to the point, output shown once); breakpoints (2\n"
+		"                        hardware ones: replay keeps 2 debug registers), write\n"
+		"                        watchpoints; memory and registers are read-only; the\n"
+		"                        end of the journal is a stop; monitor when\n"
 		"  -v, --verbose         say what was loaded where\n"
 		"  -h, --help            show this help\n\n"
 		"exit status: the recorded run's status; %d on divergence; %d on error;\n"
-		"0 when gdb ended the replay early (kill).\n",
+		"0 when gdb killed the replay before its end (a detached one runs to its end).\n",
 		VMM_EXIT_DIVERGENCE, VMM_EXIT_DIVERGENCE, VMM_EXIT_ERROR);
 }
 
@@ -360,6 +363,9 @@ static int parse_net(char *arg, const struct virtio_spec *prev, unsigned n_prev,
 	v->net = arg;
 	return 0;
 }
+
+/* How this process was started: replay re-executes it to go back (reverse execution). */
+static char **main_argv;
 
 /* Everything `run` and `record` take from the command line. */
 struct run_opts {
@@ -890,7 +896,9 @@ static int cmd_replay(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *kernel = NULL, *initrd = NULL, *serial = "stdio", *gdb = NULL;
+	const char *kernel = NULL, *initrd = NULL, *serial = "stdio", *gdb = NULL, *resume_text;
+	struct replay_resume resume;
+	struct replay_ctl ctl = { 0 };
 	struct gdbstub stub;
 	bool force = false, verify = false, verbose = false;
 	struct journal_header *h;
@@ -922,7 +930,18 @@ static int cmd_replay(int argc, char **argv)
 		usage_replay(stderr);
 		return VMM_EXIT_USAGE;
 	}
-	if (console_open(&con, serial, err, sizeof(err)) < 0)
+	/*
+	 * gdb went back: this process is the replay re-executed from the start
+	 * (replay.c, replay_exec), toward the point described here, with the
+	 * client's connection still open. Output shown before stays.
+	 */
+	if ((resume_text = getenv("VMM_REPLAY_RESUME"))) {
+		if (!gdb || replay_resume_parse(resume_text, &resume) < 0 || gdbstub_restore(&stub, resume.gdb) < 0)
+			return error_exit(VMM_EXIT_ERROR, "VMM_REPLAY_RESUME: not a state this vmm left%s%s", "", "");
+		unsetenv("VMM_REPLAY_RESUME");
+		fcntl(stub.fd, F_SETFD, FD_CLOEXEC);
+	}
+	if ((resume_text ? console_open_keep : console_open)(&con, serial, err, sizeof(err)) < 0)
 		return error_exit(VMM_EXIT_USAGE, "%s%s", err, "");
 	h = calloc(1, sizeof(*h));
 	if (!h)
@@ -972,7 +991,7 @@ static int cmd_replay(int argc, char **argv)
 		goto out_vm;
 	}
 	free_files(&f);
-	if (gdb) {
+	if (gdb && !resume_text) {
 		if (gdbstub_open(&stub, gdb, err, sizeof(err)) < 0) {
 			status = error_exit(VMM_EXIT_USAGE, "%s%s", err, "");
 			goto out_vm;
@@ -981,7 +1000,10 @@ static int cmd_replay(int argc, char **argv)
 			"  gdb -ex 'target remote %s%s' %s\n", gdb, strchr(gdb, ':') ? "" : "localhost:",
 			strncmp(gdb, "unix:", 5) ? gdb : gdb + 5, kernel);
 	}
-	r = replay_run(vm, &jr, isatty(STDERR_FILENO) && !gdb, gdb ? &stub : NULL, &res, err, sizeof(err));
+	ctl.gdb = gdb ? &stub : NULL;
+	ctl.resume = resume_text ? &resume : NULL;
+	ctl.argv = main_argv;
+	r = replay_run(vm, &jr, isatty(STDERR_FILENO) && !gdb, &ctl, &res, err, sizeof(err));
 	console_close(&con);
 	if (res.killed) {
 		fprintf(stderr, "replay: ended by gdb at event %llu\n", (unsigned long long)res.events);
@@ -1043,6 +1065,7 @@ static int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	main_argv = argv;
 	if (argc < 2) {
 		usage_main(stderr);
 		return VMM_EXIT_USAGE;

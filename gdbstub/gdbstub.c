@@ -6,6 +6,7 @@
 #include "gdbstub.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/kvm.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -202,7 +203,9 @@ static enum next h_query(struct ctx *c)
 	const char *p = c->p;
 
 	if (!strncmp(p, "qSupported", 10))
-		return reply(c, "PacketSize=4000;qXfer:features:read+;hwbreak+;vContSupported+;QStartNoAckMode+");
+		return reply(c, c->g->reverse ? "PacketSize=4000;qXfer:features:read+;hwbreak+;vContSupported+;"
+						 "QStartNoAckMode+;ReverseContinue+;ReverseStep+"
+					      : "PacketSize=4000;qXfer:features:read+;hwbreak+;vContSupported+;QStartNoAckMode+");
 	if (!strcmp(p, "qAttached"))
 		return reply(c, "1");
 	if (!strcmp(p, "qC"))
@@ -436,6 +439,15 @@ static enum next h_vcont(struct ctx *c)
 	return reply(c, "");
 }
 
+/* bc, bs: reverse-continue and reverse-step, in replay. On success the process is replaced. */
+static enum next h_reverse(struct ctx *c)
+{
+	if (!c->g->reverse || (c->p[1] != 'c' && c->p[1] != 's') || c->p[2])
+		return reply(c, "");
+	c->g->reverse(c->g->reverse_ctx, c->p[1]);
+	return reply(c, "E01");
+}
+
 static enum next h_thread(struct ctx *c)
 {
 	return reply(c, "OK");
@@ -462,7 +474,7 @@ static const struct {
 	{ 'q', h_query }, { 'Q', h_set }, { '?', h_stopped }, { 'g', h_read_regs }, { 'G', h_write_regs },
 	{ 'p', h_read_reg }, { 'P', h_write_reg }, { 'm', h_read_mem }, { 'M', h_write_mem },
 	{ 'X', h_write_mem }, { 'Z', h_breakpoint }, { 'z', h_breakpoint }, { 'c', h_continue },
-	{ 's', h_step }, { 'v', h_vcont }, { 'H', h_thread }, { 'T', h_thread }, { 'D', h_detach },
+	{ 's', h_step }, { 'v', h_vcont }, { 'H', h_thread }, { 'T', h_thread }, { 'D', h_detach }, { 'b', h_reverse },
 	{ 'k', h_kill },
 };
 
@@ -545,16 +557,17 @@ int gdbstub_poll(struct gdbstub *g, struct vm *vm)
 	return gdbstub_stop(g, vm, GDB_SIGINT);
 }
 
-int gdbstub_debug_exit(struct gdbstub *g, struct vm *vm)
+bool gdbstub_check(struct gdbstub *g, struct vm *vm, char *stop, size_t n)
 {
 	struct kvm_regs regs;
-	char stop[64];
 	bool at_bp = false;
 
-	if (g->stepping)
-		return gdbstub_stop(g, vm, GDB_SIGTRAP);
+	if (g->stepping) {
+		snprintf(stop, n, "T%02xthread:01;", GDB_SIGTRAP);
+		return true;
+	}
 	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
-		return -errno;
+		return false;
 	/* A step taken to watch memory: stop only if a watched value changed or a breakpoint is here. */
 	for (unsigned i = 0; i < GDB_HW_SLOTS; i++) {
 		struct gdb_slot *s = &g->slot[i];
@@ -567,13 +580,84 @@ int gdbstub_debug_exit(struct gdbstub *g, struct vm *vm)
 		if (s->kind != 2 || access_mem(g, vm, s->addr, now, s->len, false) < 0 || !memcmp(now, s->old, s->len))
 			continue;
 		memcpy(s->old, now, s->len);
-		snprintf(stop, sizeof(stop), "T05watch:%llx;thread:01;", (unsigned long long)s->addr);
-		send_str(g, stop);
-		return gdbstub_stop(g, vm, 0);
+		snprintf(stop, n, "T05watch:%llx;thread:01;", (unsigned long long)s->addr);
+		return true;
 	}
 	/* Stepping to watch, the breakpoint at this RIP was seen by the step, not by its DR: report it once. */
-	if (at_bp || !(vm->run->debug.arch.dr6 & 0x4000))
-		return gdbstub_stop(g, vm, GDB_SIGTRAP);
+	if (at_bp || !(vm->run->debug.arch.dr6 & 0x4000)) {
+		snprintf(stop, n, "T%02xthread:01;", GDB_SIGTRAP);
+		return true;
+	}
+	return false;
+}
+
+int gdbstub_debug_exit(struct gdbstub *g, struct vm *vm)
+{
+	char stop[64];
+
+	if (!gdbstub_check(g, vm, stop, sizeof(stop)))
+		return 0;
+	return gdbstub_report(g, vm, stop);
+}
+
+int gdbstub_report(struct gdbstub *g, struct vm *vm, const char *stop)
+{
+	if (g->fd < 0)
+		return 0;
+	send_str(g, stop);
+	return gdbstub_stop(g, vm, 0);
+}
+
+void gdbstub_watch_refresh(struct gdbstub *g, struct vm *vm)
+{
+	for (unsigned i = 0; i < GDB_HW_SLOTS; i++)
+		if (g->slot[i].used && g->slot[i].kind == 2)
+			access_mem(g, vm, g->slot[i].addr, g->slot[i].old, g->slot[i].len, false);
+}
+
+int gdbstub_save(const struct gdbstub *g, char *out, size_t n)
+{
+	size_t len = (size_t)snprintf(out, n, "fd=%d,noack=%d,phys=%d", g->fd, g->no_ack, g->phys);
+
+	for (unsigned i = 0; i < GDB_HW_SLOTS && len < n; i++)
+		if (g->slot[i].used)
+			len += (size_t)snprintf(out + len, n - len, ",slot=%u:%u:%llx:%u", i, g->slot[i].kind,
+						(unsigned long long)g->slot[i].addr, g->slot[i].len);
+	return len < n ? 0 : -E2BIG;
+}
+
+int gdbstub_restore(struct gdbstub *g, const char *text)
+{
+	const char *p = text;
+
+	memset(g, 0, sizeof(*g));
+	g->listen_fd = g->fd = -1;
+	g->bp_slots = GDB_HW_SLOTS;
+	rsp_init(&g->rsp);
+	while (*p) {
+		unsigned i, kind, len, v;
+		unsigned long long addr;
+		int used = 0;
+
+		if (sscanf(p, "fd=%u%n", &v, &used) == 1)
+			g->fd = (int)v;
+		else if (sscanf(p, "noack=%u%n", &v, &used) == 1)
+			g->no_ack = v;
+		else if (sscanf(p, "phys=%u%n", &v, &used) == 1)
+			g->phys = v;
+		else if (sscanf(p, "slot=%u:%u:%llx:%u%n", &i, &kind, &addr, &len, &used) == 4 && i < GDB_HW_SLOTS &&
+			 kind <= 4 && len <= 8)
+			g->slot[i] = (struct gdb_slot){ true, addr, kind, len, { 0 } };
+		else
+			return -EINVAL;
+		p += used;
+		if (*p == ',')
+			p++;
+		else if (*p)
+			return -EINVAL;
+	}
+	if (g->fd < 0 || fcntl(g->fd, F_GETFD) < 0)
+		return -EBADF;
 	return 0;
 }
 

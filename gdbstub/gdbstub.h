@@ -33,6 +33,9 @@ struct gdbstub {
 	/* monitor when: where replay is, one line; NULL outside replay. */
 	void (*when)(void *ctx, char *out, size_t n);
 	void *when_ctx;
+	/* Reverse execution (replay): dir 'c' or 's'; replaces the process, returns only on failure. */
+	void (*reverse)(void *ctx, char dir);
+	void *reverse_ctx;
 	char reply[2 * RSP_PACKET_MAX + 8];	/* the last framed reply, for a '-' */
 	size_t reply_len;
 };
@@ -48,6 +51,15 @@ int gdbstub_stop(struct gdbstub *g, struct vm *vm, int signo);
 int gdbstub_poll(struct gdbstub *g, struct vm *vm);
 /* A KVM_EXIT_DEBUG the stub caused: report it (or, stepping to watch memory, go on quietly). */
 int gdbstub_debug_exit(struct gdbstub *g, struct vm *vm);
+/* Would this debug exit stop gdb? If so, the stop reply for it in stop (watched values are updated). */
+bool gdbstub_check(struct gdbstub *g, struct vm *vm, char *stop, size_t n);
+/* Send the stop reply stop and serve packets until the guest may run on. */
+int gdbstub_report(struct gdbstub *g, struct vm *vm, const char *stop);
+/* Take the write watchpoints' current values as the ones to compare with. */
+void gdbstub_watch_refresh(struct gdbstub *g, struct vm *vm);
+/* The connection and the client's settings as text, for a process that takes over (replay's reverse). */
+int gdbstub_save(const struct gdbstub *g, char *out, size_t n);
+int gdbstub_restore(struct gdbstub *g, const char *text);
 /* The guest is gone: tell the client its exit status (W) or the signal that ended it (X). */
 void gdbstub_exited(struct gdbstub *g, int status);
 /* Apply the breakpoints and stepping state to the vCPU (not in replay, which merges them itself). */

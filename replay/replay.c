@@ -5,6 +5,8 @@
  * found with a hardware breakpoint and a state comparison at each hit.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -31,7 +33,20 @@ struct replayer {
 	struct gdbstub *gdb;		/* a client debugging the replay, or NULL */
 	time_t paused;			/* seconds spent stopped in gdb: not the guest's fault */
 	bool debug_dirty;		/* gdb's debug registers may still be set */
+	const struct replay_ctl *ctl;
+	struct replay_resume goal;	/* what this re-execution looks for (REPLAY_GOAL_NONE: nothing) */
+	struct replay_pos cand;		/* scan: the last stop before the target so far */
+	char cand_reply[64];
+	bool have_cand;
+	struct replay_pos prev;		/* stepback: the point before the one just seen */
+	bool have_prev;
+	uint64_t boundary_checked;	/* events + 1 of the last stretch start compared with the target */
+	bool step_over;			/* scan: step off a breakpoint before arming it again */
+	bool at_end;			/* the end record was replayed: gdb is stopped at the end */
 };
+
+/* Records before target's stretch that reverse-stepi single-steps, to see the point before it. */
+#define STEPBACK_WINDOW 4
 
 static const char *exit_name(unsigned reason)
 {
@@ -225,11 +240,204 @@ static int set_debug(struct vm *vm, uint32_t control, uint64_t bp)
 	return vm_set_breakpoints(vm, control, &bp, control & KVM_GUESTDBG_USE_HW_BP ? 1 : 0);
 }
 
+static int pos_capture(struct replayer *p, struct replay_pos *pos)
+{
+	pos->events = p->res->events;
+	if (ioctl(p->vm->vcpu_fd, KVM_GET_REGS, &pos->regs) < 0)
+		return -errno;
+	return rr_fingerprint(&p->rr, &pos->fp);
+}
+
+static bool pos_equal(const struct replay_pos *a, const struct replay_pos *b)
+{
+	return a->events == b->events && a->fp == b->fp && !memcmp(&a->regs, &b->regs, sizeof(a->regs));
+}
+
+static void hex_put(char *out, const void *data, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	const uint8_t *b = data;
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+static int hex_get(const char *in, void *data, size_t n)
+{
+	uint8_t *b = data;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+
+		if (sscanf(in + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		b[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+int replay_resume_parse(const char *text, struct replay_resume *r)
+{
+	char regs[2 * sizeof(r->target.regs) + 1], reply[2 * sizeof(r->reply) + 1];
+	unsigned goal, end, start;
+	unsigned long long events, fp, mute;
+	int used = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (sscanf(text, "goal=%u end=%u start=%u mute=%llu events=%llu fp=%llx regs=%432s reply=%128s gdb=%n", &goal,
+		   &end, &start, &mute, &events, &fp, regs, reply, &used) != 8 || !used || goal > REPLAY_GOAL_SEEK ||
+	    strlen(regs) != 2 * sizeof(r->target.regs) || strlen(text + used) >= sizeof(r->gdb) ||
+	    hex_get(regs, &r->target.regs, sizeof(r->target.regs)) < 0 || strlen(reply) % 2 ||
+	    strlen(reply) / 2 >= sizeof(r->reply) || hex_get(reply, r->reply, strlen(reply) / 2) < 0)
+		return -EINVAL;
+	r->goal = (enum replay_goal)goal;
+	r->target_end = end;
+	r->target_start = start;
+	r->mute_until = mute;
+	r->target.events = events;
+	r->target.fp = fp;
+	strcpy(r->gdb, text + used);
+	return 0;
+}
+
+/*
+ * Go on in a new process image of this program, replaying from the start
+ * toward r (the gdb connection stays open across). Returns only on failure.
+ */
+static void replay_exec(struct replayer *p, const struct replay_resume *r)
+{
+	char regs[2 * sizeof(r->target.regs) + 1], reply[2 * sizeof(r->reply) + 1], gdb[256];
+	char text[sizeof(regs) + sizeof(reply) + sizeof(gdb) + 200];
+	int flags;
+
+	if (!p->ctl || !p->ctl->argv || gdbstub_save(p->gdb, gdb, sizeof(gdb)) < 0)
+		return;
+	hex_put(regs, &r->target.regs, sizeof(r->target.regs));
+	hex_put(reply, r->reply, strlen(r->reply) ? strlen(r->reply) : 1);
+	if (!strlen(r->reply))
+		strcpy(reply, "00");
+	snprintf(text, sizeof(text), "goal=%u end=%u start=%u mute=%llu events=%llu fp=%llx regs=%s reply=%s gdb=%s",
+		 r->goal, r->target_end, r->target_start, (unsigned long long)r->mute_until,
+		 (unsigned long long)r->target.events, (unsigned long long)r->target.fp, regs, reply, gdb);
+	if (setenv("VMM_REPLAY_RESUME", text, 1) < 0 || (flags = fcntl(p->gdb->fd, F_GETFD)) < 0 ||
+	    fcntl(p->gdb->fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
+		return;
+	fflush(stdout);
+	fflush(stderr);
+	execv("/proc/self/exe", p->ctl->argv);
+	fcntl(p->gdb->fd, F_SETFD, flags);
+	fprintf(stderr, "vmm: cannot re-execute for reverse execution: %s\n", strerror(errno));
+}
+
+/* Seek: a new run to pos (or the start), where gdb hears reply. */
+static void replay_seek(struct replayer *p, const struct replay_pos *pos, const char *reply)
+{
+	struct replay_resume r = { .goal = REPLAY_GOAL_SEEK, .target_start = !pos,
+				   .mute_until = p->goal.mute_until > p->res->events ? p->goal.mute_until : p->res->events };
+
+	if (pos)
+		r.target = *pos;
+	snprintf(r.reply, sizeof(r.reply), "%s", reply);
+	replay_exec(p, &r);
+}
+
+/* gdb's bc and bs: re-execute toward the last stop before here, or the point one instruction back. */
+static void replay_reverse(void *ctx, char dir)
+{
+	struct replayer *p = ctx;
+	struct replay_resume r = { .goal = dir == 'c' ? REPLAY_GOAL_SCAN : REPLAY_GOAL_STEPBACK,
+				   .target_end = p->at_end,
+				   .mute_until = p->goal.mute_until > p->res->events ? p->goal.mute_until : p->res->events };
+
+	if (pos_capture(p, &r.target) < 0)
+		return;
+	replay_exec(p, &r);
+}
+
+static const char replaylog_begin[] = "T05replaylog:begin;thread:01;";
+
+/*
+ * The goal's target is here. Scan and stepback go on to seek what they
+ * found; seek reports to gdb and the replay becomes an ordinary one.
+ */
+static int arrived(struct replayer *p)
+{
+	char reply[64];
+
+	switch (p->goal.goal) {
+	case REPLAY_GOAL_SCAN:
+		/*
+		 * Going backwards, a write is met before it happens: gdb wants the
+		 * watchpoint's stop one instruction before the point a forward
+		 * step saw it (rr does the same), where the value is still the old one.
+		 */
+		if (p->have_cand && strstr(p->cand_reply, "watch:")) {
+			struct replay_resume r = { .goal = REPLAY_GOAL_STEPBACK, .target = p->cand,
+						   .mute_until = p->goal.mute_until };
+
+			snprintf(r.reply, sizeof(r.reply), "%s", p->cand_reply);
+			replay_exec(p, &r);
+			break;
+		}
+		replay_seek(p, p->have_cand ? &p->cand : NULL, p->have_cand ? p->cand_reply : replaylog_begin);
+		break;
+	case REPLAY_GOAL_STEPBACK:
+		replay_seek(p, p->have_prev ? &p->prev : NULL,
+			    !p->have_prev ? replaylog_begin : p->goal.reply[0] ? p->goal.reply : "T05thread:01;");
+		break;
+	default:
+		break;
+	}
+	/* Seek (or a re-execution that failed): report here. */
+	snprintf(reply, sizeof(reply), "%s", p->goal.goal == REPLAY_GOAL_SEEK ? p->goal.reply : "T05thread:01;");
+	p->goal.goal = REPLAY_GOAL_NONE;
+	p->vm->board.console->mute = false;
+	gdbstub_watch_refresh(p->gdb, p->vm);
+	return gdbstub_report(p->gdb, p->vm, reply);
+}
+
+/* Is the goal's target in the stretch now running? */
+static bool target_stretch(const struct replayer *p)
+{
+	return p->goal.goal != REPLAY_GOAL_NONE && !p->goal.target_end && !p->goal.target_start &&
+	       p->res->events == p->goal.target.events;
+}
+
+static bool stepback_window(const struct replayer *p)
+{
+	return p->goal.goal == REPLAY_GOAL_STEPBACK &&
+	       p->res->events + STEPBACK_WINDOW >= p->goal.target.events;
+}
+
+/* The guest stopped (a step, a breakpoint, a stretch's start) while a goal is set: is it there yet? */
+static int goal_point(struct replayer *p, bool *done)
+{
+	struct replay_pos cur;
+	int r;
+
+	*done = false;
+	if ((r = pos_capture(p, &cur)) < 0)
+		return r;
+	if (target_stretch(p) && pos_equal(&cur, &p->goal.target)) {
+		*done = true;
+		return arrived(p);
+	}
+	if (stepback_window(p)) {
+		p->prev = cur;
+		p->have_prev = true;
+	}
+	return 0;
+}
+
 /*
  * KVM_RUN with the replayer's own debugging (control, with bp in DR3) merged
- * with gdb's (DR0-DR2, stepping). A debug exit gdb caused is reported to the
- * client and served here, then the guest runs on; the caller sees the exits
- * it would see without gdb. Returns as KVM_RUN does.
+ * with gdb's (DR0-DR1, stepping) and, going back, the point sought (DR2). A
+ * debug exit gdb caused is reported to the client and served here (or, while
+ * scanning, remembered), then the guest runs on; the caller sees the exits it
+ * would see without gdb. Returns as KVM_RUN does.
  */
 static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 {
@@ -243,11 +451,31 @@ static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 	}
 	for (;;) {
 		struct kvm_guest_debug dbg;
-		bool mine, theirs;
+		bool mine, theirs, done, user = p->goal.goal == REPLAY_GOAL_NONE || p->goal.goal == REPLAY_GOAL_SCAN;
 		uint64_t dr6;
 		time_t t0;
+		int r;
 
-		gdbstub_debug_regs(p->gdb, &dbg);
+		/* A stretch that starts at the target: it is there before running. */
+		if (p->goal.goal != REPLAY_GOAL_NONE && (target_stretch(p) || stepback_window(p)) &&
+		    p->boundary_checked != p->res->events + 1) {
+			p->boundary_checked = p->res->events + 1;
+			if ((r = goal_point(p, &done)) < 0)
+				return r;
+			if (done && vm->stop != VM_RUNNING)
+				return 0;
+		}
+		if (user && !p->step_over)
+			gdbstub_debug_regs(p->gdb, &dbg);
+		else
+			memset(&dbg, 0, sizeof(dbg));
+		if (p->step_over || stepback_window(p))
+			dbg.control |= KVM_GUESTDBG_SINGLESTEP;
+		if (target_stretch(p) && !p->step_over) {
+			dbg.arch.debugreg[2] = p->goal.target.regs.rip;
+			dbg.arch.debugreg[7] |= 1ull << 4;	/* L2: execute, one byte */
+			dbg.control |= KVM_GUESTDBG_USE_HW_BP;
+		}
 		if (control & KVM_GUESTDBG_USE_HW_BP) {
 			dbg.arch.debugreg[3] = bp;
 			dbg.arch.debugreg[7] |= 1ull << 6;	/* L3: execute, one byte */
@@ -261,8 +489,40 @@ static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 		if (vm->run->exit_reason != KVM_EXIT_DEBUG)
 			return 0;
 		dr6 = vm->run->debug.arch.dr6;
-		theirs = (dr6 & 7) || ((dr6 & 0x4000) && gdbstub_steps(p->gdb));
 		mine = (dr6 & 8) || ((dr6 & 0x4000) && (control & KVM_GUESTDBG_SINGLESTEP));
+		if (p->goal.goal != REPLAY_GOAL_NONE) {
+			bool was_step_over = p->step_over;
+
+			p->step_over = false;
+			if ((target_stretch(p) && vm->run->debug.arch.pc == p->goal.target.regs.rip) ||
+			    stepback_window(p)) {
+				if ((r = goal_point(p, &done)) < 0)
+					return r;
+				if (done) {
+					if (vm->stop != VM_RUNNING)
+						return 0;
+					continue;	/* sought and reported: gdb said go on */
+				}
+				/* Another instance of the target's RIP: step off it, or its breakpoint fires again. */
+				if (dr6 & 4)
+					p->step_over = true;
+			}
+			/* Scanning: a stop gdb would have seen is a candidate, not a report. */
+			if (p->goal.goal == REPLAY_GOAL_SCAN && ((dr6 & 7) || ((dr6 & 0x4000) &&
+			    (was_step_over || gdbstub_steps(p->gdb)))) &&
+			    gdbstub_check(p->gdb, vm, p->cand_reply, sizeof(p->cand_reply))) {
+				if ((r = pos_capture(p, &p->cand)) < 0)
+					return r;
+				p->have_cand = true;
+			}
+			/* A breakpoint of gdb's re-fires where it stands: step off it first. */
+			if (dr6 & 7)
+				p->step_over = true;
+			if (mine)
+				return 0;
+			continue;
+		}
+		theirs = (dr6 & 7) || ((dr6 & 0x4000) && gdbstub_steps(p->gdb));
 		if (theirs) {
 			t0 = time(NULL);
 			if (gdbstub_debug_exit(p->gdb, vm) < 0) {
@@ -559,6 +819,29 @@ static int finish(struct replayer *p)
 	return 0;
 }
 
+/*
+ * The journal's end with gdb attached: a stop, not an exit, so that gdb can
+ * go back from here. It stays here until gdb kills, detaches or goes back.
+ */
+static int end_of_log(struct replayer *p)
+{
+	static const char end[] = "T05replaylog:end;thread:01;";
+	int r;
+
+	p->at_end = true;
+	if (p->goal.goal == REPLAY_GOAL_SEEK && !p->goal.target_end)
+		return diverge(p, "the point gdb went back to", "the end of the journal, never there");
+	if (p->goal.goal != REPLAY_GOAL_NONE && (r = arrived(p)) < 0)
+		return r;
+	/* The guest's own stop (a debug exit, a reset) is recorded; gdb's k is what ends this. */
+	p->vm->stop = VM_RUNNING;
+	while (p->vm->stop == VM_RUNNING && p->gdb->fd >= 0)
+		if ((r = gdbstub_report(p->gdb, p->vm, end)) < 0)
+			return r;
+	p->vm->stop = VM_RUNNING;	/* killed or detached at the end: the replay is complete all the same */
+	return 0;
+}
+
 /* monitor when: the replay's position, as journal dump numbers it. */
 static void replay_when(void *ctx, char *out, size_t n)
 {
@@ -568,24 +851,37 @@ static void replay_when(void *ctx, char *out, size_t n)
 		 (unsigned long long)p->res->exits, (unsigned long long)p->res->landmarks);
 }
 
-int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, struct gdbstub *gdb,
+int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const struct replay_ctl *ctl,
 	       struct replay_result *res, char *err, size_t errlen)
 {
+	struct gdbstub *gdb = ctl ? ctl->gdb : NULL;
 	struct replayer p = { .vm = vm, .jr = jr, .res = res, .err = err, .errlen = errlen,
-			      .progress = progress, .gdb = gdb };
+			      .progress = progress, .gdb = gdb, .ctl = ctl };
 	int r;
 
 	memset(res, 0, sizeof(*res));
+	if (ctl && ctl->resume)
+		p.goal = *ctl->resume;
 	if ((r = vm_signals_init(vm, err, errlen)) < 0)
 		return r;
 	if ((r = rr_init(&p.rr, vm, err, errlen)) < 0)
 		return r;
 	if (gdb) {
 		gdb->replay = true;
-		gdb->bp_slots = GDB_HW_SLOTS - 1;	/* DR3 finds landmarks */
+		gdb->bp_slots = GDB_HW_SLOTS - 2;	/* DR2 finds gdb's stops again, DR3 landmarks */
 		gdb->when = replay_when;
 		gdb->when_ctx = &p;
-		if ((r = gdbstub_accept(gdb, err, errlen)) < 0 || (r = gdbstub_stop(gdb, vm, 0)) < 0) {
+		gdb->reverse = replay_reverse;
+		gdb->reverse_ctx = &p;
+		if (p.goal.goal != REPLAY_GOAL_NONE) {
+			gdbstub_watch_refresh(gdb, vm);
+			r = p.goal.target_start ? arrived(&p) : 0;
+		} else {
+			r = gdbstub_accept(gdb, err, errlen);
+			if (r == 0)
+				r = gdbstub_stop(gdb, vm, 0);
+		}
+		if (r < 0) {
 			rr_free(&p.rr);
 			return r;
 		}
@@ -597,7 +893,8 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, struct g
 			r = -EINTR;
 			break;
 		}
-		if (gdb && gdb->fd >= 0 && gdbstub_poll(gdb, vm) < 0)
+		vm->board.console->mute = p.res->events < p.goal.mute_until;
+		if (gdb && gdb->fd >= 0 && p.goal.goal == REPLAY_GOAL_NONE && gdbstub_poll(gdb, vm) < 0)
 			gdbstub_close(gdb);
 		if (vm->stop == VM_STOP_QUIT) {
 			r = -ECANCELED;
@@ -642,6 +939,8 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, struct g
 		case JREC_END:
 			r = finish(&p);
 			consume(&p);
+			if (r == 0 && gdb && gdb->fd >= 0)
+				r = end_of_log(&p);
 			break;
 		default:
 			break;

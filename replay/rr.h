@@ -92,12 +92,49 @@ struct replay_result {
 	bool killed;		/* gdb ended the replay early (k) */
 };
 struct gdbstub;
+
+/* A point in a replay gdb stopped at, found again as a landmark is: the stretch, registers, memory. */
+struct replay_pos {
+	uint64_t events;		/* records consumed before it */
+	struct kvm_regs regs;
+	uint64_t fp;			/* rr_fingerprint there */
+};
+
 /*
- * Replay the journal on vm. With gdb (listening), wait for the client before
- * the first event and serve it: breakpoints and steps stop the replay, which
- * goes on as it continues.
+ * Reverse execution re-executes the replay from the start in a new process
+ * image (the gdb connection stays open): with a goal, it runs quietly to a
+ * point and reports it to gdb there.
  */
-int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, struct gdbstub *gdb,
+enum replay_goal {
+	REPLAY_GOAL_NONE,
+	REPLAY_GOAL_SCAN,	/* reverse-continue: the last stop before target, then seek it */
+	REPLAY_GOAL_STEPBACK,	/* reverse-stepi: the point one instruction before target, then seek it */
+	REPLAY_GOAL_SEEK,	/* stop at target and report reply */
+};
+
+struct replay_resume {
+	enum replay_goal goal;
+	struct replay_pos target;
+	bool target_end;	/* target is the end of the journal */
+	bool target_start;	/* target is the start, before event 0 */
+	uint64_t mute_until;	/* console output already shown: suppressed until this many events */
+	char reply[64];		/* SEEK: the stop reply to send at target */
+	char gdb[256];		/* the gdb connection and its settings (gdbstub_save) */
+};
+int replay_resume_parse(const char *text, struct replay_resume *r);
+
+struct replay_ctl {
+	struct gdbstub *gdb;			/* a client debugging the replay, or NULL */
+	const struct replay_resume *resume;	/* this process re-executes toward a goal, or NULL */
+	char *const *argv;			/* how this process was started, to re-execute it */
+};
+
+/*
+ * Replay the journal on vm. With ctl->gdb (listening), wait for the client
+ * before the first event and serve it: breakpoints and steps stop the replay,
+ * which goes on as it continues; reverse-continue and reverse-stepi re-execute.
+ */
+int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const struct replay_ctl *ctl,
 	       struct replay_result *res, char *err, size_t errlen);
 
 #endif

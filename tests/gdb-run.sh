@@ -3,8 +3,11 @@
 # breakpoint on a function, a variable and an argument read, a variable written, a write
 # watchpoint that stops on the right line with old and new values, stepi, continue to exit.
 # Then the same guest recorded and debugged under `vmm replay --gdb`: paused before the first
-# event, the same stops with the recorded values, monitor when, writes refused, and a replay
-# that still ends with the recorded status and final state.
+# event, the same stops with the recorded values, monitor when, writes refused, the end of the
+# recording as a stop; then backwards: reverse-continue to the last write of a watched variable
+# on the right line with the right value, reverse-stepi then stepi back to the same place,
+# reverse-continue to earlier breakpoint hits, forward to the end again, and a replay that
+# still ends with the recorded status and final state, having printed its output once.
 #
 # usage: VMM=./vmm tests/gdb-run.sh build/guests/gdb_target.elf
 set -u
@@ -75,8 +78,9 @@ timeout 120 gdb -batch -nx \
 	-ex "target remote $sock" -ex "monitor when" \
 	-ex "hbreak bump" -ex "continue" -ex "continue" -ex "print by" -ex "print counter" -ex "monitor when" \
 	-ex "delete" -ex "set var counter = 100" -ex "print counter" \
-	-ex "watch result" -ex "continue" \
-	-ex "stepi" -ex "info registers rip" \
+	-ex "continue" -ex "watch result" -ex "reverse-continue" -ex "print result" \
+	-ex "info registers rip" -ex "reverse-stepi" -ex "info registers rip" -ex "stepi" -ex "info registers rip" \
+	-ex "delete" -ex "hbreak bump" -ex "reverse-continue" -ex "reverse-continue" \
 	-ex "delete" -ex "continue" "$syms" > "$tmp/gdb.out" 2>&1
 wait $vmm
 status=$?
@@ -87,10 +91,33 @@ check replay-variable '\$2 = 1'
 check replay-when-later "event [1-9][0-9]* (exit [1-9]"
 check replay-read-only "Cannot access memory at address"
 check replay-unchanged '\$3 = 1'
-check replay-watchpoint "New value = 15"
-check replay-watch-line "main () at tests/guests/gdb_target.c:23"
-check replay-stepi "rip  *0x[0-9a-f]* .*<main+"
-check replay-exit "exited with code 017"
+check replay-end "No more reverse-execution history"
+# Backwards from the end to the write of result: gdb shows the value before it (0) and after (15).
+check reverse-watch "Old value = 15"
+check reverse-watch-value "New value = 0"
+check reverse-watch-line "main () at tests/guests/gdb_target.c:22"
+check reverse-watch-print '\$4 = 0'
+# reverse-stepi then stepi: back where it was.
+rips=$(sed -n 's/^rip  *\(0x[0-9a-f]*\) .*/\1/p' "$tmp/gdb.out")
+set -- $rips
+if [ $# -eq 3 ] && [ "$1" = "$3" ] && [ "$1" != "$2" ]; then
+	passed=$((passed + 1)); echo "PASS reverse-stepi-stepi: $1 -> $2 -> $3"
+else
+	failed=$((failed + 1)); echo "FAIL reverse-stepi-stepi: rip values $rips"
+fi
+check reverse-breakpoint "Breakpoint 3, bump (by=by@entry=5)"
+check reverse-breakpoint-again "Breakpoint 3, bump (by=by@entry=4)"
+if [ "$(grep -c 'No more reverse-execution history' "$tmp/gdb.out")" -eq 2 ]; then
+	passed=$((passed + 1)); echo "PASS forward-to-end-again"
+else
+	failed=$((failed + 1)); echo "FAIL forward-to-end-again: the end was not reached twice"
+fi
+# Going back re-executes; what the guest printed before comes out once.
+if [ "$(grep -c 'result 15' "$tmp/replay.console")" -eq 1 ]; then
+	passed=$((passed + 1)); echo "PASS output-once: the console shows 'result 15' once"
+else
+	failed=$((failed + 1)); echo "FAIL output-once: $(grep -c 'result 15' "$tmp/replay.console") times"
+fi
 if [ "$rec" -eq 15 ] && [ "$status" -eq 15 ] && grep -q 'final state matches' "$tmp/replay.err" &&
    grep -q "attach with:" "$tmp/replay.err"; then
 	passed=$((passed + 1)); echo "PASS replay-undisturbed: recorded and replayed status 15, final state matches"
