@@ -286,8 +286,9 @@ int replay_resume_parse(const char *text, struct replay_resume *r)
 	unsigned long long events, fp, mute;
 	int used = 0;
 
+	_Static_assert(sizeof(r->target.regs) == 144 && sizeof(r->reply) == 64, "the widths below");
 	memset(r, 0, sizeof(*r));
-	if (sscanf(text, "goal=%u end=%u start=%u mute=%llu events=%llu fp=%llx regs=%432s reply=%128s gdb=%n", &goal,
+	if (sscanf(text, "goal=%u end=%u start=%u mute=%llu events=%llu fp=%llx regs=%288s reply=%128s gdb=%n", &goal,
 		   &end, &start, &mute, &events, &fp, regs, reply, &used) != 8 || !used || goal > REPLAY_GOAL_SEEK ||
 	    strlen(regs) != 2 * sizeof(r->target.regs) || strlen(text + used) >= sizeof(r->gdb) ||
 	    hex_get(regs, &r->target.regs, sizeof(r->target.regs)) < 0 || strlen(reply) % 2 ||

@@ -98,8 +98,13 @@ if [ -c /dev/kvm ] && [ -r /dev/kvm ]; then
 	else
 		failed=$((failed + 1)); echo "FAIL hvc-input"; tail -n 5 "$tmp/hvc.rec" "$tmp/err"
 	fi
+	# The state a reverse-executing replay hands itself is checked like any input.
+	export VMM_REPLAY_RESUME='goal=9 end=0 start=0 mute=0 events=1 fp=0 regs=zz reply=00 gdb=fd=1'
+	expect resume-garbage 116 'not a state this vmm left' -- replay --gdb unix:$tmp/no.sock "$tmp/hvc.vrr"
+	expect resume-without-gdb 116 'not a state this vmm left' -- replay "$tmp/hvc.vrr"
+	unset VMM_REPLAY_RESUME
 else
-	echo "SKIPPED: 16 CLI checks that start a VM: /dev/kvm is missing or not accessible" >&2
+	echo "SKIPPED: every CLI check that starts a VM: /dev/kvm is missing or not accessible" >&2
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
