@@ -88,6 +88,42 @@ if [ -f "$tmp/notes" ]; then
 	sed 's/^/    /' "$tmp/notes"
 	echo
 fi
+# Reverse execution: gdb on a replay of the rtc guest (a few seconds of guest time), continued
+# to the end of the journal; then the same session going back from there to the last call of
+# report(). The difference is what the reverse-continue cost.
+gdbtime() {	# gdbtime JOURNAL SYMBOLS GDB-ARGS...: wall seconds of a gdb batch session on a replay
+	gj=$1 gsyms=$2
+	shift 2
+	sock=$tmp/bench.sock
+	rm -f "$sock"
+	"$VMM" replay --serial none --gdb "unix:$sock" "$gj" 2> "$tmp/gdbrep.err" &
+	gpid=$!
+	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do [ -S "$sock" ] && break; sleep 0.1; done
+	gs=$(date +%s.%N)
+	gdb -batch -nx -ex "target remote $sock" "$@" "$gsyms" > "$tmp/gdb.out" 2>&1
+	ge=$(date +%s.%N)
+	wait $gpid
+	echo "$ge - $gs" | bc -l
+}
+if [ -f "$tmp/rtc-guest.vrr" ] && command -v gdb > /dev/null; then
+	fwd=$(gdbtime "$tmp/rtc-guest.vrr" build/guests/rtc.elf64 -ex continue)
+	both=$(gdbtime "$tmp/rtc-guest.vrr" build/guests/rtc.elf64 -ex continue -ex "hbreak report" -ex reverse-continue)
+	landed=$(grep -c 'Breakpoint 1, report' "$tmp/gdb.out")
+	rc=$(echo "$both - $fwd" | bc -l)
+	echo "## Reverse execution (rtc guest, gdb attached to its replay)"
+	echo
+	echo "| | seconds | / replay to the end |"
+	echo "|---|---|---|"
+	printf '| replay to the end under gdb | %.2f | 1.00 |\n' "$fwd"
+	printf '| reverse-continue from the end to the last report() | %.2f | %.2f |\n' "$rc" "$(echo "$rc / $fwd" | bc -l)"
+	echo
+	echo "The reverse-continue landed on report(): $( [ "$landed" -ge 1 ] && echo yes || echo NO). Going back"
+	echo "re-executes the replay from the start twice (scan to the point, then run to the stop found),"
+	echo "so it costs about two replays; no checkpoints are kept yet, so it costs no memory beyond the one"
+	echo "replaying process (checkpoint memory overhead: 0)."
+	echo
+fi
+
 echo "Landmark cost: (replay s - record s) / landmarks, an upper bound that charges all of replay's"
 echo "extra time to landmark hunting. The Linux guest is the patched kernel of tools/build-linux.sh,"
 echo "told clearcpuid=...,tsc, so that it never reads the TSC and replays exactly."
