@@ -130,7 +130,7 @@ rr-tests: $(VMM) guests $(NETPEER)
 net-tests: $(VMM) $(GUEST_DIR)/virtio_net.elf
 	@VMM=$(abspath $(VMM)) tests/net-tap.sh $(GUEST_DIR)/virtio_net.elf
 
-gdb-tests: $(VMM) $(GUEST_DIR)/gdb_target.elf
+gdb-tests: $(VMM) $(GUEST_DIR)/gdb_target.elf $(GUEST_DIR)/landmarks.elf
 	@VMM=$(abspath $(VMM)) tests/gdb-run.sh $(GUEST_DIR)/gdb_target.elf
 
 test: deps-check unit guest-tests cli-tests rr-tests net-tests gdb-tests

@@ -127,5 +127,45 @@ fi
 if [ "$failed" -gt "$failed_before" ]; then
 	echo "--- gdb's output:"; cat "$tmp/gdb.out"
 fi
+
+# Going back across landmarks (the landmarks guest: a timer tick every millisecond lands in busy
+# loops): breakpoints in the interrupt handler, backwards to an earlier hit, steps both ways,
+# and a replay that still finds every landmark to the end.
+failed_before=$failed
+lm=$(dirname "$elf")/landmarks.elf
+"$VMM" record -o "$tmp/lm.vrr" --serial none "$lm" 2> "$tmp/lmrec.err"
+sock=$tmp/lm.sock
+"$VMM" replay --serial none --gdb "unix:$sock" "$tmp/lm.vrr" 2> "$tmp/lmrep.err" &
+vmm=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
+timeout 300 gdb -batch -nx -ex "target remote $sock" \
+	-ex "hbreak isr_dispatch" -ex "continue" -ex "continue" -ex "continue" -ex "monitor when" \
+	-ex "reverse-continue" -ex "monitor when" -ex "stepi" -ex "stepi" -ex "info registers rip" \
+	-ex "reverse-stepi" -ex "info registers rip" -ex "stepi" -ex "info registers rip" \
+	-ex "delete" -ex "continue" "${lm%.elf}.elf64" > "$tmp/gdb.out" 2>&1
+wait $vmm
+status=$?
+whens=$(sed -n 's/^event \([0-9]*\) .*/\1/p' "$tmp/gdb.out" | tr '\n' ' ')
+set -- $whens
+if [ $# -eq 2 ] && [ "$2" -lt "$1" ] && [ "$(grep -c 'Breakpoint 1, isr_dispatch' "$tmp/gdb.out")" -eq 4 ]; then
+	passed=$((passed + 1)); echo "PASS landmarks-reverse-continue: from event $1 back to the hit at event $2"
+else
+	failed=$((failed + 1)); echo "FAIL landmarks-reverse-continue: events $whens"
+fi
+rips=$(sed -n 's/^rip  *\(0x[0-9a-f]*\) .*/\1/p' "$tmp/gdb.out")
+set -- $rips
+if [ $# -eq 3 ] && [ "$1" = "$3" ] && [ "$1" != "$2" ]; then
+	passed=$((passed + 1)); echo "PASS landmarks-reverse-stepi-stepi: $1 -> $2 -> $3"
+else
+	failed=$((failed + 1)); echo "FAIL landmarks-reverse-stepi-stepi: rip values $rips"
+fi
+if [ "$status" -eq 0 ] && grep -q 'final state matches' "$tmp/lmrep.err" && grep -q "No more reverse-execution history" "$tmp/gdb.out"; then
+	passed=$((passed + 1)); echo "PASS landmarks-to-the-end: $(grep '^replay:' "$tmp/lmrep.err" | cut -d, -f1-3)"
+else
+	failed=$((failed + 1)); echo "FAIL landmarks-to-the-end: status $status"; tail -n 4 "$tmp/lmrep.err"
+fi
+if [ "$failed" -gt "$failed_before" ]; then
+	echo "--- gdb's output:"; cat "$tmp/gdb.out"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
