@@ -1,5 +1,6 @@
 /* Serial backend: stdio (raw terminal, Ctrl-A x quits), file or none; input arrives on a reader thread. */
 #include "console.h"
+#include "thread.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -117,7 +118,6 @@ static void *reader_main(void *arg)
 
 int console_start(struct console *c, void (*kick)(void *), void *opaque)
 {
-	sigset_t all, old;
 	int r;
 
 	c->kick = kick;
@@ -137,13 +137,8 @@ int console_start(struct console *c, void (*kick)(void *), void *opaque)
 		tcsetattr(STDIN_FILENO, TCSANOW, &tio);
 		c->raw_tty = true;
 	}
-	/* The reader takes no signals: they are for the vCPU thread. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	r = pthread_create(&c->reader, NULL, reader_main, c);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r)
-		return -r;
+	if ((r = thread_start_quiet(&c->reader, reader_main, c)) < 0)
+		return r;
 	pthread_detach(c->reader);
 	c->reader_running = true;
 	return 0;

@@ -5,6 +5,7 @@
  * frame the host cannot take now is dropped, as a busy wire would.
  */
 #include "netdev.h"
+#include "thread.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +14,6 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,18 +227,12 @@ static void *netdev_reader(void *arg)
 
 int netdev_start(struct netdev *nd, void (*wake)(void *ctx), void *ctx)
 {
-	sigset_t all, old;
 	int r;
 
 	nd->wake = wake;
 	nd->wake_ctx = ctx;
-	/* The vCPU thread's signals must not land here. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	r = pthread_create(&nd->thread, NULL, netdev_reader, nd);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r)
-		return -r;
+	if ((r = thread_start_quiet(&nd->thread, netdev_reader, nd)) < 0)
+		return r;
 	nd->started = true;
 	return 0;
 }

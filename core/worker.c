@@ -1,7 +1,7 @@
 /* One backend thread per board: it runs jobs in submission order and hands results back under a lock. */
 #include "worker.h"
+#include "thread.h"
 
-#include <signal.h>
 #include <stdlib.h>
 
 static void *worker_main(void *arg)
@@ -38,7 +38,6 @@ static void *worker_main(void *arg)
 
 int worker_start(struct worker *w, void (*wake)(void *ctx), void *ctx)
 {
-	sigset_t all, old;
 	int r;
 
 	w->todo = w->done = NULL;
@@ -50,13 +49,8 @@ int worker_start(struct worker *w, void (*wake)(void *ctx), void *ctx)
 	w->wake_ctx = ctx;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
-	/* The vCPU thread's signals (kicks, SIGINT) must not land here. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	r = pthread_create(&w->thread, NULL, worker_main, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r)
-		return -r;
+	if ((r = thread_start_quiet(&w->thread, worker_main, w)) < 0)
+		return r;
 	w->started = true;
 	return 0;
 }
