@@ -321,9 +321,12 @@ int board_add_virtio(struct board *b, const struct guest_mem *mem, const struct 
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	if (!strcmp(spec.kind, "net") && !b->replay && (r = netdev_open(&v->nd, spec.net, err, errlen)) < 0) {
-		free(v);
-		return r;
+	if (!strcmp(spec.kind, "net") && !b->replay) {
+		if ((r = netdev_open(&v->nd, spec.net, err, errlen)) < 0) {
+			free(v);
+			return r;
+		}
+		b->netdevs++;
 	}
 	b->mem = mem;
 	b->backend = (struct virtio_backend){ backend_submit, b };
@@ -380,7 +383,7 @@ int board_net_receive(struct board *b, int (*deliver)(void *ctx, unsigned dev, u
 {
 	static uint8_t pkt[VIRTIO_NET_HDR_V1 + VIRTIO_NET_FRAME_MAX];	/* the vCPU thread's alone */
 
-	for (unsigned i = 0; i < b->n_virtio; i++) {
+	for (unsigned i = 0; i < b->n_virtio && b->netdevs; i++) {
 		struct board_virtio *v = b->virtio[i];
 		const uint8_t *frame;
 		uint32_t room, len;
@@ -452,6 +455,7 @@ void board_free(struct board *b)
 		b->virtio[i] = NULL;
 	}
 	b->n_virtio = 0;
+	b->netdevs = 0;
 }
 
 static bool virtio_pio(struct board *b, uint16_t port, unsigned size, bool write, uint32_t *val)

@@ -82,6 +82,7 @@ struct board {
 	struct virtio_backend backend;
 	bool replay;			/* no backends: completions come from the journal */
 	int hvc;			/* index of the virtio console, which takes the input, or -1 */
+	unsigned netdevs;		/* virtio-net devices with a host end: 0 keeps them off the exit path */
 	uint8_t pio_reported[65536 / 8];
 };
 

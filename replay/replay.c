@@ -329,9 +329,7 @@ static void replay_exec(struct replayer *p, const struct replay_resume *r)
 	if (!p->ctl || !p->ctl->argv || gdbstub_save(p->gdb, gdb, sizeof(gdb)) < 0)
 		return;
 	hex_put(regs, &r->target.regs, sizeof(r->target.regs));
-	hex_put(reply, r->reply, strlen(r->reply) ? strlen(r->reply) : 1);
-	if (!strlen(r->reply))
-		strcpy(reply, "00");
+	hex_put(reply, r->reply, strlen(r->reply) + 1);	/* with its NUL: never empty */
 	snprintf(text, sizeof(text), "goal=%u end=%u start=%u mute=%llu events=%llu fp=%llx regs=%s reply=%s gdb=%s",
 		 r->goal, r->target_end, r->target_start, (unsigned long long)r->mute_until,
 		 (unsigned long long)r->target.events, (unsigned long long)r->target.fp, regs, reply, gdb);
@@ -916,7 +914,8 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 			r = -EINTR;
 			break;
 		}
-		vm->board.console->mute = p.res->events < p.goal.mute_until;
+		if (p.goal.mute_until)
+			vm->board.console->mute = p.res->events < p.goal.mute_until;
 		if (gdb && gdb->fd >= 0 && p.goal.goal == REPLAY_GOAL_NONE && gdbstub_poll(gdb, vm) < 0)
 			gdbstub_close(gdb);
 		if (vm->stop == VM_STOP_QUIT) {
