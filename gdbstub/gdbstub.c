@@ -198,6 +198,65 @@ static enum next reply(struct ctx *c, const char *s)
 	return SERVE;
 }
 
+/* Reply to qRcmd with text for gdb to print. */
+static enum next answer(struct ctx *c, const char *text)
+{
+	rsp_hex_encode(c->out, text, strlen(text));
+	return reply(c, c->out);
+}
+
+static enum next mon_phys(struct ctx *c)
+{
+	c->g->phys = true;
+	return reply(c, "OK");
+}
+
+static enum next mon_virt(struct ctx *c)
+{
+	c->g->phys = false;
+	return reply(c, "OK");
+}
+
+static enum next mon_help(struct ctx *c)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "monitor commands: help, phys on|off (addresses are guest physical)\n%s",
+		 c->g->monitor_help ? c->g->monitor_help : "");
+	return answer(c, text);
+}
+
+static const struct {
+	const char *cmd;
+	enum next (*fn)(struct ctx *c);
+} monitor_cmds[] = {
+	{ "help", mon_help }, { "phys on", mon_phys }, { "phys off", mon_virt },
+};
+
+/* qRcmd: the stub's own commands, then replay's; anything else gets the help text. */
+static enum next h_monitor(struct ctx *c, const char *hex)
+{
+	char cmd[64] = { 0 }, text[512];
+	size_t n = strlen(hex) / 2;
+
+	if (n >= sizeof(cmd) || rsp_hex_decode(cmd, hex, n) < 0)
+		return reply(c, "E01");
+	for (size_t i = 0; i < sizeof(monitor_cmds) / sizeof(monitor_cmds[0]); i++)
+		if (!strcmp(cmd, monitor_cmds[i].cmd))
+			return monitor_cmds[i].fn(c);
+	if (c->g->monitor) {
+		int r = c->g->monitor(c->g->monitor_ctx, cmd, text, sizeof(text));
+
+		if (r == GDB_MONITOR_LATER) {
+			c->g->stepping = false;
+			return RESUME;
+		}
+		if (r != -ENOENT)
+			return answer(c, text);
+	}
+	return mon_help(c);
+}
+
 static enum next h_query(struct ctx *c)
 {
 	const char *p = c->p;
@@ -232,31 +291,8 @@ static enum next h_query(struct ctx *c)
 		send_packet(c->g, c->out, len + 1);
 		return SERVE;
 	}
-	if (!strncmp(p, "qRcmd,", 6)) {
-		char cmd[64] = { 0 };
-		size_t n = strlen(p + 6) / 2;
-
-		if (n >= sizeof(cmd) || rsp_hex_decode(cmd, p + 6, n) < 0)
-			return reply(c, "E01");
-		if (!strcmp(cmd, "phys on") || !strcmp(cmd, "phys off")) {
-			c->g->phys = !strcmp(cmd, "phys on");
-			return reply(c, "OK");
-		}
-		if (!strcmp(cmd, "when") && c->g->when) {
-			char line[160];
-
-			c->g->when(c->g->when_ctx, line, sizeof(line) - 1);
-			strcat(line, "\n");
-			rsp_hex_encode(c->out, line, strlen(line));
-			return reply(c, c->out);
-		}
-		{
-			const char *help = c->g->when ? "monitor commands: phys on|off, when\n" : "monitor commands: phys on|off\n";
-
-			rsp_hex_encode(c->out, help, strlen(help));
-		}
-		return reply(c, c->out);
-	}
+	if (!strncmp(p, "qRcmd,", 6))
+		return h_monitor(c, p + 6);
 	return reply(c, "");
 }
 

@@ -11,6 +11,7 @@
 
 struct vm;
 
+#define GDB_MONITOR_LATER 1
 #define GDB_HW_SLOTS 4		/* DR0-DR3: breakpoints and watchpoints share them */
 
 struct gdb_slot {
@@ -30,9 +31,15 @@ struct gdbstub {
 	struct gdb_slot slot[GDB_HW_SLOTS];
 	unsigned bp_slots;		/* debug registers breakpoints may use: DR0 up to this (4; replay keeps DR3) */
 	bool replay;			/* the guest's past is fixed: memory and registers are read-only */
-	/* monitor when: where replay is, one line; NULL outside replay. */
-	void (*when)(void *ctx, char *out, size_t n);
-	void *when_ctx;
+	/*
+	 * Monitor commands of replay (when, goto, checkpoint, ...); NULL outside
+	 * replay. Returns 0 with the answer's text in out, GDB_MONITOR_LATER when
+	 * the replay runs on and answers where it arrives, -ENOENT for a command
+	 * it does not know. monitor_help lists them, one line.
+	 */
+	int (*monitor)(void *ctx, const char *cmd, char *out, size_t n);
+	void *monitor_ctx;
+	const char *monitor_help;
 	/* Reverse execution (replay): dir 'c' or 's'; replaces the process, returns only on failure. */
 	void (*reverse)(void *ctx, char dir);
 	void *reverse_ctx;

@@ -43,6 +43,9 @@ struct replayer {
 	uint64_t boundary_checked;	/* events + 1 of the last stretch start compared with the target */
 	bool step_over;			/* scan: step off a breakpoint before arming it again */
 	bool at_end;			/* the end record was replayed: gdb is stopped at the end */
+	bool at_boundary;		/* gdb is stopped between records (the start, a goto) */
+	unsigned n_marks;		/* monitor checkpoint: the stops gdb can restart at */
+	struct replay_mark marks[REPLAY_MARKS];
 };
 
 /*
@@ -75,6 +78,7 @@ static int peek(struct replayer *p)
 
 static void consume(struct replayer *p)
 {
+	p->at_boundary = false;
 	p->have = false;
 	p->res->events++;
 }
@@ -291,48 +295,111 @@ static int hex_get(const char *in, void *data, size_t n)
 	return 0;
 }
 
+/* The checkpoints, as "marks=N" and ",KIND:EVENTS:FP:REGS" for each. */
+static size_t marks_format(const struct replay_resume *r, char *out, size_t n)
+{
+	size_t len = (size_t)snprintf(out, n, "marks=%u", r->n_marks);
+
+	for (unsigned i = 0; i < r->n_marks && len < n; i++) {
+		const struct replay_mark *m = &r->marks[i];
+		char regs[2 * sizeof(m->pos.regs) + 1];
+
+		hex_put(regs, &m->pos.regs, sizeof(m->pos.regs));
+		len += (size_t)snprintf(out + len, n - len, ",%u:%llu:%llx:%s", m->kind,
+					(unsigned long long)m->pos.events, (unsigned long long)m->pos.fp, regs);
+	}
+	return len;
+}
+
+static int marks_parse(const char *text, struct replay_resume *r, int *used)
+{
+	int off = 0;
+
+	if (sscanf(text, "marks=%u%n", &r->n_marks, &off) != 1 || !off || r->n_marks > REPLAY_MARKS)
+		return -EINVAL;
+	for (unsigned i = 0; i < r->n_marks; i++) {
+		struct replay_mark *m = &r->marks[i];
+		char regs[2 * sizeof(m->pos.regs) + 1];
+		unsigned kind;
+		unsigned long long events, fp;
+		int n = 0;
+
+		if (sscanf(text + off, ",%u:%llu:%llx:%288[0-9a-f]%n", &kind, &events, &fp, regs, &n) != 4 || !n ||
+		    kind > REPLAY_MARK_END || strlen(regs) != 2 * sizeof(m->pos.regs) ||
+		    hex_get(regs, &m->pos.regs, sizeof(m->pos.regs)) < 0)
+			return -EINVAL;
+		m->kind = (enum replay_mark_kind)kind;
+		m->pos.events = events;
+		m->pos.fp = fp;
+		off += n;
+	}
+	*used = off;
+	return 0;
+}
+
 int replay_resume_parse(const char *text, struct replay_resume *r)
 {
 	char regs[2 * sizeof(r->target.regs) + 1], reply[2 * sizeof(r->reply) + 1];
-	unsigned goal, end, start;
+	unsigned goal, end, start, answer;
 	unsigned long long events, fp, mute;
-	int used = 0;
+	int used = 0, more = 0;
 
 	_Static_assert(sizeof(r->target.regs) == 144 && sizeof(r->reply) == 64, "the widths below");
 	memset(r, 0, sizeof(*r));
-	if (sscanf(text, "goal=%u end=%u start=%u mute=%llu events=%llu fp=%llx regs=%288s reply=%128s gdb=%n", &goal,
-		   &end, &start, &mute, &events, &fp, regs, reply, &used) != 8 || !used || goal > REPLAY_GOAL_SEEK ||
-	    strlen(regs) != 2 * sizeof(r->target.regs) || strlen(text + used) >= sizeof(r->gdb) ||
+	if (sscanf(text, "goal=%u end=%u start=%u mute=%llu events=%llu fp=%llx regs=%288s answer=%u reply=%128s %n",
+		   &goal, &end, &start, &mute, &events, &fp, regs, &answer, reply, &used) != 9 || !used ||
+	    goal > REPLAY_GOAL_GOTO || strlen(regs) != 2 * sizeof(r->target.regs) ||
 	    hex_get(regs, &r->target.regs, sizeof(r->target.regs)) < 0 || strlen(reply) % 2 ||
-	    strlen(reply) / 2 >= sizeof(r->reply) || hex_get(reply, r->reply, strlen(reply) / 2) < 0)
+	    strlen(reply) / 2 >= sizeof(r->reply) || hex_get(reply, r->reply, strlen(reply) / 2) < 0 ||
+	    marks_parse(text + used, r, &more) < 0 || strncmp(text + used + more, " gdb=", 5) ||
+	    strlen(text + used + more + 5) >= sizeof(r->gdb))
 		return -EINVAL;
 	r->goal = (enum replay_goal)goal;
 	r->target_end = end;
 	r->target_start = start;
+	r->answer = answer;
 	r->mute_until = mute;
 	r->target.events = events;
 	r->target.fp = fp;
-	strcpy(r->gdb, text + used);
+	r->reply[sizeof(r->reply) - 1] = 0;
+	strcpy(r->gdb, text + used + more + 5);
 	return 0;
+}
+
+int replay_resume_format(const struct replay_resume *r, char *out, size_t n)
+{
+	char regs[2 * sizeof(r->target.regs) + 1], reply[2 * sizeof(r->reply) + 1];
+	char marks[REPLAY_MARKS * (2 * sizeof(struct kvm_regs) + 48) + 16];
+	int len;
+
+	if (strlen(r->reply) >= sizeof(r->reply) || strlen(r->gdb) >= sizeof(r->gdb) || r->n_marks > REPLAY_MARKS)
+		return -EINVAL;
+	hex_put(regs, &r->target.regs, sizeof(r->target.regs));
+	hex_put(reply, r->reply, strlen(r->reply) + 1);	/* with its NUL: never empty */
+	marks_format(r, marks, sizeof(marks));
+	len = snprintf(out, n, "goal=%u end=%u start=%u mute=%llu events=%llu fp=%llx regs=%s answer=%u "
+		       "reply=%s %s gdb=%s", r->goal, r->target_end, r->target_start,
+		       (unsigned long long)r->mute_until, (unsigned long long)r->target.events,
+		       (unsigned long long)r->target.fp, regs, r->answer, reply, marks, r->gdb);
+	return len < 0 || (size_t)len >= n ? -ENOSPC : 0;
 }
 
 /*
  * Go on in a new process image of this program, replaying from the start
  * toward r (the gdb connection stays open across). Returns only on failure.
  */
-static void replay_exec(struct replayer *p, const struct replay_resume *r)
+static void replay_exec(struct replayer *p, struct replay_resume *r)
 {
-	char regs[2 * sizeof(r->target.regs) + 1], reply[2 * sizeof(r->reply) + 1], gdb[256];
-	char text[sizeof(regs) + sizeof(reply) + sizeof(gdb) + 200];
+	char gdb[256], text[REPLAY_RESUME_MAX];
 	int flags;
 
 	if (!p->ctl || !p->ctl->argv || gdbstub_save(p->gdb, gdb, sizeof(gdb)) < 0)
 		return;
-	hex_put(regs, &r->target.regs, sizeof(r->target.regs));
-	hex_put(reply, r->reply, strlen(r->reply) + 1);	/* with its NUL: never empty */
-	snprintf(text, sizeof(text), "goal=%u end=%u start=%u mute=%llu events=%llu fp=%llx regs=%s reply=%s gdb=%s",
-		 r->goal, r->target_end, r->target_start, (unsigned long long)r->mute_until,
-		 (unsigned long long)r->target.events, (unsigned long long)r->target.fp, regs, reply, gdb);
+	r->n_marks = p->n_marks;
+	memcpy(r->marks, p->marks, sizeof(r->marks));
+	snprintf(r->gdb, sizeof(r->gdb), "%s", gdb);
+	if (replay_resume_format(r, text, sizeof(text)) < 0)
+		return;
 	if (setenv("VMM_REPLAY_RESUME", text, 1) < 0 || (flags = fcntl(p->gdb->fd, F_GETFD)) < 0 ||
 	    fcntl(p->gdb->fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
 		return;
@@ -369,6 +436,19 @@ static void replay_reverse(void *ctx, char dir)
 }
 
 static const char replaylog_begin[] = "T05replaylog:begin;thread:01;";
+/* gdb does not know a monitor command moved the guest. */
+static const char stale_regs[] = "(gdb still shows the registers of before: "
+				 "'maintenance flush register-cache' rereads them)\n";
+
+/* monitor when: the replay's position, as journal dump numbers it. */
+static void replay_when(void *ctx, char *out, size_t n)
+{
+	const struct replayer *p = ctx;
+
+	snprintf(out, n, "event %llu (exit %llu, %llu landmarks passed)", (unsigned long long)p->res->events,
+		 (unsigned long long)p->res->exits, (unsigned long long)p->res->landmarks);
+}
+
 
 /*
  * The goal's target is here. Scan and stepback go on to seek what they
@@ -376,7 +456,7 @@ static const char replaylog_begin[] = "T05replaylog:begin;thread:01;";
  */
 static int arrived(struct replayer *p)
 {
-	char reply[64];
+	char out[600];
 
 	switch (p->goal.goal) {
 	case REPLAY_GOAL_SCAN:
@@ -407,12 +487,22 @@ static int arrived(struct replayer *p)
 	default:
 		break;
 	}
-	/* Seek (or a re-execution that failed): report here. */
-	snprintf(reply, sizeof(reply), "%s", p->goal.goal == REPLAY_GOAL_SEEK ? p->goal.reply : "T05thread:01;");
+	/* Seek or goto (or a re-execution that failed): report here. */
+	if (p->goal.answer || p->goal.goal == REPLAY_GOAL_GOTO) {
+		char text[320], where[160];
+
+		replay_when(p, where, sizeof(where));
+		snprintf(text, sizeof(text), "%s%s\n%s", p->goal.answer ? p->goal.reply : "", where, stale_regs);
+		rsp_hex_encode(out, text, strlen(text));
+	} else {
+		snprintf(out, sizeof(out), "%s", p->goal.goal == REPLAY_GOAL_SEEK ? p->goal.reply : "T05thread:01;");
+	}
+	p->at_boundary = p->goal.goal == REPLAY_GOAL_GOTO || (p->goal.goal == REPLAY_GOAL_SEEK && p->goal.target_start);
 	p->goal.goal = REPLAY_GOAL_NONE;
+	p->goal.answer = false;
 	p->vm->board.console->mute = false;
 	gdbstub_watch_refresh(p->gdb, p->vm);
-	return gdbstub_report(p->gdb, p->vm, reply);
+	return gdbstub_report(p->gdb, p->vm, out);
 }
 
 /* Is the goal's target in the stretch now running? */
@@ -458,6 +548,8 @@ static int goal_point(struct replayer *p, bool *done)
 static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 {
 	struct vm *vm = p->vm;
+
+	p->at_boundary = false;
 
 	if (!p->gdb || p->gdb->fd < 0) {
 		if ((control || p->debug_dirty) && set_debug(vm, control, bp) < 0)
@@ -852,6 +944,10 @@ static int end_of_log(struct replayer *p)
 	p->at_end = true;
 	if (p->goal.goal == REPLAY_GOAL_SEEK && !p->goal.target_end)
 		return diverge(p, "the point gdb went back to", "the end of the journal, never there");
+	if (p->goal.goal == REPLAY_GOAL_GOTO) {
+		snprintf(p->goal.reply, sizeof(p->goal.reply), "the journal ends first: ");
+		p->goal.answer = true;
+	}
 	if (p->goal.goal != REPLAY_GOAL_NONE && (r = arrived(p)) < 0)
 		return r;
 	/* The guest's own stop (a debug exit, a reset) is recorded; gdb's k is what ends this. */
@@ -863,13 +959,154 @@ static int end_of_log(struct replayer *p)
 	return 0;
 }
 
-/* monitor when: the replay's position, as journal dump numbers it. */
-static void replay_when(void *ctx, char *out, size_t n)
+/* Where gdb is stopped, as a checkpoint can name it. */
+static int mark_here(struct replayer *p, struct replay_mark *m)
 {
-	const struct replayer *p = ctx;
+	int r = pos_capture(p, &m->pos);
 
-	snprintf(out, n, "event %llu (exit %llu, %llu landmarks passed)", (unsigned long long)p->res->events,
-		 (unsigned long long)p->res->exits, (unsigned long long)p->res->landmarks);
+	m->kind = p->at_end ? REPLAY_MARK_END : p->at_boundary ? REPLAY_MARK_BOUNDARY : REPLAY_MARK_POINT;
+	return r;
+}
+
+/* A new run to m, answering gdb's monitor command there with text. Returns only on failure. */
+static void replay_to_mark(struct replayer *p, const struct replay_mark *m, const char *text)
+{
+	struct replay_resume r = { .answer = true,
+				   .mute_until = p->goal.mute_until > p->res->events ? p->goal.mute_until : p->res->events };
+
+	r.target = m->pos;
+	if (m->kind == REPLAY_MARK_BOUNDARY) {
+		r.goal = REPLAY_GOAL_GOTO;
+	} else {
+		r.goal = REPLAY_GOAL_SEEK;
+		r.target_end = m->kind == REPLAY_MARK_END;
+	}
+	snprintf(r.reply, sizeof(r.reply), "%s", text);
+	replay_exec(p, &r);
+}
+
+static int mon_when(struct replayer *p, const char *arg, char *out, size_t n)
+{
+	(void)arg;
+	replay_when(p, out, n - 1);
+	strcat(out, "\n");
+	return 0;
+}
+
+static int parse_count(const char *arg, uint64_t *v)
+{
+	char *end;
+
+	if (!arg || *arg < '0' || *arg > '9')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(arg, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
+/* goto N: forward in this run, backward in a new one, to where N records are replayed. */
+static int mon_goto(struct replayer *p, const char *arg, char *out, size_t n)
+{
+	struct replay_mark m = { .kind = REPLAY_MARK_BOUNDARY };
+
+	if (parse_count(arg, &m.pos.events) < 0) {
+		snprintf(out, n, "usage: monitor goto EVENT (a number, as 'monitor when' and 'journal dump' give)\n");
+		return 0;
+	}
+	if (m.pos.events > p->res->events && !p->at_end) {
+		p->goal = (struct replay_resume){ .goal = REPLAY_GOAL_GOTO, .target = m.pos,
+						  .mute_until = p->goal.mute_until };
+		return GDB_MONITOR_LATER;
+	}
+	replay_to_mark(p, &m, "");
+	snprintf(out, n, "cannot go back: vmm could not re-execute itself\n");
+	return 0;
+}
+
+static int mon_checkpoint(struct replayer *p, const char *arg, char *out, size_t n)
+{
+	struct replay_mark *m = &p->marks[p->n_marks];
+	char where[160];
+
+	(void)arg;
+	if (p->n_marks == REPLAY_MARKS) {
+		snprintf(out, n, "no more checkpoints: %u are set\n", REPLAY_MARKS);
+		return 0;
+	}
+	if (mark_here(p, m) < 0) {
+		snprintf(out, n, "cannot read the registers: %s\n", strerror(errno));
+		return 0;
+	}
+	p->n_marks++;
+	replay_when(p, where, sizeof(where));
+	snprintf(out, n, "checkpoint %u at %s\n", p->n_marks, where);
+	return 0;
+}
+
+static int mon_checkpoints(struct replayer *p, const char *arg, char *out, size_t n)
+{
+	size_t len = 0;
+
+	(void)arg;
+	if (!p->n_marks)
+		snprintf(out, n, "no checkpoints (monitor checkpoint sets one)\n");
+	for (unsigned i = 0; i < p->n_marks && len < n; i++) {
+		const struct replay_mark *m = &p->marks[i];
+
+		len += (size_t)snprintf(out + len, n - len, "%u: event %llu, %s\n", i + 1,
+					(unsigned long long)m->pos.events,
+					m->kind == REPLAY_MARK_END ? "the end of the journal" :
+					m->kind == REPLAY_MARK_BOUNDARY ? "between records" : "");
+		if (m->kind == REPLAY_MARK_POINT && len < n)
+			len += (size_t)snprintf(out + len - 1, n - len + 1, "rip 0x%llx\n",
+						(unsigned long long)m->pos.regs.rip) - 1;
+	}
+	return 0;
+}
+
+/* restart [N]: back (or forward) to checkpoint N, or to the start, in a new run. */
+static int mon_restart(struct replayer *p, const char *arg, char *out, size_t n)
+{
+	struct replay_mark start = { .kind = REPLAY_MARK_BOUNDARY };
+	const struct replay_mark *m = &start;
+	char text[48] = "";
+	uint64_t k;
+
+	if (arg) {
+		if (parse_count(arg, &k) < 0 || k < 1 || k > p->n_marks) {
+			snprintf(out, n, "no checkpoint %s: %u set (monitor checkpoints lists them)\n", arg,
+				 p->n_marks);
+			return 0;
+		}
+		m = &p->marks[k - 1];
+		snprintf(text, sizeof(text), "checkpoint %llu: ", (unsigned long long)k);
+	}
+	replay_to_mark(p, m, text);
+	snprintf(out, n, "cannot go back: vmm could not re-execute itself\n");
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct replayer *p, const char *arg, char *out, size_t n);
+} replay_monitor_cmds[] = {
+	{ "when", mon_when }, { "goto", mon_goto }, { "checkpoint", mon_checkpoint },
+	{ "checkpoints", mon_checkpoints }, { "restart", mon_restart },
+};
+
+static const char replay_monitor_help[] =
+	"replay: when (the position), goto EVENT, checkpoint (here), checkpoints (the list),\n"
+	"        restart [N] (to checkpoint N, or to the start)\n";
+
+static int replay_monitor(void *ctx, const char *cmd, char *out, size_t n)
+{
+	const char *sp = strchr(cmd, ' ');
+	size_t len = sp ? (size_t)(sp - cmd) : strlen(cmd);
+
+	for (size_t i = 0; i < sizeof(replay_monitor_cmds) / sizeof(replay_monitor_cmds[0]); i++)
+		if (strlen(replay_monitor_cmds[i].name) == len && !strncmp(cmd, replay_monitor_cmds[i].name, len))
+			return replay_monitor_cmds[i].fn(ctx, sp ? sp + 1 : NULL, out, n);
+	return -ENOENT;
 }
 
 int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const struct replay_ctl *ctl,
@@ -881,8 +1118,11 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	if (ctl && ctl->resume)
+	if (ctl && ctl->resume) {
 		p.goal = *ctl->resume;
+		p.n_marks = p.goal.n_marks;
+		memcpy(p.marks, p.goal.marks, sizeof(p.marks));
+	}
 	if ((r = vm_signals_init(vm, err, errlen)) < 0)
 		return r;
 	if ((r = rr_init(&p.rr, vm, err, errlen)) < 0)
@@ -890,8 +1130,9 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 	if (gdb) {
 		gdb->replay = true;
 		gdb->bp_slots = GDB_HW_SLOTS - 2;	/* DR2 finds gdb's stops again, DR3 landmarks */
-		gdb->when = replay_when;
-		gdb->when_ctx = &p;
+		gdb->monitor = replay_monitor;
+		gdb->monitor_ctx = &p;
+		gdb->monitor_help = replay_monitor_help;
 		gdb->reverse = replay_reverse;
 		gdb->reverse_ctx = &p;
 		if (p.goal.goal != REPLAY_GOAL_NONE) {
@@ -899,6 +1140,7 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 			r = p.goal.target_start ? arrived(&p) : 0;
 		} else {
 			r = gdbstub_accept(gdb, err, errlen);
+			p.at_boundary = true;
 			if (r == 0)
 				r = gdbstub_stop(gdb, vm, 0);
 		}
@@ -926,6 +1168,11 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 			break;
 		if (p.eof)
 			break;
+		if (p.goal.goal == REPLAY_GOAL_GOTO && res->events >= p.goal.target.events) {
+			if ((r = arrived(&p)) < 0)
+				break;
+			continue;
+		}
 		if (progress && res->events % 4096 == 0)
 			fprintf(stderr, "\rreplay: %llu events, %llu exits", (unsigned long long)res->events,
 				(unsigned long long)res->exits);

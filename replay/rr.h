@@ -110,6 +110,20 @@ enum replay_goal {
 	REPLAY_GOAL_SCAN,	/* reverse-continue: the last stop before target, then seek it */
 	REPLAY_GOAL_STEPBACK,	/* reverse-stepi: the point one instruction before target, then seek it */
 	REPLAY_GOAL_SEEK,	/* stop at target and report reply */
+	REPLAY_GOAL_GOTO,	/* monitor goto: stop once target.events records are replayed */
+};
+
+/* monitor checkpoint: a stop gdb can come back to with monitor restart. */
+enum replay_mark_kind {
+	REPLAY_MARK_POINT,	/* a stop inside a stretch: found again as a seek finds it */
+	REPLAY_MARK_BOUNDARY,	/* between records (the start, a goto): pos.events alone names it */
+	REPLAY_MARK_END,	/* the end of the journal */
+};
+#define REPLAY_MARKS 16
+
+struct replay_mark {
+	enum replay_mark_kind kind;
+	struct replay_pos pos;
 };
 
 struct replay_resume {
@@ -118,9 +132,15 @@ struct replay_resume {
 	bool target_end;	/* target is the end of the journal */
 	bool target_start;	/* target is the start, before event 0 */
 	uint64_t mute_until;	/* console output already shown: suppressed until this many events */
+	bool answer;		/* reply is a monitor command's answer: sent with the position after it */
 	char reply[64];		/* SEEK: the stop reply to send at target */
+	unsigned n_marks;	/* the checkpoints gdb has set so far */
+	struct replay_mark marks[REPLAY_MARKS];
 	char gdb[256];		/* the gdb connection and its settings (gdbstub_save) */
 };
+/* VMM_REPLAY_RESUME's text: what a re-executed replay is to do, and gdb's checkpoints. */
+#define REPLAY_RESUME_MAX 8192
+int replay_resume_format(const struct replay_resume *r, char *out, size_t n);
 int replay_resume_parse(const char *text, struct replay_resume *r);
 
 struct replay_ctl {

@@ -128,6 +128,50 @@ if [ "$failed" -gt "$failed_before" ]; then
 	echo "--- gdb's output:"; cat "$tmp/gdb.out"
 fi
 
+# Moving by monitor command in the same recording: goto an event forward, checkpoints at a
+# boundary and at a breakpoint, restart to each (back, and forward from the start), goto back,
+# past the end, and the help for an unknown command.
+failed_before=$failed
+sock=$tmp/mon.sock
+"$VMM" replay --serial none --gdb "unix:$sock" "$tmp/g.vrr" 2> "$tmp/mon.err" &
+vmm=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
+timeout 120 gdb -batch -nx -ex "target remote $sock" \
+	-ex "monitor goto 3" -ex "maintenance flush register-cache" -ex "monitor when" -ex "monitor checkpoint" \
+	-ex "hbreak bump" -ex "continue" -ex "monitor checkpoint" -ex "info registers rip" -ex "continue" \
+	-ex "monitor restart 2" -ex "maintenance flush register-cache" -ex "info registers rip" -ex "print by" \
+	-ex "monitor goto 1" -ex "monitor checkpoints" -ex "monitor restart 1" -ex "monitor restart" \
+	-ex "monitor restart 9" -ex "monitor goto 99999" -ex "monitor frobnicate" \
+	-ex "delete" -ex "continue" "$syms" > "$tmp/gdb.out" 2>&1
+wait $vmm
+status=$?
+check goto-forward "^event 3 (exit 3"
+check checkpoint-boundary "^checkpoint 1 at event 3 "
+check checkpoint-point "^checkpoint 2 at event [1-9][0-9]* "
+rips=$(sed -n 's/^rip  *\(0x[0-9a-f]*\) .*/\1/p' "$tmp/gdb.out")
+set -- $rips
+if [ $# -eq 2 ] && [ "$1" = "$2" ] && grep -q 'Breakpoint 1, bump (by=by@entry=2)' "$tmp/gdb.out" &&
+   grep -q '^\$1 = 1$' "$tmp/gdb.out" && grep -q '^checkpoint 2: event [1-9]' "$tmp/gdb.out"; then
+	passed=$((passed + 1)); echo "PASS restart-to-point: back from bump(2) to checkpoint 2 in bump(1), rip $1"
+else
+	failed=$((failed + 1)); echo "FAIL restart-to-point: rip values $rips"
+fi
+check goto-back "^event 1 (exit 1"
+check checkpoints-list "^2: event [1-9][0-9]*, rip 0x"
+check restart-boundary "^checkpoint 1: event 3 (exit 3"
+check restart-start "^event 0 (exit 0"
+check restart-unknown "^no checkpoint 9: 2 set"
+check goto-past-end "^the journal ends first: event 40 (exit 39,"
+check monitor-help "replay: when (the position), goto EVENT"
+if [ "$status" -eq 15 ] && grep -q 'final state matches' "$tmp/mon.err" && grep -q "No more reverse-execution history" "$tmp/gdb.out"; then
+	passed=$((passed + 1)); echo "PASS monitor-moves-to-the-end: status 15, final state matches"
+else
+	failed=$((failed + 1)); echo "FAIL monitor-moves-to-the-end: status $status"; tail -n 4 "$tmp/mon.err"
+fi
+if [ "$failed" -gt "$failed_before" ]; then
+	echo "--- gdb's output:"; cat "$tmp/gdb.out"
+fi
+
 # Going back across landmarks (the landmarks guest: a timer tick every millisecond lands in busy
 # loops): breakpoints in the interrupt handler, backwards to an earlier hit, steps both ways,
 # and a replay that still finds every landmark to the end.
