@@ -6,6 +6,9 @@
 
 #include "guest_mem.h"
 
+#define X86_CR0_MP	(1ull << 1)
+#define X86_CR0_TS	(1ull << 3)
+#define X86_CR0_NE	(1ull << 5)
 #define X86_CR0_PG	(1ull << 31)
 #define X86_CR4_PSE	(1ull << 4)
 #define X86_CR4_PAE	(1ull << 5)

@@ -27,6 +27,7 @@
 #include "../gdbstub/gdbstub.h"
 
 #define NEVER UINT64_MAX
+#define X87_FSW_ES	(1u << 7)	/* error summary: an unmasked exception is pending */
 
 static volatile sig_atomic_t stop_signal;
 static atomic_int kick_pending;
@@ -477,33 +478,70 @@ static unsigned read_virt(struct vm *vm, uint64_t addr, uint8_t *buf, unsigned l
 	return n;
 }
 
-/* The emulator of this host lacks INT3 in kernel mode; delivering #BP ourselves is exact. */
-static int complete_int3(struct vm *vm, struct kvm_regs *regs, char *err, size_t errlen)
+/*
+ * Instructions this host's emulator lacks in kernel mode but whose whole
+ * effect vmm can reproduce exactly: RIP moves past them, and what they raise
+ * is injected as the CPU would raise it. The exit keeps its own RIP in the
+ * journal (exit_rip).
+ */
+static int complete_insn(struct vm *vm, struct kvm_regs *regs, unsigned len, int vector)
 {
 	struct kvm_vcpu_events ev;
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
-		goto fail;
+	if (vector >= 0 && ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return -errno;
 	vm->exit_rip = regs->rip;
 	vm->rip_moved = true;
-	regs->rip += 1;
+	regs->rip += len;
 	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, regs) < 0)
-		goto fail;
+		return -errno;
+	if (vector < 0)
+		return 0;
 	ev.flags = 0;
 	ev.exception.injected = 1;
-	ev.exception.nr = 3;
+	ev.exception.nr = (uint8_t)vector;
 	ev.exception.has_error_code = 0;
 	ev.exception.error_code = 0;
 	if (ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
-		goto fail;
-	vm->stats.int3_completed++;
-	vm->event_queued = true;	/* no interrupt may join the #BP on this entry */
+		return -errno;
+	vm->event_queued = true;	/* no interrupt may join the exception on this entry */
 	return 0;
-fail:
-	snprintf(err, errlen, "completing int3 at RIP 0x%llx: %s",
-		 (unsigned long long)regs->rip, strerror(errno));
-	return -errno;
 }
+
+/* INT3 (Linux's int3_selftest): a trap, so #BP is delivered with RIP past it. */
+static int complete_int3(struct vm *vm, struct kvm_regs *regs, const struct kvm_sregs *sregs)
+{
+	(void)sregs;
+	return complete_insn(vm, regs, 1, 3);
+}
+
+/*
+ * FWAIT (Linux's fpu__drop at every exec and exit): #NM with CR0.MP and TS
+ * set, #MF when an unmasked x87 exception is pending (FSW.ES), else nothing.
+ * Both faults leave RIP on the FWAIT. A pending exception with CR0.NE clear
+ * would signal FERR#, which this board does not wire: not completed.
+ */
+static int complete_fwait(struct vm *vm, struct kvm_regs *regs, const struct kvm_sregs *sregs)
+{
+	struct kvm_fpu fpu;
+
+	if ((sregs->cr0 & (X86_CR0_MP | X86_CR0_TS)) == (X86_CR0_MP | X86_CR0_TS))
+		return complete_insn(vm, regs, 0, 7);
+	if (ioctl(vm->vcpu_fd, KVM_GET_FPU, &fpu) < 0)
+		return -errno;
+	if (fpu.fsw & X87_FSW_ES)
+		return sregs->cr0 & X86_CR0_NE ? complete_insn(vm, regs, 0, 16) : -ENOTSUP;
+	return complete_insn(vm, regs, 1, -1);
+}
+
+static const struct insn_completion {
+	uint8_t opcode;
+	const char *name;
+	int (*complete)(struct vm *vm, struct kvm_regs *regs, const struct kvm_sregs *sregs);
+} insn_completions[VM_INSN_COMPLETIONS] = {
+	{ 0xcc, "int3", complete_int3 },
+	{ 0x9b, "fwait", complete_fwait },
+};
 
 static int exit_internal_error(struct vm *vm, char *err, size_t errlen)
 {
@@ -532,8 +570,23 @@ static int exit_internal_error(struct vm *vm, char *err, size_t errlen)
 	} else {
 		n = read_virt(vm, sregs.cs.base + regs.rip, insn, sizeof(insn));
 	}
-	if (n >= 1 && insn[0] == 0xcc)
-		return complete_int3(vm, &regs, err, errlen);
+	for (unsigned i = 0; n >= 1 && i < VM_INSN_COMPLETIONS; i++) {
+		const struct insn_completion *c = &insn_completions[i];
+		int r;
+
+		if (insn[0] != c->opcode)
+			continue;
+		r = c->complete(vm, &regs, &sregs);
+		if (r == 0) {
+			vm->stats.completed[i]++;
+			return 0;
+		}
+		if (r != -ENOTSUP) {
+			snprintf(err, errlen, "completing %s at RIP 0x%llx: %s", c->name,
+				 (unsigned long long)regs.rip, strerror(-r));
+			return r;
+		}
+	}
 	for (unsigned i = 0; i < n; i++)
 		snprintf(bytes + 3 * i, sizeof(bytes) - 3 * i, "%02x ", insn[i]);
 	if (n)
@@ -903,10 +956,13 @@ void vm_print_stats(const struct vm *vm, double seconds)
 		if (vm->stats.exits[i])
 			fprintf(stderr, ", %s %llu", vm_exit_reason_name(i),
 				(unsigned long long)vm->stats.exits[i]);
-	fprintf(stderr, "; %llu interrupts injected, %llu kicks, %llu int3 completed, "
-		"%llu MSR accesses refused, %llu unclaimed port accesses, %llu kernel-entry stops\n",
-		(unsigned long long)vm->stats.injections, (unsigned long long)vm->stats.kicks,
-		(unsigned long long)vm->stats.int3_completed, (unsigned long long)vm->stats.msr_trapped,
+	fprintf(stderr, "; %llu interrupts injected, %llu kicks",
+		(unsigned long long)vm->stats.injections, (unsigned long long)vm->stats.kicks);
+	for (unsigned i = 0; i < VM_INSN_COMPLETIONS; i++)
+		fprintf(stderr, ", %llu %s completed", (unsigned long long)vm->stats.completed[i],
+			insn_completions[i].name);
+	fprintf(stderr, ", %llu MSR accesses refused, %llu unclaimed port accesses, "
+		"%llu kernel-entry stops\n", (unsigned long long)vm->stats.msr_trapped,
 		(unsigned long long)vm->board.unclaimed_pio, (unsigned long long)vm->stats.entry_landmarks);
 	for (unsigned i = 0; i < vm->board.n_virtio; i++) {
 		const struct board_virtio *v = vm->board.virtio[i];

@@ -26,13 +26,14 @@ enum vm_stop {
 };
 
 #define VM_EXIT_REASONS 64
+#define VM_INSN_COMPLETIONS 2		/* instructions vmm completes for KVM: int3, fwait */
 
 struct vm_stats {
 	uint64_t exits[VM_EXIT_REASONS];	/* by KVM exit reason */
 	uint64_t pio_by_region[16];
 	uint64_t kicks;				/* KVM_RUN interrupted by a signal */
 	uint64_t injections;
-	uint64_t int3_completed;
+	uint64_t completed[VM_INSN_COMPLETIONS];	/* by instruction, as in run.c's table */
 	uint64_t msr_trapped;
 	uint64_t entry_landmarks;		/* landmarks moved from user mode to a kernel entry */
 };
