@@ -137,7 +137,7 @@ test: deps-check unit guest-tests cli-tests rr-tests net-tests gdb-tests
 
 # Linux: kernel from Debian's linux-source-6.1, busybox initramfs.
 linux: $(LINUX_DIR)/bzImage $(LINUX_DIR)/initramfs.cpio
-$(LINUX_DIR)/bzImage: tools/build-linux.sh tools/linux.config
+$(LINUX_DIR)/bzImage: tools/build-linux.sh tools/linux.config $(wildcard tools/linux-*.patch)
 	tools/build-linux.sh $(LINUX_DIR)
 $(LINUX_DIR)/initramfs.cpio: tools/mkinitramfs.sh tools/init.sh $(LINUX_DIR)/bzImage
 	tools/mkinitramfs.sh $(LINUX_DIR)/gen_init_cpio $@

@@ -1,10 +1,11 @@
 #!/bin/sh
 # Builds the minimal x86_64 guest kernel (bzImage + vmlinux) from Debian's linux-source-6.1,
-# with tools/linux-tsc.patch so that a guest without TSC in CPUID never executes RDTSC.
+# with the patches tools/linux-*.patch: linux-tsc.patch, so that a guest without TSC in CPUID
+# never executes RDTSC, and linux-pvm-syscall.patch, so that user space runs on kvm_pvm hosts.
 #
 # usage: tools/build-linux.sh OUTDIR
 # The result is cached: OUTDIR/bzImage and OUTDIR/vmlinux are rebuilt only when
-# this script or tools/linux.config changes.
+# this script, tools/linux.config or a patch changes.
 set -eu
 out=${1:?usage: build-linux.sh OUTDIR}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +16,9 @@ if [ ! -f "$tarball" ]; then
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-stamp=$(cat "$0" "$here/linux.config" "$here/linux-tsc.patch" | sha256sum | cut -c1-16)
+patches=$(printf "%s " "$here"/linux-*.patch)
+# shellcheck disable=SC2086
+stamp=$(cat "$0" "$here/linux.config" $patches | sha256sum | cut -c1-16)
 if [ -f "$out/bzImage" ] && [ -f "$out/vmlinux" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
 	exit 0
 fi
@@ -25,17 +28,19 @@ if [ ! -f "$src/Makefile" ]; then
 	tar -C "$out" -xaf "$tarball"
 fi
 cd "$src"
-# The TSC patch (README: replaying your own kernels): applied once, idempotently. A tree
-# patched by an older version of it gets the touched files back from the tarball first.
-if ! patch -p1 -R --dry-run -s -f < "$here/linux-tsc.patch" >/dev/null 2>&1; then
-	if ! patch -p1 --dry-run -s -f < "$here/linux-tsc.patch" >/dev/null 2>&1; then
-		files=$(sed -n 's|^+++ b/||p' "$here/linux-tsc.patch")
-		echo "build-linux: restoring" $files "from $tarball"
-		# shellcheck disable=SC2086
-		tar -C "$out" -xaf "$tarball" $(printf 'linux-source-6.1/%s ' $files)
+# The patches (README: replaying your own kernels): each applied once, idempotently. A tree
+# patched by an older version of one gets the touched files back from the tarball first.
+for p in $patches; do
+	if ! patch -p1 -R --dry-run -s -f < "$p" >/dev/null 2>&1; then
+		if ! patch -p1 --dry-run -s -f < "$p" >/dev/null 2>&1; then
+			files=$(sed -n 's|^+++ b/||p' "$p")
+			echo "build-linux: restoring" $files "from $tarball"
+			# shellcheck disable=SC2086
+			tar -C "$out" -xaf "$tarball" $(printf 'linux-source-6.1/%s ' $files)
+		fi
+		patch -p1 -s -f < "$p"
 	fi
-	patch -p1 -s -f < "$here/linux-tsc.patch"
-fi
+done
 make -s ARCH=x86_64 tinyconfig
 # Each line of linux.config is "NAME=y", "NAME=n" or "NAME=value".
 while IFS= read -r line; do

@@ -6,7 +6,7 @@
 #   (default)       also what `make check` needs to build the Linux test guest
 set -eu
 build="gcc make libc6-dev binutils libcmocka-dev libzstd-dev zstd gdb iproute2"
-linux="linux-source-6.1 patch busybox-static flex bison libelf-dev libssl-dev bc lz4 xz-utils"
+linux="linux-source-6.1 patch busybox-static flex bison libelf-dev libssl-dev bc lz4 xz-utils e2fsprogs"
 want=$build
 [ "${1:-}" = --check-build ] || want="$build $linux"
 missing=

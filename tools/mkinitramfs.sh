@@ -22,7 +22,7 @@ trap 'rm -f "$list"' EXIT
 	echo "nod /dev/null 666 0 0 c 1 3"
 	echo "file /bin/busybox $bb 755 0 0"
 	echo "file /init $here/init.sh 755 0 0"
-	for app in sh mount echo cat ls uname tr reboot poweroff halt sleep dmesg grep; do
+	for app in sh mount echo cat ls uname tr reboot poweroff halt sleep dmesg grep dd md5sum sync; do
 		echo "slink /bin/$app busybox 777 0 0"
 	done
 } > "$list"
