@@ -33,7 +33,7 @@ def boot(cmd, marker, limit):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=5)
-    ap.add_argument("--marker", default="Run /init as init process")
+    ap.add_argument("--marker", default="VMM-INIT-MARKER: init started")
     ap.add_argument("--limit", type=float, default=600)
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     a = ap.parse_args()
