@@ -138,15 +138,15 @@ static int setup_msr_filter(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
+/* KVM's side of the machine on memory vm->mem already holds: the VM, its slot, the vCPU and its fixed setup. */
+static int kvm_build(struct vm *vm, char *err, size_t errlen)
 {
-	struct kvm_userspace_memory_region region;
+	struct kvm_userspace_memory_region region = {
+		.slot = 0, .flags = vm->dirty_log ? KVM_MEM_LOG_DIRTY_PAGES : 0, .guest_phys_addr = 0,
+		.memory_size = vm->mem.size, .userspace_addr = (uint64_t)(uintptr_t)vm->mem.host,
+	};
 	int r, mmap_size;
 
-	memset(vm, 0, sizeof(*vm));
-	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
-	vm->verbose = cfg->verbose;
-	vm->console = cfg->console;
 	if ((r = open_kvm(vm, err, errlen)) < 0)
 		return r;
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
@@ -161,15 +161,6 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 		if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &addr) < 0)
 			return fail(err, errlen, "KVM_SET_IDENTITY_MAP_ADDR");
 	}
-	if ((r = gmem_alloc(&vm->mem, cfg->mem_size)) < 0) {
-		snprintf(err, errlen, "cannot allocate %llu MiB of guest memory: %s",
-			 (unsigned long long)(cfg->mem_size >> 20), strerror(-r));
-		return r;
-	}
-	region = (struct kvm_userspace_memory_region){
-		.slot = 0, .guest_phys_addr = 0, .memory_size = cfg->mem_size,
-		.userspace_addr = (uint64_t)(uintptr_t)vm->mem.host,
-	};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION");
 	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
@@ -188,7 +179,23 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 		return r;
 	if ((r = setup_msr_filter(vm, err, errlen)) < 0)
 		return r;
-	if ((r = disable_apic(vm, err, errlen)) < 0)
+	return disable_apic(vm, err, errlen);
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
+{
+	int r;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
+	vm->verbose = cfg->verbose;
+	vm->console = cfg->console;
+	if ((r = gmem_alloc(&vm->mem, cfg->mem_size)) < 0) {
+		snprintf(err, errlen, "cannot allocate %llu MiB of guest memory: %s",
+			 (unsigned long long)(cfg->mem_size >> 20), strerror(-r));
+		return r;
+	}
+	if ((r = kvm_build(vm, err, errlen)) < 0)
 		return r;
 	board_init(&vm->board, cfg->mem_size, cfg->rtc_epoch, cfg->console);
 	vm->board.verbose = cfg->verbose;
@@ -244,6 +251,7 @@ int vm_set_entry(struct vm *vm, const struct boot_entry *entry, char *err, size_
 
 int vm_enable_dirty_log(struct vm *vm, char *err, size_t errlen)
 {
+	vm->dirty_log = true;
 	struct kvm_userspace_memory_region region = {
 		.slot = 0, .flags = KVM_MEM_LOG_DIRTY_PAGES, .guest_phys_addr = 0,
 		.memory_size = vm->mem.size, .userspace_addr = (uint64_t)(uintptr_t)vm->mem.host,
@@ -296,6 +304,163 @@ int vm_read_virt(struct vm *vm, const struct paging_mode *pm, uint64_t gva, void
 		out += left;
 		gva += left;
 		len -= left;
+	}
+	return 0;
+}
+
+/* Every MSR KVM saves and restores for this vCPU model (KVM_GET_MSR_INDEX_LIST), up to max. */
+static int msr_index_list(struct vm *vm, uint32_t *out, unsigned max, unsigned *n)
+{
+	struct kvm_msr_list *list = calloc(1, sizeof(*list) + max * sizeof(uint32_t));
+
+	if (!list)
+		return -ENOMEM;
+	list->nmsrs = max;
+	if (ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
+		int e = errno;
+
+		free(list);
+		return -e;
+	}
+	*n = list->nmsrs;
+	memcpy(out, list->indices, *n * sizeof(uint32_t));
+	free(list);
+	return 0;
+}
+
+/*
+ * KVM_GET_MSRS and KVM_SET_MSRS stop at the first MSR they refuse: go on
+ * after it. Returns how many of e[] were transferred; the refused ones are
+ * marked with index 0xffffffff so that a save leaves them out of the load.
+ */
+static unsigned msrs_xfer(struct vm *vm, unsigned long req, struct kvm_msr_entry *e, unsigned n)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[VM_CPU_MSRS];
+	} *m = malloc(sizeof(*m));
+	unsigned done = 0, i = 0;
+
+	if (!m)
+		return 0;
+	while (i < n) {
+		int got;
+
+		m->hdr.nmsrs = n - i;
+		memcpy(m->e, e + i, (n - i) * sizeof(*e));
+		got = ioctl(vm->vcpu_fd, req, m);
+		if (got < 0)
+			got = 0;
+		memcpy(e + i, m->e, (size_t)got * sizeof(*e));
+		done += (unsigned)got;
+		i += (unsigned)got;
+		if (i < n)
+			e[i++].index = 0xffffffffu;	/* refused: skip it */
+	}
+	free(m);
+	return done;
+}
+
+int vm_cpu_save(struct vm *vm, struct vm_cpu *cpu)
+{
+	uint32_t idx[VM_CPU_MSRS];
+	unsigned n = 0, k = 0;
+	int r;
+
+	memset(cpu, 0, sizeof(*cpu));
+	/*
+	 * An exit's I/O is finished only by the next KVM_RUN and that pending
+	 * state is not readable: enter once with immediate_exit so KVM finishes
+	 * it without running a guest instruction (api.rst, KVM_EXIT_IO).
+	 */
+	vm->run->immediate_exit = 1;
+	r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+	vm->run->immediate_exit = 0;
+	if (r < 0 && errno != EINTR)
+		return -errno;
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &cpu->regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &cpu->sregs) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_GET_DEBUGREGS, &cpu->dregs) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &cpu->events) < 0)
+		return -errno;
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0) {
+		if (ioctl(vm->vcpu_fd, KVM_GET_XSAVE, &cpu->xsave) < 0)
+			return -errno;
+		cpu->has_xsave = true;
+	} else if (ioctl(vm->vcpu_fd, KVM_GET_FPU, &cpu->fpu) < 0) {
+		return -errno;
+	}
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0) {
+		if (ioctl(vm->vcpu_fd, KVM_GET_XCRS, &cpu->xcrs) < 0)
+			return -errno;
+		cpu->has_xcrs = true;
+	}
+	if ((r = msr_index_list(vm, idx, VM_CPU_MSRS, &n)) < 0)
+		return r;
+	for (unsigned i = 0; i < n; i++)
+		cpu->msrs[i].index = idx[i];
+	msrs_xfer(vm, KVM_GET_MSRS, cpu->msrs, n);
+	for (unsigned i = 0; i < n; i++)
+		if (cpu->msrs[i].index != 0xffffffffu)
+			cpu->msrs[k++] = cpu->msrs[i];
+	cpu->n_msrs = k;
+	return 0;
+}
+
+int vm_cpu_load(struct vm *vm, const struct vm_cpu *cpu)
+{
+	struct kvm_msr_entry msrs[VM_CPU_MSRS];
+	struct kvm_vcpu_events ev = cpu->events;
+
+	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &cpu->sregs) < 0 || ioctl(vm->vcpu_fd, KVM_SET_REGS, &cpu->regs) < 0)
+		return -errno;
+	if (cpu->has_xcrs && ioctl(vm->vcpu_fd, KVM_SET_XCRS, &cpu->xcrs) < 0)
+		return -errno;
+	if (cpu->has_xsave ? ioctl(vm->vcpu_fd, KVM_SET_XSAVE, &cpu->xsave) < 0
+			   : ioctl(vm->vcpu_fd, KVM_SET_FPU, &cpu->fpu) < 0)
+		return -errno;
+	memcpy(msrs, cpu->msrs, cpu->n_msrs * sizeof(msrs[0]));
+	msrs_xfer(vm, KVM_SET_MSRS, msrs, cpu->n_msrs);
+	/* One KVM refuses to write (a paravirtual MSR the guest's CPUID hides) must already hold the value. */
+	for (unsigned i = 0; i < cpu->n_msrs; i++) {
+		struct kvm_msr_entry now = { .index = cpu->msrs[i].index };
+
+		if (msrs[i].index != 0xffffffffu)
+			continue;
+		if (msrs_xfer(vm, KVM_GET_MSRS, &now, 1) != 1 || now.data != cpu->msrs[i].data)
+			return -EIO;
+	}
+	ev.flags &= KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM;
+	ev.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING;
+	if (ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0 || ioctl(vm->vcpu_fd, KVM_SET_DEBUGREGS, &cpu->dregs) < 0)
+		return -errno;
+	return 0;
+}
+
+void vm_kvm_forget(struct vm *vm)
+{
+	if (vm->run)
+		munmap(vm->run, vm->run_size);
+	vm->run = NULL;
+	if (vm->vcpu_fd >= 0)
+		close(vm->vcpu_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
+	vm->timer_valid = false;	/* timers are not inherited across fork */
+}
+
+int vm_kvm_rebuild(struct vm *vm, const struct vm_cpu *cpu, char *err, size_t errlen)
+{
+	int r;
+
+	vm_kvm_forget(vm);
+	if ((r = kvm_build(vm, err, errlen)) < 0)
+		return r;
+	if ((r = vm_cpu_load(vm, cpu)) < 0) {
+		snprintf(err, errlen, "cannot load the vCPU state into a new VM: %s", strerror(-r));
+		return r;
 	}
 	return 0;
 }

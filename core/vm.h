@@ -2,6 +2,7 @@
 #ifndef VMM_VM_H
 #define VMM_VM_H
 
+#include <linux/kvm.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -85,7 +86,24 @@ struct vm {
 	uint32_t exit_code;		/* debug-exit code */
 	int signal;
 	bool verbose;
+	bool dirty_log;			/* guest RAM's slot logs dirty pages */
 	struct vm_stats stats;
+};
+
+#define VM_CPU_MSRS 256
+
+/* Everything KVM holds of the vCPU, to move it into another VM (replay/snapshot.c). */
+struct vm_cpu {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_debugregs dregs;
+	struct kvm_vcpu_events events;
+	struct kvm_xsave xsave;
+	struct kvm_fpu fpu;		/* without KVM_CAP_XSAVE */
+	struct kvm_xcrs xcrs;
+	bool has_xsave, has_xcrs;
+	unsigned n_msrs;
+	struct kvm_msr_entry msrs[VM_CPU_MSRS];
 };
 
 struct vm_config {
@@ -106,6 +124,14 @@ int vm_enable_dirty_log(struct vm *vm, char *err, size_t errlen);
 /* Runs until the guest or the user stops it; vm->stop says why. */
 int vm_run(struct vm *vm, char *err, size_t errlen);
 void vm_destroy(struct vm *vm);
+
+/* Save the vCPU (finishing the last exit's I/O first), or load it into this VM. 0 or -errno. */
+int vm_cpu_save(struct vm *vm, struct vm_cpu *cpu);
+int vm_cpu_load(struct vm *vm, const struct vm_cpu *cpu);
+/* In a fork()ed child: drop the parent's KVM objects, which only the parent can use. */
+void vm_kvm_forget(struct vm *vm);
+/* A new KVM VM on the same guest memory, its vCPU loaded with cpu (devices are untouched). */
+int vm_kvm_rebuild(struct vm *vm, const struct vm_cpu *cpu, char *err, size_t errlen);
 
 /* Pieces of the run loop that replay drives itself. */
 int vm_signals_init(struct vm *vm, char *err, size_t errlen);
