@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define JOURNAL_MAGIC		"VMMJ"
-#define JOURNAL_VERSION		1
+#define JOURNAL_VERSION		2	/* 2: landmark fingerprints count pages by contents */
 #define JOURNAL_SKIPPABLE_HEADER 0x184d2a50u	/* zstd skippable frame, nibble 0: our header */
 #define JOURNAL_SKIPPABLE_INDEX	0x184d2a51u	/* nibble 1: the checkpoint index, last in the file */
 #define JOURNAL_INDEX_MAGIC	"VMMI"

@@ -28,14 +28,15 @@ int rr_init(struct rr *rr, struct vm *vm, char *err, size_t errlen)
 	rr->since_ckpt = calloc(rr->words, 8);
 	rr->page_hash = calloc(pages ? pages : 1, 8);
 	rr->dma_dirty = calloc(rr->words, 8);
-	if (!rr->dirty || !rr->fetched || !rr->since_ckpt || !rr->page_hash || !rr->dma_dirty) {
+	rr->epoch_hash = calloc(pages ? pages : 1, 8);
+	if (!rr->dirty || !rr->fetched || !rr->since_ckpt || !rr->page_hash || !rr->dma_dirty || !rr->epoch_hash) {
 		rr_free(rr);
 		snprintf(err, errlen, "out of memory for the dirty-page bitmaps");
 		return -ENOMEM;
 	}
 	/* The loaded image is the base the checkpoints' memory digests build on. */
 	for (size_t i = 0; i < pages; i++)
-		rr->page_hash[i] = hash64(vm->mem.host + i * PAGE, PAGE, i);
+		rr->page_hash[i] = rr->epoch_hash[i] = hash64(vm->mem.host + i * PAGE, PAGE, i);
 	if ((r = vm_enable_dirty_log(vm, err, errlen)) < 0)
 		return r;
 	vm->mem.dma_dirty = rr->dma_dirty;
@@ -48,10 +49,11 @@ void rr_free(struct rr *rr)
 	free(rr->fetched);
 	free(rr->since_ckpt);
 	free(rr->page_hash);
+	free(rr->epoch_hash);
 	if (rr->vm && rr->vm->mem.dma_dirty == rr->dma_dirty)
 		rr->vm->mem.dma_dirty = NULL;
 	free(rr->dma_dirty);
-	rr->dirty = rr->fetched = rr->since_ckpt = rr->page_hash = rr->dma_dirty = NULL;
+	rr->dirty = rr->fetched = rr->since_ckpt = rr->page_hash = rr->dma_dirty = rr->epoch_hash = NULL;
 }
 
 static int fetch(struct rr *rr)
@@ -70,15 +72,33 @@ static int fetch(struct rr *rr)
 	return 0;
 }
 
+int rr_dirty_sync(struct rr *rr)
+{
+	return fetch(rr);
+}
+
+/* The next epoch compares with the pages as they are now. */
 int rr_epoch_reset(struct rr *rr)
 {
 	int r = fetch(rr);
 
+	for (size_t i = 0; i < rr->words; i++) {
+		for (uint64_t w = rr->dirty[i]; w; w &= w - 1) {
+			size_t page = i * 64 + (size_t)__builtin_ctzll(w);
+
+			rr->epoch_hash[page] = hash64(rr->vm->mem.host + page * PAGE, PAGE, page);
+		}
+	}
 	memset(rr->dirty, 0, rr->words * 8);
 	return r;
 }
 
-/* Hash of the contents of every page written this epoch: tells apart turns of a loop whose registers repeat. */
+/*
+ * Hash of the pages whose contents changed this epoch: tells apart turns of
+ * a loop whose registers repeat. KVM may call a page dirty that nobody wrote
+ * (how it maps pages depends on its MMU's history, which a VM rebuilt from a
+ * snapshot does not share), so a page counts by its contents, not by the log.
+ */
 int rr_fingerprint(struct rr *rr, uint64_t *fp)
 {
 	uint64_t h = 0x6a09e667f3bcc908ull;
@@ -91,9 +111,11 @@ int rr_fingerprint(struct rr *rr, uint64_t *fp)
 
 		while (w) {
 			size_t page = i * 64 + (size_t)__builtin_ctzll(w);
+			uint64_t now = hash64(rr->vm->mem.host + page * PAGE, PAGE, page);
 
 			w &= w - 1;
-			h = hash64(rr->vm->mem.host + page * PAGE, PAGE, h ^ page);
+			if (now != rr->epoch_hash[page])
+				h = hash64(&now, sizeof(now), h ^ page);
 		}
 	}
 	*fp = h;

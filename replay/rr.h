@@ -24,6 +24,7 @@ struct rr {
 	uint64_t *since_ckpt;	/* pages written since the last checkpoint */
 	uint64_t *page_hash;	/* hash of every page as of the last checkpoint */
 	uint64_t *dma_dirty;	/* pages devices wrote (vm->mem.dma_dirty points here) */
+	uint64_t *epoch_hash;	/* hash of every page as the current dirty epoch began */
 	uint64_t checkpoints;
 	uint64_t ckpt_ns;	/* guest time of the last checkpoint */
 };
@@ -43,6 +44,8 @@ struct rr_landmark {
 int rr_init(struct rr *rr, struct vm *vm, char *err, size_t errlen);
 void rr_free(struct rr *rr);
 int rr_epoch_reset(struct rr *rr);
+/* Take KVM's dirty log into the bitmaps now (before a fork: the child's new VM starts with a clean log). */
+int rr_dirty_sync(struct rr *rr);
 int rr_fingerprint(struct rr *rr, uint64_t *fp);
 int rr_capture(struct rr *rr, struct rr_landmark *l);
 void rr_landmark_encode(const struct rr_landmark *l, struct jbuf *b);
@@ -131,6 +134,7 @@ struct replay_resume {
 	struct replay_pos target;
 	bool target_end;	/* target is the end of the journal */
 	bool target_start;	/* target is the start, before event 0 */
+	bool target_boundary;	/* target is between records, where target.events are replayed */
 	uint64_t mute_until;	/* console output already shown: suppressed until this many events */
 	bool answer;		/* reply is a monitor command's answer: sent with the position after it */
 	char reply[64];		/* SEEK: the stop reply to send at target */
@@ -147,6 +151,7 @@ struct replay_ctl {
 	struct gdbstub *gdb;			/* a client debugging the replay, or NULL */
 	const struct replay_resume *resume;	/* this process re-executes toward a goal, or NULL */
 	char *const *argv;			/* how this process was started, to re-execute it */
+	double snapshot_interval;		/* with gdb: seconds of replaying between snapshots (0: none) */
 };
 
 /*

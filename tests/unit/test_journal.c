@@ -161,8 +161,14 @@ static void test_bad_files(void **state)
 	close(fd);
 	assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "version 9"));
+	/* Version 1 hashed landmarks' memory differently: refused, not replayed into a divergence. */
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_int_equal(write(fd, "\x50\x2a\x4d\x18\x09\x00\x00\x00VMMJ\x01\x00\x63\x01\x00", 17), 17);
+	assert_int_equal(write(fd, "\x50\x2a\x4d\x18\x06\x00\x00\x00VMMJ\x01\x00", 14), 14);
+	close(fd);
+	assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "version 1, this vmm reads version 2"));
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_int_equal(write(fd, "\x50\x2a\x4d\x18\x09\x00\x00\x00VMMJ\x02\x00\x63\x01\x00", 17), 17);
 	close(fd);
 	assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "unknown header field 99"));
