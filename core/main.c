@@ -14,6 +14,7 @@
 #include "console.h"
 #include "../replay/hash.h"
 #include "../replay/rr.h"
+#include "../replay/snapshot.h"
 #include "status.h"
 #include "vm.h"
 #include "../gdbstub/gdbstub.h"
@@ -135,15 +136,21 @@ static void usage_replay(FILE *f)
 		"                        wait for it before the first event, then replay as it\n"
 		"                        continues and steps, forward and backward (reverse-\n"
 		"                        continue, reverse-stepi: replay runs again from the\n"
-		"                        start to the point, output shown once); breakpoints (2\n"
-		"                        hardware ones: replay keeps 2 debug registers), write\n"
-		"                        watchpoints; memory and registers are read-only; the\n"
-		"                        end of the journal is a stop; monitor when\n"
+		"                        newest snapshot before the point, output shown once);\n"
+		"                        breakpoints (2 hardware ones: replay keeps 2 debug\n"
+		"                        registers), write watchpoints; memory and registers\n"
+		"                        are read-only; the end of the journal is a stop;\n"
+		"                        'monitor help' lists the replay's commands\n"
+		"      --snapshot-interval SECONDS\n"
+		"                        with --gdb: fork a copy-on-write snapshot of the\n"
+		"                        replay every SECONDS of replaying (default 1; at most\n"
+		"                        %d are kept, thinned out evenly); 0: none, going back\n"
+		"                        replays from the start\n"
 		"  -v, --verbose         say what was loaded where\n"
 		"  -h, --help            show this help\n\n"
 		"exit status: the recorded run's status; %d on divergence; %d on error;\n"
 		"0 when gdb killed the replay before its end (a detached one runs to its end).\n",
-		VMM_EXIT_DIVERGENCE, VMM_EXIT_DIVERGENCE, VMM_EXIT_ERROR);
+		VMM_EXIT_DIVERGENCE, SNAP_MAX, VMM_EXIT_DIVERGENCE, VMM_EXIT_ERROR);
 }
 
 static int error_exit(int status, const char *fmt, const char *a, const char *b)
@@ -893,10 +900,13 @@ static int cmd_replay(int argc, char **argv)
 		{ "verify", no_argument, NULL, 'V' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "gdb", required_argument, NULL, 'g' },
+		{ "snapshot-interval", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *kernel = NULL, *initrd = NULL, *serial = "stdio", *gdb = NULL, *resume_text;
+	double snapshot_interval = 1.0;
+	char *end;
 	struct replay_resume resume;
 	struct replay_ctl ctl = { 0 };
 	struct gdbstub stub;
@@ -921,6 +931,13 @@ static int cmd_replay(int argc, char **argv)
 		case 'V': verify = true; break;
 		case 'v': verbose = true; break;
 		case 'g': gdb = optarg; break;
+		case 'S':
+			errno = 0;
+			snapshot_interval = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(snapshot_interval >= 0 && snapshot_interval <= 86400))
+				return error_exit(VMM_EXIT_USAGE, "--snapshot-interval '%s': not a number of seconds "
+						  "from 0 to 86400%s", optarg, "");
+			break;
 		case 'h': usage_replay(stdout); return 0;
 		default: usage_replay(stderr); return VMM_EXIT_USAGE;
 		}
@@ -1003,6 +1020,7 @@ static int cmd_replay(int argc, char **argv)
 	ctl.gdb = gdb ? &stub : NULL;
 	ctl.resume = resume_text ? &resume : NULL;
 	ctl.argv = main_argv;
+	ctl.snapshot_interval = snapshot_interval;
 	r = replay_run(vm, &jr, isatty(STDERR_FILENO) && !gdb, &ctl, &res, err, sizeof(err));
 	console_close(&con);
 	if (res.killed) {
@@ -1042,7 +1060,7 @@ out_reader:
 	journal_reader_close(&jr);
 	free(h);
 	console_close(&con);
-	return status;
+	return snap_finish(status);	/* a replay that went back by a snapshot ends in another process */
 }
 
 static int cmd_help(int argc, char **argv)

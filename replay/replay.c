@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "rr.h"
+#include "snapshot.h"
 #include "../gdbstub/gdbstub.h"
 
 #define LANDMARK_PATIENCE_S 10
@@ -46,6 +47,8 @@ struct replayer {
 	bool at_boundary;		/* gdb is stopped between records (the start, a goto) */
 	unsigned n_marks;		/* monitor checkpoint: the stops gdb can restart at */
 	struct replay_mark marks[REPLAY_MARKS];
+	uint64_t start_events;		/* where this process began replaying: 0, or a snapshot's events */
+	struct vm_cpu snap_cpu;		/* the vCPU as the last snapshot took it */
 };
 
 /*
@@ -340,14 +343,15 @@ static int marks_parse(const char *text, struct replay_resume *r, int *used)
 int replay_resume_parse(const char *text, struct replay_resume *r)
 {
 	char regs[2 * sizeof(r->target.regs) + 1], reply[2 * sizeof(r->reply) + 1];
-	unsigned goal, end, start, answer;
+	unsigned goal, end, start, bound, answer;
 	unsigned long long events, fp, mute;
 	int used = 0, more = 0;
 
 	_Static_assert(sizeof(r->target.regs) == 144 && sizeof(r->reply) == 64, "the widths below");
 	memset(r, 0, sizeof(*r));
-	if (sscanf(text, "goal=%u end=%u start=%u mute=%llu events=%llu fp=%llx regs=%288s answer=%u reply=%128s %n",
-		   &goal, &end, &start, &mute, &events, &fp, regs, &answer, reply, &used) != 9 || !used ||
+	if (sscanf(text, "goal=%u end=%u start=%u bound=%u mute=%llu events=%llu fp=%llx regs=%288s answer=%u "
+		   "reply=%128s %n", &goal, &end, &start, &bound, &mute, &events, &fp, regs, &answer, reply,
+		   &used) != 10 || !used ||
 	    goal > REPLAY_GOAL_GOTO || strlen(regs) != 2 * sizeof(r->target.regs) ||
 	    hex_get(regs, &r->target.regs, sizeof(r->target.regs)) < 0 || strlen(reply) % 2 ||
 	    strlen(reply) / 2 >= sizeof(r->reply) || hex_get(reply, r->reply, strlen(reply) / 2) < 0 ||
@@ -357,6 +361,7 @@ int replay_resume_parse(const char *text, struct replay_resume *r)
 	r->goal = (enum replay_goal)goal;
 	r->target_end = end;
 	r->target_start = start;
+	r->target_boundary = bound;
 	r->answer = answer;
 	r->mute_until = mute;
 	r->target.events = events;
@@ -377,16 +382,27 @@ int replay_resume_format(const struct replay_resume *r, char *out, size_t n)
 	hex_put(regs, &r->target.regs, sizeof(r->target.regs));
 	hex_put(reply, r->reply, strlen(r->reply) + 1);	/* with its NUL: never empty */
 	marks_format(r, marks, sizeof(marks));
-	len = snprintf(out, n, "goal=%u end=%u start=%u mute=%llu events=%llu fp=%llx regs=%s answer=%u "
-		       "reply=%s %s gdb=%s", r->goal, r->target_end, r->target_start,
+	len = snprintf(out, n, "goal=%u end=%u start=%u bound=%u mute=%llu events=%llu fp=%llx regs=%s answer=%u "
+		       "reply=%s %s gdb=%s", r->goal, r->target_end, r->target_start, r->target_boundary,
 		       (unsigned long long)r->mute_until, (unsigned long long)r->target.events,
 		       (unsigned long long)r->target.fp, regs, r->answer, reply, marks, r->gdb);
 	return len < 0 || (size_t)len >= n ? -ENOSPC : 0;
 }
 
+/* The root process handed the replay over: what it held goes back to the system while it waits. */
+static void replay_release(void *ctx)
+{
+	struct replayer *p = ctx;
+
+	vm_kvm_forget(p->vm);
+	rr_free(&p->rr);
+	gmem_free(&p->vm->mem);
+}
+
 /*
- * Go on in a new process image of this program, replaying from the start
- * toward r (the gdb connection stays open across). Returns only on failure.
+ * Go on toward r from the newest snapshot that comes before it, or else in a
+ * new process image of this program replaying from the start (the gdb
+ * connection stays open across). Returns only on failure.
  */
 static void replay_exec(struct replayer *p, struct replay_resume *r)
 {
@@ -400,6 +416,27 @@ static void replay_exec(struct replayer *p, struct replay_resume *r)
 	snprintf(r->gdb, sizeof(r->gdb), "%s", gdb);
 	if (replay_resume_format(r, text, sizeof(text)) < 0)
 		return;
+	if (snap_enabled()) {
+		uint64_t need;
+		bool strict = false;
+
+		/* The newest snapshot from which everything the goal looks at is still ahead. */
+		if (r->target_end)
+			need = UINT64_MAX;
+		else if (r->target_start)
+			need = 0;
+		else if (r->goal == REPLAY_GOAL_STEPBACK)
+			need = r->target.events > STEPBACK_WINDOW ? r->target.events - STEPBACK_WINDOW : 0;
+		else
+			need = r->target.events, strict = r->target_boundary;
+		if (snap_handover(need, strict, text, p->gdb->fd) >= 0)
+			snap_retire(replay_release, p);
+		if (!snap_may_reexec()) {
+			fprintf(stderr, "vmm: cannot go back: no snapshot at or before event %llu answered\n",
+				(unsigned long long)need);
+			return;
+		}
+	}
 	if (setenv("VMM_REPLAY_RESUME", text, 1) < 0 || (flags = fcntl(p->gdb->fd, F_GETFD)) < 0 ||
 	    fcntl(p->gdb->fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
 		return;
@@ -473,6 +510,14 @@ static int arrived(struct replayer *p)
 			replay_exec(p, &r);
 			break;
 		}
+		/* Nothing since the snapshot this run began at: look in the stretch of records before it. */
+		if (!p->have_cand && p->start_events) {
+			struct replay_resume r = { .goal = REPLAY_GOAL_SCAN, .target_boundary = true,
+						   .target.events = p->start_events, .mute_until = p->goal.mute_until };
+
+			replay_exec(p, &r);
+			break;
+		}
 		replay_seek(p, p->have_cand ? &p->cand : NULL, p->have_cand ? p->cand_reply : replaylog_begin);
 		break;
 	case REPLAY_GOAL_STEPBACK:
@@ -509,7 +554,7 @@ static int arrived(struct replayer *p)
 static bool target_stretch(const struct replayer *p)
 {
 	return p->goal.goal != REPLAY_GOAL_NONE && !p->goal.target_end && !p->goal.target_start &&
-	       p->res->events == p->goal.target.events;
+	       !p->goal.target_boundary && p->res->events == p->goal.target.events;
 }
 
 static bool stepback_window(const struct replayer *p)
@@ -1086,17 +1131,40 @@ static int mon_restart(struct replayer *p, const char *arg, char *out, size_t n)
 	return 0;
 }
 
+/* snapshots: the automatic ones going back starts from. */
+static int mon_snapshots(struct replayer *p, const char *arg, char *out, size_t n)
+{
+	struct snap_info si;
+	size_t len;
+
+	(void)arg;
+	snap_info(&si);
+	if (!snap_enabled()) {
+		snprintf(out, n, "no snapshots (--snapshot-interval 0, or they could not start): "
+			 "going back replays from the start\n");
+		return 0;
+	}
+	len = (size_t)snprintf(out, n, "%u snapshots, one every %.3g s of replaying, at events", si.count,
+			       si.interval_s);
+	for (unsigned i = 0; i < si.count && len < n; i++)
+		len += (size_t)snprintf(out + len, n - len, " %llu", (unsigned long long)si.events[i]);
+	if (len < n)
+		snprintf(out + len, n - len, "\nwent back by a snapshot %llu times; this replay began at event %llu\n",
+			 (unsigned long long)si.handovers, (unsigned long long)p->start_events);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct replayer *p, const char *arg, char *out, size_t n);
 } replay_monitor_cmds[] = {
 	{ "when", mon_when }, { "goto", mon_goto }, { "checkpoint", mon_checkpoint },
-	{ "checkpoints", mon_checkpoints }, { "restart", mon_restart },
+	{ "checkpoints", mon_checkpoints }, { "restart", mon_restart }, { "snapshots", mon_snapshots },
 };
 
 static const char replay_monitor_help[] =
 	"replay: when (the position), goto EVENT, checkpoint (here), checkpoints (the list),\n"
-	"        restart [N] (to checkpoint N, or to the start)\n";
+	"        restart [N] (to checkpoint N, or to the start), snapshots (where going back starts)\n";
 
 static int replay_monitor(void *ctx, const char *cmd, char *out, size_t n)
 {
@@ -1107,6 +1175,96 @@ static int replay_monitor(void *ctx, const char *cmd, char *out, size_t n)
 		if (strlen(replay_monitor_cmds[i].name) == len && !strncmp(cmd, replay_monitor_cmds[i].name, len))
 			return replay_monitor_cmds[i].fn(ctx, sp ? sp + 1 : NULL, out, n);
 	return -ENOENT;
+}
+
+/* The stub's hooks into this replay. */
+static void replay_gdb_attach(struct replayer *p)
+{
+	struct gdbstub *gdb = p->gdb;
+
+	gdb->replay = true;
+	gdb->bp_slots = GDB_HW_SLOTS - 2;	/* DR2 finds gdb's stops again, DR3 landmarks */
+	gdb->monitor = replay_monitor;
+	gdb->monitor_ctx = p;
+	gdb->monitor_help = replay_monitor_help;
+	gdb->reverse = replay_reverse;
+	gdb->reverse_ctx = p;
+}
+
+/* In a new snapshot: what only the replaying process may hold. */
+static void snapshot_child(void *ctx)
+{
+	struct replayer *p = ctx;
+
+	vm_kvm_forget(p->vm);
+	if (p->gdb->fd >= 0)
+		close(p->gdb->fd);
+	if (p->gdb->listen_fd >= 0)
+		close(p->gdb->listen_fd);
+	p->gdb->fd = p->gdb->listen_fd = -1;
+}
+
+/*
+ * This process was forked from a snapshot to replay toward the goal in text:
+ * a new KVM VM with the snapshot's vCPU, gdb's connection as it is now, and
+ * the goal as a re-executed replay would take it.
+ */
+static int take_over(struct replayer *p, const char *text, int gdb_fd)
+{
+	static struct replay_resume r;
+	char gdb[sizeof(r.gdb) + 16];
+	const char *rest;
+	int e;
+
+	if (replay_resume_parse(text, &r) < 0 || strncmp(r.gdb, "fd=", 3)) {
+		close(gdb_fd);
+		snprintf(p->err, p->errlen, "a snapshot was handed a goal it cannot read");
+		return -EPROTO;
+	}
+	if ((e = vm_kvm_rebuild(p->vm, &p->snap_cpu, p->err, p->errlen)) < 0 ||
+	    (e = vm_signals_init(p->vm, p->err, p->errlen)) < 0) {
+		close(gdb_fd);
+		return e;
+	}
+	/* The sender's descriptor number means nothing here: this one arrived with the goal. */
+	rest = strchr(r.gdb, ',');
+	snprintf(gdb, sizeof(gdb), "fd=%d%s", gdb_fd, rest ? rest : "");
+	if (gdbstub_restore(p->gdb, gdb) < 0) {
+		close(gdb_fd);
+		snprintf(p->err, p->errlen, "a snapshot was handed a gdb connection it cannot use");
+		return -EPROTO;
+	}
+	replay_gdb_attach(p);
+	p->goal = r;
+	p->n_marks = r.n_marks;
+	memcpy(p->marks, r.marks, sizeof(p->marks));
+	p->have_cand = p->have_prev = p->step_over = p->at_end = false;
+	p->boundary_checked = 0;
+	p->debug_dirty = true;
+	p->at_boundary = true;
+	p->start_events = p->res->events;
+	gdbstub_watch_refresh(p->gdb, p->vm);
+	return p->goal.target_start ? arrived(p) : 0;
+}
+
+/* A snapshot here, at a record boundary. Returns 1 in a process that took over from it later. */
+static int snapshot(struct replayer *p)
+{
+	static char text[REPLAY_RESUME_MAX];
+	int r, gdb_fd = -1;
+
+	/* What KVM has not told about yet must be in the snapshot's dirty-page bitmaps. */
+	if ((r = rr_dirty_sync(&p->rr)) < 0 || (r = vm_cpu_save(p->vm, &p->snap_cpu)) < 0) {
+		snprintf(p->err, p->errlen, "cannot save the vCPU for a snapshot: %s", strerror(-r));
+		return r;
+	}
+	r = snap_take(p->res->events, snapshot_child, p, text, sizeof(text), &gdb_fd);
+	if (r == 1)
+		return take_over(p, text, gdb_fd) < 0 ? -EPROTO : 1;
+	if (r < 0)
+		fprintf(stderr, "vmm: warning: no snapshot at event %llu: %s\n", (unsigned long long)p->res->events,
+			strerror(-r));
+	return 0;
 }
 
 int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const struct replay_ctl *ctl,
@@ -1128,13 +1286,10 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 	if ((r = rr_init(&p.rr, vm, err, errlen)) < 0)
 		return r;
 	if (gdb) {
-		gdb->replay = true;
-		gdb->bp_slots = GDB_HW_SLOTS - 2;	/* DR2 finds gdb's stops again, DR3 landmarks */
-		gdb->monitor = replay_monitor;
-		gdb->monitor_ctx = &p;
-		gdb->monitor_help = replay_monitor_help;
-		gdb->reverse = replay_reverse;
-		gdb->reverse_ctx = &p;
+		replay_gdb_attach(&p);
+		if (ctl->snapshot_interval > 0 && (r = snap_init(ctl->snapshot_interval)) < 0)
+			fprintf(stderr, "vmm: warning: no snapshots, going back replays from the start: %s\n",
+				strerror(-r));
 		if (p.goal.goal != REPLAY_GOAL_NONE) {
 			gdbstub_watch_refresh(gdb, vm);
 			r = p.goal.target_start ? arrived(&p) : 0;
@@ -1164,11 +1319,13 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 			r = -ECANCELED;
 			break;
 		}
+		if (gdb && snap_due(res->events) && (r = snapshot(&p)) < 0)
+			break;
 		if ((r = peek(&p)) < 0)
 			break;
 		if (p.eof)
 			break;
-		if (p.goal.goal == REPLAY_GOAL_GOTO && res->events >= p.goal.target.events) {
+		if ((p.goal.goal == REPLAY_GOAL_GOTO || p.goal.target_boundary) && res->events >= p.goal.target.events) {
 			if ((r = arrived(&p)) < 0)
 				break;
 			continue;

@@ -40,6 +40,8 @@ expect version 0 '^vmm [0-9]' -- --version
 expect no-args 2 'usage' --
 expect unknown-command 2 "unknown command 'frobnicate'" -- frobnicate
 expect unknown-option 2 'usage: vmm run' -- run --frobnicate "$guest"
+expect snapshot-interval-word 2 "snapshot-interval 'often': not a number of seconds" -- replay --snapshot-interval often x.vrr
+expect snapshot-interval-negative 2 "snapshot-interval '-1': not a number of seconds" -- replay --snapshot-interval -1 x.vrr
 expect no-kernel 2 'exactly one KERNEL' -- run
 expect two-kernels 2 'exactly one KERNEL' -- run "$guest" "$guest"
 expect bad-memory 2 "memory 'lots'" -- run -m lots "$guest"

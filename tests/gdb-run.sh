@@ -211,5 +211,65 @@ fi
 if [ "$failed" -gt "$failed_before" ]; then
 	echo "--- gdb's output:"; cat "$tmp/gdb.out"
 fi
+
+# Snapshots (--snapshot-interval): going back starts from a fork()ed copy of the replay taken on
+# the way, not from the start. The rtc guest (about 3 s of replaying) is debugged twice, with a
+# snapshot every 0.1 s and with none: from its end back to the last report() both must land at the
+# same event and rip, and the replay that went on from a snapshot must still end exactly as
+# recorded. Then the landmarks guest, whose ticks land in busy loops, goes back from its end to the
+# last tick's handler from a snapshot and replays from there to the end, finding every landmark.
+failed_before=$failed
+rtc=$(dirname "$elf")/rtc.elf
+"$VMM" record -o "$tmp/rtc.vrr" --serial none "$rtc" 2> /dev/null
+rtc_status=$?
+snap_session() {	# snap_session NAME JOURNAL SYMBOLS INTERVAL: gdb to the end, back to a breakpoint, to the end
+	sock=$tmp/$1.sock
+	"$VMM" replay --serial none --snapshot-interval "$4" --gdb "unix:$sock" "$2" 2> "$tmp/$1.err" &
+	vmm=$!
+	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
+	timeout 300 gdb -batch -nx -ex "target remote $sock" -ex "continue" -ex "hbreak $5" \
+		-ex "reverse-continue" -ex "monitor when" -ex "info registers rip" -ex "monitor snapshots" \
+		-ex "delete" -ex "continue" "$3" > "$tmp/$1.gdb" 2>&1
+	wait $vmm
+	echo $? > "$tmp/$1.status"
+}
+snap_session rtc-snap "$tmp/rtc.vrr" "${rtc%.elf}.elf64" 0.1 report
+snap_session rtc-none "$tmp/rtc.vrr" "${rtc%.elf}.elf64" 0 report
+where_snap=$(grep -e '^event ' -e '^rip ' "$tmp/rtc-snap.gdb" | tr -s ' ' | tr '\n' ' ')
+where_none=$(grep -e '^event ' -e '^rip ' "$tmp/rtc-none.gdb" | tr -s ' ' | tr '\n' ' ')
+began=$(sed -n 's/.*this replay began at event \([0-9]*\)$/\1/p' "$tmp/rtc-snap.gdb")
+count=$(sed -n 's/^\([0-9]*\) snapshots, .*/\1/p' "$tmp/rtc-snap.gdb")
+if [ -n "$where_snap" ] && [ "$where_snap" = "$where_none" ] && grep -q 'Breakpoint 1, report' "$tmp/rtc-snap.gdb"; then
+	passed=$((passed + 1)); echo "PASS snapshot-same-stop: $where_snap, with snapshots and without"
+else
+	failed=$((failed + 1)); echo "FAIL snapshot-same-stop: '$where_snap' with snapshots, '$where_none' without"
+fi
+if [ "${began:-0}" -gt 0 ] && [ "${count:-0}" -ge 2 ]; then
+	passed=$((passed + 1)); echo "PASS snapshot-used: $count snapshots, the replay went on from the one at event $began"
+else
+	failed=$((failed + 1)); echo "FAIL snapshot-used: $count snapshots, began at event '$began'"
+fi
+for s in snap none; do
+	if [ "$(cat "$tmp/rtc-$s.status")" -eq "$rtc_status" ] && grep -q 'final state matches' "$tmp/rtc-$s.err" &&
+	   [ "$(grep -c 'No more reverse-execution history' "$tmp/rtc-$s.gdb")" -eq 2 ]; then
+		passed=$((passed + 1)); echo "PASS snapshot-$s-to-the-end: status $rtc_status, final state matches"
+	else
+		failed=$((failed + 1)); echo "FAIL snapshot-$s-to-the-end: status $(cat "$tmp/rtc-$s.status")"
+		tail -n 3 "$tmp/rtc-$s.err"
+	fi
+done
+snap_session lm-snap "$tmp/lm.vrr" "${lm%.elf}.elf64" 0.2 isr_dispatch
+began=$(sed -n 's/.*this replay began at event \([0-9]*\)$/\1/p' "$tmp/lm-snap.gdb")
+if [ "$(cat "$tmp/lm-snap.status")" -eq 0 ] && grep -q 'final state matches' "$tmp/lm-snap.err" &&
+   grep -q 'Breakpoint 1, isr_dispatch' "$tmp/lm-snap.gdb" && [ "${began:-0}" -gt 0 ]; then
+	passed=$((passed + 1)); echo "PASS snapshot-landmarks: back from the end from the snapshot at event $began," \
+		"$(grep '^replay:' "$tmp/lm-snap.err" | cut -d, -f3)"
+else
+	failed=$((failed + 1)); echo "FAIL snapshot-landmarks: status $(cat "$tmp/lm-snap.status"), began at '$began'"
+	tail -n 4 "$tmp/lm-snap.err"
+fi
+if [ "$failed" -gt "$failed_before" ]; then
+	for f in rtc-snap rtc-none lm-snap; do echo "--- $f:"; cat "$tmp/$f.gdb" "$tmp/$f.err"; done
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

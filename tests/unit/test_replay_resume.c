@@ -16,6 +16,7 @@ static void fill(struct replay_resume *r, unsigned marks)
 	r->goal = REPLAY_GOAL_SEEK;
 	r->target_end = false;
 	r->target_start = true;
+	r->target_boundary = true;
 	r->answer = true;
 	r->mute_until = 1234567;
 	r->target.events = 77;
@@ -48,6 +49,7 @@ static void test_round_trip(void **state)
 		assert_int_equal(out.goal, in.goal);
 		assert_int_equal(out.target_start, 1);
 		assert_int_equal(out.target_end, 0);
+		assert_int_equal(out.target_boundary, 1);
 		assert_int_equal(out.answer, 1);
 		assert_int_equal(out.mute_until, in.mute_until);
 		assert_int_equal(out.target.events, 77);
