@@ -470,16 +470,6 @@ void vm_destroy(struct vm *vm)
 	board_free(&vm->board);
 	if (vm->timer_valid)
 		timer_delete(vm->timer);
-	vm->timer_valid = false;
-	if (vm->run)
-		munmap(vm->run, vm->run_size);
-	vm->run = NULL;
-	if (vm->vcpu_fd >= 0)
-		close(vm->vcpu_fd);
-	if (vm->vm_fd >= 0)
-		close(vm->vm_fd);
-	if (vm->kvm_fd >= 0)
-		close(vm->kvm_fd);
-	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
+	vm_kvm_forget(vm);
 	gmem_free(&vm->mem);
 }

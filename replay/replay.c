@@ -48,6 +48,7 @@ struct replayer {
 	unsigned n_marks;		/* monitor checkpoint: the stops gdb can restart at */
 	struct replay_mark marks[REPLAY_MARKS];
 	uint64_t start_events;		/* where this process began replaying: 0, or a snapshot's events */
+	bool snap_off;			/* a snapshot failed: take no more (going back still works from older ones) */
 	struct vm_cpu snap_cpu;		/* the vCPU as the last snapshot took it */
 };
 
@@ -397,6 +398,7 @@ static void replay_release(void *ctx)
 	vm_kvm_forget(p->vm);
 	rr_free(&p->rr);
 	gmem_free(&p->vm->mem);
+	gdbstub_close(p->gdb);	/* the new replaying process has the connection */
 }
 
 /*
@@ -1254,16 +1256,16 @@ static int snapshot(struct replayer *p)
 	int r, gdb_fd = -1;
 
 	/* What KVM has not told about yet must be in the snapshot's dirty-page bitmaps. */
-	if ((r = rr_dirty_sync(&p->rr)) < 0 || (r = vm_cpu_save(p->vm, &p->snap_cpu)) < 0) {
-		snprintf(p->err, p->errlen, "cannot save the vCPU for a snapshot: %s", strerror(-r));
-		return r;
-	}
-	r = snap_take(p->res->events, snapshot_child, p, text, sizeof(text), &gdb_fd);
+	if ((r = rr_dirty_sync(&p->rr)) >= 0 && (r = vm_cpu_save(p->vm, &p->snap_cpu)) >= 0)
+		r = snap_take(p->res->events, snapshot_child, p, text, sizeof(text), &gdb_fd);
 	if (r == 1)
 		return take_over(p, text, gdb_fd) < 0 ? -EPROTO : 1;
-	if (r < 0)
-		fprintf(stderr, "vmm: warning: no snapshot at event %llu: %s\n", (unsigned long long)p->res->events,
-			strerror(-r));
+	if (r < 0) {
+		/* The replay itself can go on; going back uses the snapshots there are. */
+		fprintf(stderr, "vmm: warning: no snapshot at event %llu (%s): no more are taken\n",
+			(unsigned long long)p->res->events, strerror(-r));
+		p->snap_off = true;
+	}
 	return 0;
 }
 
@@ -1319,7 +1321,7 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 			r = -ECANCELED;
 			break;
 		}
-		if (gdb && snap_due(res->events) && (r = snapshot(&p)) < 0)
+		if (gdb && !p.snap_off && snap_due(res->events) && (r = snapshot(&p)) < 0)
 			break;
 		if ((r = peek(&p)) < 0)
 			break;
