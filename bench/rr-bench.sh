@@ -93,14 +93,32 @@ if [ -f "$tmp/notes" ]; then
 fi
 # Reverse execution: gdb on a replay of the rtc guest (a few seconds of guest time), continued
 # to the end of the journal; then the same session going back from there to the last call of
-# report(). The difference is what the reverse-continue cost.
-gdbtime() {	# gdbtime JOURNAL SYMBOLS GDB-ARGS...: wall seconds of a gdb batch session on a replay
+# report(). The difference is what the reverse-continue cost: once from the snapshots vmm takes
+# as the replay advances, once with none (--snapshot-interval 0: every going back replays from
+# the start). At the end of each session, before going back, the memory of every vmm process
+# of the replay is summed (PSS, so pages shared copy-on-write count once).
+cat > "$tmp/pss.sh" <<'PSS'
+# pss.sh ROOT-PID OUT: KiB of PSS of the process and all its descendants, into OUT
+pids=$1 all=$1
+while [ -n "$pids" ]; do
+	next=""
+	for p in $pids; do next="$next $(cat /proc/$p/task/*/children 2>/dev/null)"; done
+	pids=$(echo $next)
+	all="$all $pids"
+done
+for p in $all; do awk '/^Pss:/ {print $2}' /proc/$p/smaps_rollup 2>/dev/null; done | awk '{s += $1} END {print s + 0}' > "$2"
+PSS
+gdbtime() {	# gdbtime JOURNAL SYMBOLS REPLAY-OPTS -- GDB-ARGS...: wall seconds of a gdb batch session on a replay
 	gj=$1 gsyms=$2
 	shift 2
+	gopts=""
+	while [ "$1" != "--" ]; do gopts="$gopts $1"; shift; done
+	shift
 	sock=$tmp/bench.sock
 	rm -f "$sock"
-	"$VMM" replay --serial none --gdb "unix:$sock" "$gj" 2> "$tmp/gdbrep.err" &
+	"$VMM" replay --serial none $gopts --gdb "unix:$sock" "$gj" 2> "$tmp/gdbrep.err" &
 	gpid=$!
+	echo "$gpid" > "$tmp/gdbrep.pid"
 	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do [ -S "$sock" ] && break; sleep 0.1; done
 	gs=$(date +%s.%N)
 	gdb -batch -nx -ex "target remote $sock" "$@" "$gsyms" > "$tmp/gdb.out" 2>&1
@@ -109,21 +127,38 @@ gdbtime() {	# gdbtime JOURNAL SYMBOLS GDB-ARGS...: wall seconds of a gdb batch s
 	echo "$ge - $gs" | bc -l
 }
 if [ -f "$tmp/rtc-guest.vrr" ] && command -v gdb > /dev/null; then
-	fwd=$(gdbtime "$tmp/rtc-guest.vrr" build/guests/rtc.elf64 -ex continue)
-	both=$(gdbtime "$tmp/rtc-guest.vrr" build/guests/rtc.elf64 -ex continue -ex "hbreak report" -ex reverse-continue)
+	measure="shell bash $tmp/pss.sh \$(cat $tmp/gdbrep.pid) $tmp/pss"
+	fwd=$(gdbtime "$tmp/rtc-guest.vrr" build/guests/rtc.elf64 -- -ex continue -ex "$measure")
+	pss_snap=$(cat "$tmp/pss")
+	both=$(gdbtime "$tmp/rtc-guest.vrr" build/guests/rtc.elf64 -- -ex continue -ex "hbreak report" -ex reverse-continue \
+		-ex "monitor snapshots")
 	landed=$(grep -c 'Breakpoint 1, report' "$tmp/gdb.out")
+	snaps=$(grep -m1 '^[0-9]* snapshots' "$tmp/gdb.out" | cut -d, -f1)
+	fwd0=$(gdbtime "$tmp/rtc-guest.vrr" build/guests/rtc.elf64 --snapshot-interval 0 -- -ex continue -ex "$measure")
+	pss_none=$(cat "$tmp/pss")
+	both0=$(gdbtime "$tmp/rtc-guest.vrr" build/guests/rtc.elf64 --snapshot-interval 0 -- -ex continue \
+		-ex "hbreak report" -ex reverse-continue)
+	landed0=$(grep -c 'Breakpoint 1, report' "$tmp/gdb.out")
 	rc=$(echo "$both - $fwd" | bc -l)
+	rc0=$(echo "$both0 - $fwd0" | bc -l)
 	echo "## Reverse execution (rtc guest, gdb attached to its replay)"
 	echo
-	echo "| | seconds | / replay to the end |"
-	echo "|---|---|---|"
-	printf '| replay to the end under gdb | %.2f | 1.00 |\n' "$fwd"
-	printf '| reverse-continue from the end to the last report() | %.2f | %.2f |\n' "$rc" "$(echo "$rc / $fwd" | bc -l)"
+	echo "| | seconds | / replay to the end | memory at the end (PSS of all vmm processes) |"
+	echo "|---|---|---|---|"
+	printf '| replay to the end under gdb, snapshots every 1 s (default) | %.2f | 1.00 | %d KiB (%s) |\n' "$fwd" \
+		"$pss_snap" "$snaps"
+	printf '| reverse-continue from the end to the last report(), from the snapshots | %.2f | %.2f | |\n' "$rc" \
+		"$(echo "$rc / $fwd" | bc -l)"
+	printf '| replay to the end under gdb, no snapshots (--snapshot-interval 0) | %.2f | %.2f | %d KiB |\n' "$fwd0" \
+		"$(echo "$fwd0 / $fwd" | bc -l)" "$pss_none"
+	printf '| reverse-continue from the end to the last report(), from the start | %.2f | %.2f | |\n' "$rc0" \
+		"$(echo "$rc0 / $fwd" | bc -l)"
 	echo
-	echo "The reverse-continue landed on report(): $( [ "$landed" -ge 1 ] && echo yes || echo NO). Going back"
-	echo "re-executes the replay from the start twice (scan to the point, then run to the stop found),"
-	echo "so it costs about two replays; no checkpoints are kept yet, so it costs no memory beyond the one"
-	echo "replaying process (checkpoint memory overhead: 0)."
+	echo "The reverse-continue landed on report(): $( [ "$landed" -ge 1 ] && echo yes || echo NO) from the snapshots,"
+	echo "$( [ "$landed0" -ge 1 ] && echo yes || echo NO) from the start. Snapshot memory overhead:"
+	echo "$((pss_snap - pss_none)) KiB for the $snaps (the pages the replay wrote after each was taken, plus each"
+	echo "process's own few pages). From the start, going back replays twice (scan to the point, then run to"
+	echo "the stop found); from the snapshots, both runs start at the newest snapshot before the point."
 	echo
 fi
 
