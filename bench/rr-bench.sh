@@ -53,8 +53,8 @@ bench() {	# bench NAME VMM-ARGS...
 
 bench rtc-guest --rtc 1700000000 build/guests/rtc.elf
 bench landmarks-guest build/guests/landmarks.elf
-# The boot stops before user space (rdinit= names no program, and there is no root device):
-# recordings with Linux user space do not replay on kvm_pvm yet (README, host notes).
+# The boot stops before user space (rdinit= names no program, and there is no root device): the
+# row measures the kernel's boot alone, comparable with the rows of earlier runs.
 if [ -f build/guest/bzImage ] && [ -f build/guest/initramfs.cpio ]; then
 	bench linux-pvh --initrd build/guest/initramfs.cpio \
 		--append "console=ttyS0 panic=-1 io_delay=none rdinit=/vmm-no-init $CLR" \
