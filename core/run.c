@@ -907,6 +907,17 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 			goto error;
 		}
 		vm->event_queued = false;
+		/* A page gdb watches: the access is done here, and is no exit of the guest's (replay never sees it). */
+		if (vm_trap_exit(vm)) {
+			if (vm->gdb && (r = gdbstub_trap(vm->gdb, vm)) < 0)
+				goto error_gdb;
+			continue;
+		}
+		if (vm->gdb && (r = gdbstub_traps_failed(vm->gdb, vm)) != 0) {
+			if (r < 0)
+				goto error_gdb;
+			continue;
+		}
 		if (vm->run->exit_reason == KVM_EXIT_DEBUG && vm->entry_bps) {
 			if ((r = entry_hit(vm)) < 0)
 				goto hook_error;

@@ -138,13 +138,63 @@ static int setup_msr_filter(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
-/* KVM's side of the machine on memory vm->mem already holds: the VM, its slot, the vCPU and its fixed setup. */
+/*
+ * The memory slots: guest RAM from 0 in spans around the trapped pages. A
+ * page trapped for writes is a read-only slot of its own (reads and fetches
+ * stay native); one trapped for every access has no slot.
+ */
+struct slot_span {
+	uint64_t first, pages;
+	bool readonly;
+};
+
+static unsigned slot_spans(const struct vm *vm, struct slot_span *span)
+{
+	uint64_t next = 0, total = vm->mem.size >> VM_PAGE_SHIFT;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i <= vm->n_traps; i++) {
+		uint64_t end = i < vm->n_traps ? vm->trap[i].gpa >> VM_PAGE_SHIFT : total;
+
+		if (end > next)
+			span[n++] = (struct slot_span){ next, end - next, false };
+		if (i < vm->n_traps && !vm->trap[i].reads)
+			span[n++] = (struct slot_span){ end, 1, true };
+		next = end + 1;
+	}
+	return n;
+}
+
+static int set_slot(struct vm *vm, unsigned slot, const struct slot_span *s, bool present)
+{
+	struct kvm_userspace_memory_region region = { .slot = slot };
+
+	if (present) {
+		/* Nothing writes a read-only slot but vmm, and vmm's writes go to mem.dma_dirty. */
+		region.flags = s->readonly ? KVM_MEM_READONLY : vm->dirty_log ? KVM_MEM_LOG_DIRTY_PAGES : 0;
+		region.guest_phys_addr = s->first << VM_PAGE_SHIFT;
+		region.memory_size = s->pages << VM_PAGE_SHIFT;
+		region.userspace_addr = (uint64_t)(uintptr_t)(vm->mem.host + (s->first << VM_PAGE_SHIFT));
+	}
+	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
+}
+
+static int add_slots(struct vm *vm)
+{
+	struct slot_span span[VM_SLOTS_MAX];
+	unsigned n = slot_spans(vm, span);
+	int r;
+
+	for (unsigned i = 0; i < n; i++)
+		if ((r = set_slot(vm, i, &span[i], true)) < 0)
+			return r;
+	vm->n_slots = n;
+	return 0;
+}
+
+/* KVM's side of the machine on memory vm->mem already holds: the VM, its slots, the vCPU and its fixed setup. */
 static int kvm_build(struct vm *vm, char *err, size_t errlen)
 {
-	struct kvm_userspace_memory_region region = {
-		.slot = 0, .flags = vm->dirty_log ? KVM_MEM_LOG_DIRTY_PAGES : 0, .guest_phys_addr = 0,
-		.memory_size = vm->mem.size, .userspace_addr = (uint64_t)(uintptr_t)vm->mem.host,
-	};
 	int r, mmap_size;
 
 	if ((r = open_kvm(vm, err, errlen)) < 0)
@@ -161,8 +211,10 @@ static int kvm_build(struct vm *vm, char *err, size_t errlen)
 		if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &addr) < 0)
 			return fail(err, errlen, "KVM_SET_IDENTITY_MAP_ADDR");
 	}
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+	if ((r = add_slots(vm)) < 0) {
+		errno = -r;
 		return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION");
+	}
 	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
 	if (vm->vcpu_fd < 0)
 		return fail(err, errlen, "KVM_CREATE_VCPU");
@@ -251,15 +303,237 @@ int vm_set_entry(struct vm *vm, const struct boot_entry *entry, char *err, size_
 
 int vm_enable_dirty_log(struct vm *vm, char *err, size_t errlen)
 {
-	vm->dirty_log = true;
-	struct kvm_userspace_memory_region region = {
-		.slot = 0, .flags = KVM_MEM_LOG_DIRTY_PAGES, .guest_phys_addr = 0,
-		.memory_size = vm->mem.size, .userspace_addr = (uint64_t)(uintptr_t)vm->mem.host,
-	};
+	struct slot_span span[VM_SLOTS_MAX];
+	unsigned n;
+	int r;
 
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION with dirty logging");
+	vm->dirty_log = true;
+	n = slot_spans(vm, span);
+	for (unsigned i = 0; i < n; i++)
+		if ((r = set_slot(vm, i, &span[i], true)) < 0) {
+			errno = -r;
+			return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION with dirty logging");
+		}
 	return 0;
+}
+
+/* Set the bits of src[0, bits) in dst from bit at on. */
+static void bits_or_at(uint64_t *dst, uint64_t at, const uint64_t *src, uint64_t bits)
+{
+	for (uint64_t i = 0; i < (bits + 63) / 64; i++)
+		for (uint64_t w = src[i]; w; w &= w - 1) {
+			uint64_t b = i * 64 + (uint64_t)__builtin_ctzll(w);
+
+			if (b < bits)
+				dst[(at + b) / 64] |= 1ull << ((at + b) % 64);
+		}
+}
+
+int vm_dirty_fetch(struct vm *vm, uint64_t *bitmap)
+{
+	struct slot_span span[VM_SLOTS_MAX];
+	uint64_t words = ((vm->mem.size >> VM_PAGE_SHIFT) + 63) / 64;
+	unsigned n;
+
+	if (!vm->n_traps) {
+		struct kvm_dirty_log log = { .slot = 0, .dirty_bitmap = bitmap };
+
+		return ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0 ? -errno : 0;
+	}
+	n = slot_spans(vm, span);
+	memset(bitmap, 0, words * 8);
+	for (unsigned i = 0; i < n; i++) {
+		struct kvm_dirty_log log = { .slot = i, .dirty_bitmap = vm->slot_log };
+
+		if (span[i].readonly)
+			continue;
+		if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+			return -errno;
+		bits_or_at(bitmap, span[i].first, vm->slot_log, span[i].pages);
+	}
+	return 0;
+}
+
+static int trap_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct vm_trap *)a)->gpa, y = ((const struct vm_trap *)b)->gpa;
+
+	return x < y ? -1 : x > y;
+}
+
+int vm_set_traps(struct vm *vm, const struct vm_trap *t, unsigned n)
+{
+	uint64_t words = ((vm->mem.size >> VM_PAGE_SHIFT) + 63) / 64;
+	struct vm_trap want[VM_TRAPS_MAX];
+	unsigned k = 0;
+	int r;
+
+	if (n > VM_TRAPS_MAX)
+		return -E2BIG;
+	for (unsigned i = 0; i < n; i++) {
+		if (t[i].gpa >= vm->mem.size)
+			return -EFAULT;
+		if (vm_trap_refused(vm, t[i].gpa))
+			continue;
+		want[k] = (struct vm_trap){ t[i].gpa & ~(VM_PAGE_SIZE - 1), t[i].reads };
+		k++;
+	}
+	qsort(want, k, sizeof(want[0]), trap_cmp);
+	n = k;
+	k = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (k && want[k - 1].gpa == want[i].gpa)
+			want[k - 1].reads |= want[i].reads;
+		else
+			want[k++] = want[i];
+	}
+	for (unsigned i = 0; i <= k; i++) {
+		if (i == k && k == vm->n_traps)
+			return 0;	/* as they are */
+		if (i == k || i >= vm->n_traps || want[i].gpa != vm->trap[i].gpa || want[i].reads != vm->trap[i].reads)
+			break;
+	}
+	if (!vm->slot_log && !(vm->slot_log = calloc(words, 8)))
+		return -ENOMEM;
+	/* A deleted slot takes its dirty log along: keep what it holds as pages the VMM wrote. */
+	if (vm->dirty_log && vm->mem.dma_dirty) {
+		uint64_t *all = calloc(words, 8);
+
+		if (!all)
+			return -ENOMEM;
+		if ((r = vm_dirty_fetch(vm, all)) < 0) {
+			free(all);
+			return r;
+		}
+		for (uint64_t i = 0; i < words; i++)
+			if (all[i])
+				__atomic_fetch_or(&vm->mem.dma_dirty[i], all[i], __ATOMIC_RELAXED);
+		free(all);
+	}
+	for (unsigned i = 0; i < vm->n_slots; i++)
+		if ((r = set_slot(vm, i, NULL, false)) < 0)
+			return r;
+	memcpy(vm->trap, want, k * sizeof(want[0]));
+	vm->n_traps = k;
+	return add_slots(vm);
+}
+
+bool vm_trapped(const struct vm *vm, uint64_t gpa)
+{
+	for (unsigned i = 0; i < vm->n_traps; i++)
+		if (gpa - vm->trap[i].gpa < VM_PAGE_SIZE)
+			return true;
+	return false;
+}
+
+bool vm_trap_refused(const struct vm *vm, uint64_t gpa)
+{
+	for (unsigned i = 0; i < VM_REFUSED_MAX; i++)
+		if (vm->refused[i] && gpa - (vm->refused[i] - 1) < VM_PAGE_SIZE)
+			return true;
+	return false;
+}
+
+/* Which trapped pages (a bit each) hold the bytes of the instruction at RIP. */
+static unsigned vm_code_traps(struct vm *vm)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct paging_mode pm;
+	unsigned bits = 0;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+		return 0;
+	pm = (struct paging_mode){ sregs.cr0, sregs.cr3, sregs.cr4, sregs.efer };
+	for (uint64_t off = 0; off < 16; off += 15) {	/* an instruction is at most 15 bytes */
+		uint64_t gpa, left;
+
+		if (paging_translate(&vm->mem, &pm, sregs.cs.base + regs.rip + off, &gpa, &left) < 0)
+			continue;
+		for (unsigned i = 0; i < vm->n_traps; i++)
+			if (gpa - vm->trap[i].gpa < VM_PAGE_SIZE)
+				bits |= 1u << i;
+	}
+	return bits;
+}
+
+int vm_trap_failed(struct vm *vm)
+{
+	int r;
+
+	if (vm->run->exit_reason != KVM_EXIT_INTERNAL_ERROR ||
+	    vm->run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION || !vm->n_traps)
+		return 0;
+	/*
+	 * KVM could not emulate an instruction, and it ran while pages were
+	 * trapped: one fetched from a trapped page, or a kind of access KVM's
+	 * emulator lacks (AVX). Nothing of it was done: map again, for good, the
+	 * page the code is on if it is trapped, else every trapped page (which
+	 * one the access was to is not told), and let it run natively.
+	 */
+	struct vm_trap keep[VM_TRAPS_MAX];
+	unsigned n = 0, code = vm_code_traps(vm);
+
+	for (unsigned i = 0; i < vm->n_traps; i++) {
+		if (code && !(code & 1u << i)) {
+			keep[n++] = vm->trap[i];
+			continue;
+		}
+		vm->refused[vm->n_refused % VM_REFUSED_MAX] = vm->trap[i].gpa + 1;
+		vm->n_refused++;
+	}
+	if ((r = vm_set_traps(vm, keep, n)) < 0)
+		return r;
+	return 1;
+}
+
+bool vm_trap_exit(struct vm *vm)
+{
+	struct kvm_run *run = vm->run;
+	uint64_t gpa = run->mmio.phys_addr;
+	uint8_t *host;
+
+	if (run->exit_reason != KVM_EXIT_MMIO || !vm_trapped(vm, gpa) || run->mmio.len > sizeof(run->mmio.data) ||
+	    !(host = gmem_ptr(&vm->mem, gpa, run->mmio.len)))
+		return false;
+	if (run->mmio.is_write) {
+		memcpy(host, run->mmio.data, run->mmio.len);
+		gmem_mark_dirty(&vm->mem, gpa, run->mmio.len);
+	} else {
+		memcpy(run->mmio.data, host, run->mmio.len);
+	}
+	return true;
+}
+
+int vm_complete_io(struct vm *vm, bool stepping)
+{
+	bool mmio_write = vm->run->exit_reason == KVM_EXIT_MMIO && vm->run->mmio.is_write;
+	struct kvm_regs regs;
+	int r;
+
+	vm->run->immediate_exit = 1;
+	r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+	vm->run->immediate_exit = 0;
+	if (r == 0)
+		return 1;
+	if (errno != EINTR)
+		return -errno;
+	if (!stepping || !mmio_write)
+		return 0;
+	/*
+	 * KVM finishes an MMIO write without the single-step trap it owes
+	 * (x86.c, complete_emulated_mmio: "FIXME: return into emulator if
+	 * single-stepping"), so the step would end one instruction late: make
+	 * the debug exit the step should have made.
+	 */
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+		return -errno;
+	vm->run->exit_reason = KVM_EXIT_DEBUG;
+	memset(&vm->run->debug, 0, sizeof(vm->run->debug));
+	vm->run->debug.arch.exception = 1;	/* #DB */
+	vm->run->debug.arch.pc = regs.rip;
+	vm->run->debug.arch.dr6 = 0xffff0ff0 | 0x4000;	/* DR6.BS */
+	return 1;
 }
 
 int vm_set_breakpoints(struct vm *vm, uint32_t control, const uint64_t *addr, unsigned n)
@@ -373,11 +647,8 @@ int vm_cpu_save(struct vm *vm, struct vm_cpu *cpu)
 	 * state is not readable: enter once with immediate_exit so KVM finishes
 	 * it without running a guest instruction (api.rst, KVM_EXIT_IO).
 	 */
-	vm->run->immediate_exit = 1;
-	r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
-	vm->run->immediate_exit = 0;
-	if (r < 0 && errno != EINTR)
-		return -errno;
+	if ((r = vm_complete_io(vm, false)) < 0)
+		return r;
 	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &cpu->regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &cpu->sregs) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_GET_DEBUGREGS, &cpu->dregs) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &cpu->events) < 0)
@@ -456,6 +727,7 @@ int vm_kvm_rebuild(struct vm *vm, const struct vm_cpu *cpu, char *err, size_t er
 	int r;
 
 	vm_kvm_forget(vm);
+	vm->n_slots = 0;
 	if ((r = kvm_build(vm, err, errlen)) < 0)
 		return r;
 	if ((r = vm_cpu_load(vm, cpu)) < 0) {
@@ -471,5 +743,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->timer_valid)
 		timer_delete(vm->timer);
 	vm_kvm_forget(vm);
+	free(vm->slot_log);
+	vm->slot_log = NULL;
 	gmem_free(&vm->mem);
 }

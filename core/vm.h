@@ -57,6 +57,17 @@ struct vm_hooks {
 	void (*idle)(struct vm *vm);				/* about to sleep in hlt: flush */
 };
 
+#define VM_PAGE_SHIFT 12
+#define VM_PAGE_SIZE (1ull << VM_PAGE_SHIFT)
+#define VM_TRAPS_MAX 4
+#define VM_SLOTS_MAX (2 * VM_TRAPS_MAX + 1)
+#define VM_REFUSED_MAX 8
+
+struct vm_trap {
+	uint64_t gpa;			/* the page's guest physical address */
+	bool reads;			/* every access exits, not just writes */
+};
+
 struct vm {
 	int kvm_fd, vm_fd, vcpu_fd;
 	struct kvm_run *run;
@@ -86,7 +97,18 @@ struct vm {
 	uint32_t exit_code;		/* debug-exit code */
 	int signal;
 	bool verbose;
-	bool dirty_log;			/* guest RAM's slot logs dirty pages */
+	bool dirty_log;			/* guest RAM's slots log dirty pages */
+	/*
+	 * Trapped pages (gdb's watchpoints): RAM that KVM's slots leave out or
+	 * map read-only, so that guest accesses to it exit as MMIO and are done
+	 * by vm_trap_exit.
+	 */
+	struct vm_trap trap[VM_TRAPS_MAX];	/* sorted by address */
+	unsigned n_traps;
+	unsigned n_slots;		/* KVM memory slots 0..n_slots-1 hold RAM around them */
+	uint64_t refused[VM_REFUSED_MAX];	/* pages KVM could not trap (address + 1), last ones */
+	unsigned n_refused;
+	uint64_t *slot_log;		/* one slot's dirty bitmap, fetched before it is merged */
 	struct vm_stats stats;
 };
 
@@ -121,6 +143,33 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 int vm_set_entry(struct vm *vm, const struct boot_entry *entry, char *err, size_t errlen);
 /* Turn on dirty-page logging of guest RAM (record and replay fingerprints). */
 int vm_enable_dirty_log(struct vm *vm, char *err, size_t errlen);
+/* KVM's dirty log of all of RAM into bitmap (one bit per page, overwritten). 0 or -errno. */
+int vm_dirty_fetch(struct vm *vm, uint64_t *bitmap);
+/*
+ * Trap guest accesses to the pages holding t[i].gpa (at most VM_TRAPS_MAX;
+ * n = 0 ends trapping): writes, or every access if t[i].reads. Refused pages
+ * are left out. The slots' dirty logs move into mem.dma_dirty first, so
+ * nothing written is lost. 0 or -errno.
+ */
+int vm_set_traps(struct vm *vm, const struct vm_trap *t, unsigned n);
+bool vm_trapped(const struct vm *vm, uint64_t gpa);
+/* A page whose trapping made KVM fail (vm_trap_failed): it is not trapped again. */
+bool vm_trap_refused(const struct vm *vm, uint64_t gpa);
+/*
+ * The exit in vm->run is KVM failing to emulate an instruction while pages
+ * are trapped: untrap them for good and say 1 (the instruction did not run;
+ * KVM_RUN runs it natively), else 0; -errno.
+ */
+int vm_trap_failed(struct vm *vm);
+/* The exit in vm->run is an access to a trapped page: do it on RAM and say true (KVM_RUN finishes the instruction). */
+bool vm_trap_exit(struct vm *vm);
+/*
+ * Finish the instruction of the last exit without running another: 0, or 1
+ * if finishing it raised an exit of its own (a single-step's debug exit,
+ * also when KVM owes one: stepping says the guest is single-stepped), left
+ * in vm->run; -errno on failure.
+ */
+int vm_complete_io(struct vm *vm, bool stepping);
 /* Runs until the guest or the user stops it; vm->stop says why. */
 int vm_run(struct vm *vm, char *err, size_t errlen);
 void vm_destroy(struct vm *vm);

@@ -107,8 +107,8 @@ static int set_regs(struct vm *vm, const struct gdb_regs *r)
 	return ioctl(vm->vcpu_fd, KVM_SET_REGS, &k) < 0 ? -errno : 0;
 }
 
-/* Guest memory at a virtual (or, with monitor phys on, physical) address, page by page. */
-static int access_mem(struct gdbstub *g, struct vm *vm, uint64_t addr, uint8_t *buf, size_t len, bool write)
+/* The guest physical address of a virtual (or, with monitor phys on, physical) one; left: bytes to its page's end. */
+static int translate(struct gdbstub *g, struct vm *vm, uint64_t addr, uint64_t *gpa, uint64_t *left)
 {
 	struct paging_mode pm;
 	int r;
@@ -117,11 +117,19 @@ static int access_mem(struct gdbstub *g, struct vm *vm, uint64_t addr, uint8_t *
 		return r;
 	if (g->phys)
 		pm.cr0 &= ~X86_CR0_PG;
+	return paging_translate(&vm->mem, &pm, addr, gpa, left);
+}
+
+/* Guest memory at a virtual (or, with monitor phys on, physical) address, page by page. */
+static int access_mem(struct gdbstub *g, struct vm *vm, uint64_t addr, uint8_t *buf, size_t len, bool write)
+{
+	int r;
+
 	while (len) {
 		uint64_t gpa, left;
 		uint8_t *host;
 
-		if ((r = paging_translate(&vm->mem, &pm, addr, &gpa, &left)) < 0)
+		if ((r = translate(g, vm, addr, &gpa, &left)) < 0)
 			return r;
 		if (left > len)
 			left = len;
@@ -142,20 +150,17 @@ static int access_mem(struct gdbstub *g, struct vm *vm, uint64_t addr, uint8_t *
 
 void gdbstub_debug_regs(const struct gdbstub *g, struct kvm_guest_debug *dbg)
 {
-	static const unsigned rw[5] = { 0, 0, 1, 3, 3 };	/* Z1 execute, Z2 write, Z3 read (as access), Z4 access */
 	bool any = false;
 
 	memset(dbg, 0, sizeof(*dbg));
 	for (unsigned i = 0; i < GDB_HW_SLOTS; i++) {
 		const struct gdb_slot *s = &g->slot[i];
-		unsigned len;
 
-		if (!s->used || s->kind == 2)
+		if (!s->used || s->kind >= 2)
 			continue;
 		any = true;
-		len = s->kind <= 1 ? 0 : s->len == 8 ? 2 : s->len == 4 ? 3 : s->len == 2 ? 1 : 0;
 		dbg->arch.debugreg[i] = s->addr;
-		dbg->arch.debugreg[7] |= 1ull << (2 * i) | (uint64_t)(rw[s->kind] | len << 2) << (16 + 4 * i);
+		dbg->arch.debugreg[7] |= 1ull << (2 * i);	/* Li: execute, one byte */
 	}
 	if (any || gdbstub_steps(g))
 		dbg->control = KVM_GUESTDBG_ENABLE | (any ? KVM_GUESTDBG_USE_HW_BP : 0) |
@@ -164,20 +169,47 @@ void gdbstub_debug_regs(const struct gdbstub *g, struct kvm_guest_debug *dbg)
 
 bool gdbstub_steps(const struct gdbstub *g)
 {
-	if (g->fd < 0)
-		return false;
+	return g->fd >= 0 && g->stepping;
+}
+
+int gdbstub_sync_traps(struct gdbstub *g, struct vm *vm)
+{
+	struct vm_trap t[GDB_HW_SLOTS];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < GDB_HW_SLOTS && g->fd >= 0; i++)
+		if (g->slot[i].used && g->slot[i].kind >= 2)
+			t[n++] = (struct vm_trap){ g->slot[i].gpa, g->slot[i].kind >= 3 };
+	return vm_set_traps(vm, t, n);
+}
+
+int gdbstub_traps_failed(struct gdbstub *g, struct vm *vm)
+{
+	static const char msg[] = "vmm: KVM cannot emulate an instruction while watched pages are trapped (code "
+				  "on a watched page, or an access its emulator lacks): the watchpoints on those pages "
+				  "are removed and cannot be set again\n";
+	char out[2 * sizeof(msg) + 2] = "O";
+	int r;
+
+	if ((r = vm_trap_failed(vm)) <= 0)
+		return r;
 	for (unsigned i = 0; i < GDB_HW_SLOTS; i++)
-		if (g->slot[i].used && g->slot[i].kind == 2)
-			return true;
-	return g->stepping;
+		if (g->slot[i].used && g->slot[i].kind >= 2 && vm_trap_refused(vm, g->slot[i].gpa))
+			g->slot[i].used = false;
+	if (g->fd >= 0) {
+		rsp_hex_encode(out + 1, msg, strlen(msg));
+		send_str(g, out);	/* console output while the guest runs */
+	}
+	return 1;
 }
 
 int gdbstub_arm(struct gdbstub *g, struct vm *vm)
 {
 	struct kvm_guest_debug dbg;
+	int r;
 
-	if (g->replay)
-		return 0;
+	if ((r = gdbstub_sync_traps(g, vm)) < 0 || g->replay)
+		return r;
 	gdbstub_debug_regs(g, &dbg);
 	return ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0 ? -errno : 0;
 }
@@ -419,14 +451,13 @@ static enum next h_breakpoint(struct ctx *c)
 		return reply(c, "E01");
 	/*
 	 * Data breakpoints do not fire in guest code that an emulating KVM
-	 * (kvm_pvm) executes, and a stub cannot tell in advance. Write
-	 * watchpoints are therefore kept by stepping the guest and comparing the
-	 * bytes after each instruction, which works on every host; read and
-	 * access watchpoints cannot be done that way and are refused.
+	 * (kvm_pvm) executes, and a stub cannot tell in advance. Watchpoints
+	 * therefore trap the guest physical page the address maps to now (it
+	 * leaves KVM's memory slots, so every access to it exits): that works on
+	 * every host, costs nothing away from that page, and takes no debug
+	 * register. The watched bytes must lie in one page of RAM.
 	 */
-	if (kind == 3 || kind == 4)
-		return reply(c, "");
-	if (kind >= 2 && (len != 1 && len != 2 && len != 4 && len != 8))
+	if (kind >= 2 && (len < 1 || len > 8 || (addr & (VM_PAGE_SIZE - 1)) + len > VM_PAGE_SIZE))
 		return reply(c, "E01");
 	for (unsigned i = 0; i < GDB_HW_SLOTS; i++) {
 		struct gdb_slot *s = &c->g->slot[i];
@@ -436,18 +467,29 @@ static enum next h_breakpoint(struct ctx *c)
 				s->used = false;
 			return reply(c, "OK");
 		}
-		/* Breakpoints take a debug register each; write watchpoints none (they step). */
-		if (!s->used && !free_slot && (kind == 2 || i < c->g->bp_slots))
+		/* Breakpoints take a debug register each; watchpoints none (they trap pages). */
+		if (!s->used && !free_slot && (kind >= 2 || i < c->g->bp_slots))
 			free_slot = s;
 	}
 	if (!insert)
 		return reply(c, "OK");
 	if (!free_slot)
 		return reply(c, "E0e");	/* every debug register in use */
-	*free_slot = (struct gdb_slot){ true, addr, kind, (unsigned)len, { 0 } };
-	if (kind == 2 && access_mem(c->g, c->vm, addr, free_slot->old, len, false) < 0) {
-		free_slot->used = false;
-		return reply(c, "E14");
+	*free_slot = (struct gdb_slot){ true, addr, kind, (unsigned)len, 0, { 0 } };
+	if (kind >= 2) {
+		uint64_t left;
+		uint8_t *host;
+
+		if (translate(c->g, c->vm, addr, &free_slot->gpa, &left) < 0 ||
+		    !(host = gmem_ptr(&c->vm->mem, free_slot->gpa, len))) {
+			free_slot->used = false;
+			return reply(c, "E14");	/* not mapped now, or not RAM */
+		}
+		if (vm_trap_refused(c->vm, free_slot->gpa)) {
+			free_slot->used = false;
+			return reply(c, "E01");	/* KVM failed on this page before */
+		}
+		memcpy(free_slot->old, host, len);
 	}
 	return reply(c, "OK");
 }
@@ -595,36 +637,66 @@ int gdbstub_poll(struct gdbstub *g, struct vm *vm)
 
 bool gdbstub_check(struct gdbstub *g, struct vm *vm, char *stop, size_t n)
 {
-	struct kvm_regs regs;
-	bool at_bp = false;
-
-	if (g->stepping) {
-		snprintf(stop, n, "T%02xthread:01;", GDB_SIGTRAP);
-		return true;
-	}
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
-		return false;
-	/* A step taken to watch memory: stop only if a watched value changed or a breakpoint is here. */
-	for (unsigned i = 0; i < GDB_HW_SLOTS; i++) {
-		struct gdb_slot *s = &g->slot[i];
-		uint8_t now[8];
-
-		if (!s->used)
-			continue;
-		if (s->kind <= 1 && s->addr == regs.rip)
-			at_bp = true;
-		if (s->kind != 2 || access_mem(g, vm, s->addr, now, s->len, false) < 0 || !memcmp(now, s->old, s->len))
-			continue;
-		memcpy(s->old, now, s->len);
-		snprintf(stop, n, "T05watch:%llx;thread:01;", (unsigned long long)s->addr);
-		return true;
-	}
-	/* Stepping to watch, the breakpoint at this RIP was seen by the step, not by its DR: report it once. */
-	if (at_bp || !(vm->run->debug.arch.dr6 & 0x4000)) {
+	/* A step gdb asked for, or one of its breakpoints (a step taken for another reason is not a stop). */
+	if (g->stepping || !(vm->run->debug.arch.dr6 & 0x4000)) {
 		snprintf(stop, n, "T%02xthread:01;", GDB_SIGTRAP);
 		return true;
 	}
 	return false;
+}
+
+int gdbstub_watch_hit(struct gdbstub *g, struct vm *vm, bool stepping, char *stop, size_t n, bool *debug)
+{
+	static const char *const name[5] = { "", "", "watch", "rwatch", "awatch" };
+	uint64_t gpa = vm->run->mmio.phys_addr, len = vm->run->mmio.len;
+	bool write = vm->run->mmio.is_write, may = false;
+	int r;
+
+	*debug = false;
+	for (unsigned i = 0; i < GDB_HW_SLOTS && g->fd >= 0; i++) {
+		const struct gdb_slot *s = &g->slot[i];
+
+		if (s->used && s->kind >= 2 && gpa < s->gpa + s->len && s->gpa < gpa + len &&
+		    (s->kind == 4 || (s->kind == 2) == write))
+			may = true;
+	}
+	/* A write's step trap is KVM's to forget: finish it here, where vm_complete_io makes up for that. */
+	if (!may && !(stepping && write))
+		return 0;
+	/* Stop after the instruction, as a data breakpoint does: finish it now. */
+	if ((r = vm_complete_io(vm, stepping)) < 0)
+		return r;
+	*debug = r == 1 && vm->run->exit_reason == KVM_EXIT_DEBUG;
+	if (!may)
+		return 0;
+	for (unsigned i = 0; i < GDB_HW_SLOTS; i++) {
+		struct gdb_slot *s = &g->slot[i];
+		const uint8_t *host;
+
+		if (!s->used || s->kind < 2 || !(gpa < s->gpa + s->len && s->gpa < gpa + len) ||
+		    !(s->kind == 4 || (s->kind == 2) == write) || !(host = gmem_ptr(&vm->mem, s->gpa, s->len)))
+			continue;
+		/* gdb's watch stops where the value changes, not at every write. */
+		if (s->kind == 2 && !memcmp(host, s->old, s->len))
+			continue;
+		memcpy(s->old, host, s->len);
+		snprintf(stop, n, "T05%s:%llx;thread:01;", name[s->kind], (unsigned long long)s->addr);
+		return 1;
+	}
+	return 0;
+}
+
+int gdbstub_trap(struct gdbstub *g, struct vm *vm)
+{
+	char stop[64];
+	bool debug;
+	int r = gdbstub_watch_hit(g, vm, gdbstub_steps(g), stop, sizeof(stop), &debug);
+
+	if (r < 0)
+		return r;
+	if (r)
+		return gdbstub_report(g, vm, stop);	/* a step that ended here is this stop too */
+	return debug ? gdbstub_debug_exit(g, vm) : 0;
 }
 
 int gdbstub_debug_exit(struct gdbstub *g, struct vm *vm)
@@ -646,9 +718,13 @@ int gdbstub_report(struct gdbstub *g, struct vm *vm, const char *stop)
 
 void gdbstub_watch_refresh(struct gdbstub *g, struct vm *vm)
 {
-	for (unsigned i = 0; i < GDB_HW_SLOTS; i++)
-		if (g->slot[i].used && g->slot[i].kind == 2)
-			access_mem(g, vm, g->slot[i].addr, g->slot[i].old, g->slot[i].len, false);
+	for (unsigned i = 0; i < GDB_HW_SLOTS; i++) {
+		struct gdb_slot *s = &g->slot[i];
+		const uint8_t *host;
+
+		if (s->used && s->kind >= 2 && (host = gmem_ptr(&vm->mem, s->gpa, s->len)))
+			memcpy(s->old, host, s->len);
+	}
 }
 
 int gdbstub_save(const struct gdbstub *g, char *out, size_t n)
@@ -657,8 +733,9 @@ int gdbstub_save(const struct gdbstub *g, char *out, size_t n)
 
 	for (unsigned i = 0; i < GDB_HW_SLOTS && len < n; i++)
 		if (g->slot[i].used)
-			len += (size_t)snprintf(out + len, n - len, ",slot=%u:%u:%llx:%u", i, g->slot[i].kind,
-						(unsigned long long)g->slot[i].addr, g->slot[i].len);
+			len += (size_t)snprintf(out + len, n - len, ",slot=%u:%u:%llx:%u:%llx", i, g->slot[i].kind,
+						(unsigned long long)g->slot[i].addr, g->slot[i].len,
+						(unsigned long long)g->slot[i].gpa);
 	return len < n ? 0 : -E2BIG;
 }
 
@@ -672,7 +749,7 @@ int gdbstub_restore(struct gdbstub *g, const char *text)
 	rsp_init(&g->rsp);
 	while (*p) {
 		unsigned i, kind, len, v;
-		unsigned long long addr;
+		unsigned long long addr, gpa;
 		int used = 0;
 
 		if (sscanf(p, "fd=%u%n", &v, &used) == 1)
@@ -681,9 +758,9 @@ int gdbstub_restore(struct gdbstub *g, const char *text)
 			g->no_ack = v;
 		else if (sscanf(p, "phys=%u%n", &v, &used) == 1)
 			g->phys = v;
-		else if (sscanf(p, "slot=%u:%u:%llx:%u%n", &i, &kind, &addr, &len, &used) == 4 && i < GDB_HW_SLOTS &&
-			 kind <= 4 && len <= 8)
-			g->slot[i] = (struct gdb_slot){ true, addr, kind, len, { 0 } };
+		else if (sscanf(p, "slot=%u:%u:%llx:%u:%llx%n", &i, &kind, &addr, &len, &gpa, &used) == 5 &&
+			 i < GDB_HW_SLOTS && kind <= 4 && len <= 8)
+			g->slot[i] = (struct gdb_slot){ true, addr, kind, len, gpa, { 0 } };
 		else
 			return -EINVAL;
 		p += used;

@@ -1,4 +1,4 @@
-/* The GDB stub of `vmm run` and `vmm replay`: one client over TCP or a Unix socket, hardware breakpoints and watchpoints, stepping. */
+/* The GDB stub of `vmm run` and `vmm replay`: one client over TCP or a Unix socket, hardware breakpoints, watchpoints on trapped pages, stepping. */
 #ifndef VMM_GDBSTUB_H
 #define VMM_GDBSTUB_H
 
@@ -19,7 +19,8 @@ struct gdb_slot {
 	uint64_t addr;
 	unsigned kind;		/* Z type: 0/1 execute, 2 write, 3 read, 4 access */
 	unsigned len;
-	uint8_t old[8];		/* a write watchpoint's bytes when last seen */
+	uint64_t gpa;		/* a watchpoint's guest physical address, whose page is trapped */
+	uint8_t old[8];		/* a watchpoint's bytes when last seen */
 };
 
 struct gdbstub {
@@ -62,7 +63,25 @@ int gdbstub_debug_exit(struct gdbstub *g, struct vm *vm);
 bool gdbstub_check(struct gdbstub *g, struct vm *vm, char *stop, size_t n);
 /* Send the stop reply stop and serve packets until the guest may run on. */
 int gdbstub_report(struct gdbstub *g, struct vm *vm, const char *stop);
-/* Take the write watchpoints' current values as the ones to compare with. */
+/*
+ * An access to a trapped page (vm_trap_exit did it): does it hit a
+ * watchpoint? 1 with the stop reply in stop (the instruction is finished
+ * then), 0 if not, -errno. stepping: the guest is single-stepped. *debug:
+ * finishing it raised a debug exit (a single-step's), now in vm->run for
+ * the caller.
+ */
+int gdbstub_watch_hit(struct gdbstub *g, struct vm *vm, bool stepping, char *stop, size_t n, bool *debug);
+/* vmm run's handling of a trapped access: report a hit and serve the client. */
+int gdbstub_trap(struct gdbstub *g, struct vm *vm);
+/* Trap the pages of the watchpoints set (none once the client is gone). */
+int gdbstub_sync_traps(struct gdbstub *g, struct vm *vm);
+/*
+ * KVM failed to emulate an instruction while watched pages were trapped
+ * (vm_trap_failed): drop those watchpoints and tell the client. 1 if so
+ * (run the guest on), 0 if the exit is something else, -errno.
+ */
+int gdbstub_traps_failed(struct gdbstub *g, struct vm *vm);
+/* Take the watchpoints' current values as the ones to compare with. */
 void gdbstub_watch_refresh(struct gdbstub *g, struct vm *vm);
 /* The connection and the client's settings as text, for a process that takes over (replay's reverse). */
 int gdbstub_save(const struct gdbstub *g, char *out, size_t n);
@@ -74,7 +93,7 @@ int gdbstub_arm(struct gdbstub *g, struct vm *vm);
 /* The client's breakpoints and stepping as KVM_SET_GUEST_DEBUG wants them (dbg is zeroed first). */
 struct kvm_guest_debug;
 void gdbstub_debug_regs(const struct gdbstub *g, struct kvm_guest_debug *dbg);
-/* Is the client stepping (stepi, or write watchpoints kept by stepping)? */
+/* Is the client stepping (stepi)? */
 bool gdbstub_steps(const struct gdbstub *g);
 
 #endif

@@ -599,14 +599,21 @@ static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 	p->at_boundary = false;
 
 	if (!p->gdb || p->gdb->fd < 0) {
+		int r;
+
 		if ((control || p->debug_dirty) && set_debug(vm, control, bp) < 0)
 			return -1;
 		p->debug_dirty = false;
+		if (vm->n_traps && (r = vm_set_traps(vm, NULL, 0)) < 0) {
+			errno = -r;
+			return -1;
+		}
 		return ioctl(vm->vcpu_fd, KVM_RUN, 0);
 	}
 	for (;;) {
 		struct kvm_guest_debug dbg;
-		bool mine, theirs, done, user = p->goal.goal == REPLAY_GOAL_NONE || p->goal.goal == REPLAY_GOAL_SCAN;
+		bool mine, theirs, done, watched = false, user = p->goal.goal == REPLAY_GOAL_NONE ||
+								 p->goal.goal == REPLAY_GOAL_SCAN;
 		uint64_t dr6;
 		time_t t0;
 		int r;
@@ -639,8 +646,55 @@ static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 		if (dbg.control)
 			dbg.control |= KVM_GUESTDBG_ENABLE;
 		p->debug_dirty = true;	/* gdb's breakpoints stay set until cleared */
+		if ((r = gdbstub_sync_traps(p->gdb, vm)) < 0) {
+			errno = -r;
+			return -1;
+		}
 		if (ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0 || ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0)
 			return -1;
+		if ((r = gdbstub_traps_failed(p->gdb, vm)) != 0) {
+			if (r < 0) {
+				errno = -r;
+				return -1;
+			}
+			continue;
+		}
+		/* A page gdb watches: no exit of the guest's; a hit is a stop, or while scanning a candidate. */
+		if (vm_trap_exit(vm)) {
+			char stop[sizeof(p->cand_reply)];
+			bool debug = false, step = dbg.control & KVM_GUESTDBG_SINGLESTEP;
+
+			if (!user && step && vm->run->mmio.is_write) {
+				if ((r = vm_complete_io(vm, true)) < 0) {
+					errno = -r;
+					return -1;
+				}
+				debug = r == 1 && vm->run->exit_reason == KVM_EXIT_DEBUG;
+			}
+			if (user && (r = gdbstub_watch_hit(p->gdb, vm, step, stop, sizeof(stop), &debug)) != 0) {
+				if (r < 0) {
+					errno = -r;
+					return -1;
+				}
+				watched = true;
+				p->step_over = false;	/* the instruction is done: a step off a breakpoint too */
+				if (p->goal.goal == REPLAY_GOAL_SCAN) {
+					if ((r = pos_capture(p, &p->cand)) < 0)
+						return r;
+					memcpy(p->cand_reply, stop, sizeof(stop));
+					p->have_cand = true;
+				} else {
+					t0 = time(NULL);
+					if (gdbstub_report(p->gdb, vm, stop) < 0)
+						gdbstub_close(p->gdb);
+					p->paused += time(NULL) - t0;
+					if (vm->stop != VM_RUNNING)
+						return 0;
+				}
+			}
+			if (!debug)
+				continue;
+		}
 		if (vm->run->exit_reason != KVM_EXIT_DEBUG)
 			return 0;
 		dr6 = vm->run->debug.arch.dr6;
@@ -668,7 +722,7 @@ static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 					p->step_over = true;
 			}
 			/* Scanning: a stop gdb would have seen is a candidate, not a report. */
-			if (p->goal.goal == REPLAY_GOAL_SCAN && ((dr6 & 7) || ((dr6 & 0x4000) &&
+			if (p->goal.goal == REPLAY_GOAL_SCAN && !watched && ((dr6 & 7) || ((dr6 & 0x4000) &&
 			    (was_step_over || gdbstub_steps(p->gdb)))) &&
 			    gdbstub_check(p->gdb, vm, p->cand_reply, sizeof(p->cand_reply))) {
 				if ((r = pos_capture(p, &p->cand)) < 0)
@@ -682,7 +736,7 @@ static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 				return 0;
 			continue;
 		}
-		theirs = (dr6 & 7) || ((dr6 & 0x4000) && gdbstub_steps(p->gdb));
+		theirs = !watched && ((dr6 & 7) || ((dr6 & 0x4000) && gdbstub_steps(p->gdb)));
 		if (theirs) {
 			t0 = time(NULL);
 			if (gdbstub_debug_exit(p->gdb, vm) < 0) {

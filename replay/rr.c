@@ -58,11 +58,10 @@ void rr_free(struct rr *rr)
 
 static int fetch(struct rr *rr)
 {
-	struct kvm_dirty_log log = { .slot = 0 };
+	int r = vm_dirty_fetch(rr->vm, rr->fetched);
 
-	log.dirty_bitmap = rr->fetched;
-	if (ioctl(rr->vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
-		return -errno;
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < rr->words; i++) {
 		uint64_t w = rr->fetched[i] | __atomic_exchange_n(&rr->dma_dirty[i], 0, __ATOMIC_RELAXED);
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Real gdb, in batch mode, against a guest under `vmm run --gdb --gdb-wait`: a hardware
 # breakpoint on a function, a variable and an argument read, a variable written, a write
-# watchpoint that stops on the right line with old and new values, stepi, continue to exit.
+# watchpoint that stops on the right line with old and new values, stepi, continue to exit;
+# read and access watchpoints live and replayed (also backwards), and one on code refused.
 # Then the same guest recorded and debugged under `vmm replay --gdb`: paused before the first
 # event, the same stops with the recorded values, monitor when, writes refused, the end of the
 # recording as a stop; then backwards: reverse-continue to the last write of a watched variable
@@ -124,6 +125,73 @@ if [ "$rec" -eq 15 ] && [ "$status" -eq 15 ] && grep -q 'final state matches' "$
 else
 	failed=$((failed + 1)); echo "FAIL replay-undisturbed: record $rec, replay $status"; tail -n 4 "$tmp/replay.err"
 fi
+if [ "$failed" -gt "$failed_before" ]; then
+	echo "--- gdb's output:"; cat "$tmp/gdb.out"
+fi
+
+# Read and access watchpoints, live and replayed: each stop names the value read or the change,
+# on the source line of the access, and going back meets the same accesses in reverse order.
+verdict() {	# verdict NAME DETAIL COMMAND...: passes when COMMAND succeeds
+	name=$1 detail=$2
+	shift 2
+	if "$@"; then
+		passed=$((passed + 1)); echo "PASS $name: $detail"
+	else
+		failed=$((failed + 1)); echo "FAIL $name: $detail"
+	fi
+}
+stops() {	# the values and source lines gdb reported, in order, on one line
+	grep -E '^(Value|Old value|New value) = |gdb_target\.c:[0-9]+$' "$tmp/gdb.out" |
+		sed 's/.*gdb_target\.c:/line /' | tr '\n' ' '
+}
+failed_before=$failed
+sock=$tmp/watch.sock
+"$VMM" run --serial none --gdb "unix:$sock" --gdb-wait "$elf" 2> "$tmp/watch.err" &
+vmm=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
+timeout 120 gdb -batch -nx -ex "target remote $sock" \
+	-ex "rwatch counter" -ex "continue" -ex "continue" -ex "delete" \
+	-ex "awatch result" -ex "continue" -ex "continue" -ex "continue" -ex "delete" -ex "continue" \
+	"$syms" > "$tmp/gdb.out" 2>&1
+wait $vmm
+status=$?
+want="Value = 0 line 15 Value = 1 line 15 Old value = 0 New value = 15 line 23 Value = 15 line 23 Value = 15 line 24 "
+got=$(stops)
+verdict rwatch-awatch-run "$got" [ "$got" = "$want" ]
+verdict rwatch-awatch-run-exit "vmm status $status" [ "$status" -eq 15 ]
+# A watchpoint on the guest's own code: KVM cannot fetch instructions from a trapped page, so
+# that watchpoint is dropped with a message, and the other one still stops.
+sock=$tmp/codewatch.sock
+"$VMM" run --serial none --gdb "unix:$sock" --gdb-wait "$elf" 2> "$tmp/codewatch.err" &
+vmm=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
+timeout 120 gdb -batch -nx -ex "target remote $sock" -ex "break main" -ex "continue" -ex "delete" \
+	-ex "awatch *(int *)bump" -ex "watch result" -ex "continue" -ex "delete 2" -ex "continue" \
+	"$syms" > "$tmp/gdb.out" 2>&1
+wait $vmm
+status=$?
+verdict watch-code-page "told, the other watchpoint stopped, vmm status $status" sh -c \
+	"grep -q 'KVM cannot emulate an instruction while watched pages are trapped' '$tmp/gdb.out' &&
+	 grep -q 'New value = 15' '$tmp/gdb.out' && [ $status -eq 15 ]"
+sock=$tmp/rwatch.sock
+"$VMM" replay --serial none --gdb "unix:$sock" "$tmp/g.vrr" 2> "$tmp/rwatch.err" &
+vmm=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
+timeout 120 gdb -batch -nx -ex "target remote $sock" \
+	-ex "rwatch counter" -ex "continue" -ex "continue" -ex "delete" \
+	-ex "awatch result" -ex "continue" -ex "continue" -ex "continue" -ex "continue" \
+	-ex "reverse-continue" -ex "reverse-continue" -ex "reverse-continue" -ex "reverse-continue" \
+	-ex "delete" -ex "continue" "$syms" > "$tmp/gdb.out" 2>&1
+wait $vmm
+status=$?
+# Backwards, each stop is just before the accessing instruction: line 24's read, line 23's read,
+# then line 22's write (gdb shows it going back: 15 before, 0 after), then the start.
+got=$(stops)
+verdict rwatch-awatch-replay "$got" \
+	[ "$got" = "${want}Value = 15 line 24 Value = 15 line 23 Old value = 15 New value = 0 line 22 " ]
+verdict rwatch-awatch-replay-start "back at the start" grep -q "No more reverse-execution history" "$tmp/gdb.out"
+verdict rwatch-awatch-replay-undisturbed "replay status $status" \
+	sh -c "[ $status -eq 15 ] && grep -q 'final state matches' '$tmp/rwatch.err'"
 if [ "$failed" -gt "$failed_before" ]; then
 	echo "--- gdb's output:"; cat "$tmp/gdb.out"
 fi
