@@ -240,7 +240,7 @@ static const char *stop_message(const struct vm *vm)
 	case VM_STOP_TRIPLE_FAULT:
 		return "guest triple-faulted";
 	case VM_STOP_QUIT:
-		return "quit from the console";
+		return "quit (Ctrl-A x on the console, or kill from gdb)";
 	default:
 		return NULL;
 	}

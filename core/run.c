@@ -1,7 +1,7 @@
 /*
  * The vCPU run loop. The vCPU thread is the only one that changes guest state
  * (DESIGN.md section 1): timers and the serial reader only wake it. Signals
- * that wake it (SIGUSR1 kick, SIGINT, SIGTERM) are blocked except inside
+ * that wake it (VM_KICK_SIGNAL kick, SIGINT, SIGTERM) are blocked except inside
  * KVM_RUN and the HLT wait, so no wake-up is ever lost.
  *
  * Asynchronous work (a due timer, serial input) is applied only at a journal
@@ -35,7 +35,7 @@ static pthread_t vcpu_thread;
 
 static void on_signal(int sig)
 {
-	if (sig != SIGUSR1)
+	if (sig != VM_KICK_SIGNAL)
 		stop_signal = sig;
 }
 
@@ -56,7 +56,7 @@ static void kick(void *opaque)
 {
 	(void)opaque;
 	atomic_store(&kick_pending, 1);
-	pthread_kill(vcpu_thread, SIGUSR1);
+	pthread_kill(vcpu_thread, VM_KICK_SIGNAL);
 }
 
 /* Consume wake-up signals that arrived while they were blocked (KVM_RUN returned EINTR). */
@@ -67,11 +67,11 @@ void vm_drain_signals(void)
 	int sig;
 
 	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, VM_KICK_SIGNAL);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	while ((sig = sigtimedwait(&set, NULL, &zero)) > 0)
-		if (sig != SIGUSR1)
+		if (sig != VM_KICK_SIGNAL)
 			stop_signal = sig;
 }
 
@@ -88,15 +88,15 @@ int vm_signals_init(struct vm *vm, char *err, size_t errlen)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(VM_KICK_SIGNAL, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigemptyset(&block);
-	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, VM_KICK_SIGNAL);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &vm->run_mask);
-	sigdelset(&vm->run_mask, SIGUSR1);
+	sigdelset(&vm->run_mask, VM_KICK_SIGNAL);
 	sigdelset(&vm->run_mask, SIGINT);
 	sigdelset(&vm->run_mask, SIGTERM);
 	/* The kernel's sigset is 64 bits: the first 8 bytes of glibc's. */
@@ -109,7 +109,7 @@ int vm_signals_init(struct vm *vm, char *err, size_t errlen)
 	vcpu_thread = pthread_self();
 	memset(&sev, 0, sizeof(sev));
 	sev.sigev_notify = SIGEV_THREAD_ID;
-	sev.sigev_signo = SIGUSR1;
+	sev.sigev_signo = VM_KICK_SIGNAL;
 	sev._sigev_un._tid = gettid();	/* sigev_notify_thread_id in newer glibc */
 	if (timer_create(CLOCK_MONOTONIC, &sev, &vm->timer) < 0) {
 		snprintf(err, errlen, "timer_create: %s", strerror(errno));

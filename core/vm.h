@@ -59,6 +59,7 @@ struct vm_hooks {
 
 #define VM_PAGE_SHIFT 12
 #define VM_PAGE_SIZE (1ull << VM_PAGE_SHIFT)
+#define VM_KICK_SIGNAL SIGUSR1	/* gets the vCPU thread out of KVM_RUN */
 #define VM_TRAPS_MAX 4
 #define VM_SLOTS_MAX (2 * VM_TRAPS_MAX + 1)
 #define VM_REFUSED_MAX 8

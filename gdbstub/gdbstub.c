@@ -610,15 +610,35 @@ int gdbstub_stop(struct gdbstub *g, struct vm *vm, int signo)
 	if (next == DETACH) {
 		close(g->fd);
 		g->fd = -1;
+		g->kicks = false;
 		memset(g->slot, 0, sizeof(g->slot));
 		g->stepping = false;
 	}
 	return gdbstub_arm(g, vm);
 }
 
+/*
+ * A guest that never exits would never see gdb's Ctrl-C: have input on the
+ * connection kick the vCPU thread (this one, in vm_run, where the kick
+ * signal is handled) out of KVM_RUN. Replay looks for it at every event
+ * instead, where stops are cleanest.
+ */
+static void kick_on_input(struct gdbstub *g)
+{
+	struct f_owner_ex owner = { F_OWNER_TID, gettid() };
+
+	g->kicks = true;
+	if (fcntl(g->fd, F_SETOWN_EX, &owner) < 0 || fcntl(g->fd, F_SETSIG, VM_KICK_SIGNAL) < 0 ||
+	    fcntl(g->fd, F_SETFL, fcntl(g->fd, F_GETFL) | O_ASYNC) < 0)
+		fprintf(stderr, "vmm: warning: gdb's Ctrl-C will wait for the guest's next exit: %s\n", strerror(errno));
+}
+
 int gdbstub_poll(struct gdbstub *g, struct vm *vm)
 {
 	struct pollfd pfd = { g->fd, POLLIN, 0 };
+
+	if (g->fd >= 0 && !g->kicks && !g->replay)
+		kick_on_input(g);
 
 	if (g->fd < 0) {
 		/* A client connecting: gdb expects a stopped target and asks why with '?'. */
@@ -866,4 +886,5 @@ void gdbstub_close(struct gdbstub *g)
 	if (g->listen_fd >= 0)
 		close(g->listen_fd);
 	g->fd = g->listen_fd = -1;
+	g->kicks = false;
 }

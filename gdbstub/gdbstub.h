@@ -29,6 +29,7 @@ struct gdbstub {
 	bool no_ack;
 	bool stepping;
 	bool phys;			/* monitor phys on: addresses are guest physical */
+	bool kicks;			/* input from the client kicks the vCPU out of KVM_RUN */
 	struct gdb_slot slot[GDB_HW_SLOTS];
 	unsigned bp_slots;		/* debug registers breakpoints may use: DR0 up to this (4; replay keeps DR3) */
 	bool replay;			/* the guest's past is fixed: memory and registers are read-only */
@@ -55,7 +56,7 @@ void gdbstub_close(struct gdbstub *g);
 int gdbstub_accept(struct gdbstub *g, char *err, size_t errlen);
 /* The guest stopped (signal signo, watch address if a watchpoint): serve packets until it may run on. */
 int gdbstub_stop(struct gdbstub *g, struct vm *vm, int signo);
-/* Between exits: a Ctrl-C from the client stops the guest here. */
+/* Between exits (in vm_run): a Ctrl-C from the client stops the guest here; its input kicks KVM_RUN. */
 int gdbstub_poll(struct gdbstub *g, struct vm *vm);
 /* A KVM_EXIT_DEBUG the stub caused: report it (or, stepping to watch memory, go on quietly). */
 int gdbstub_debug_exit(struct gdbstub *g, struct vm *vm);

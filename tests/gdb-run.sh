@@ -2,7 +2,8 @@
 # Real gdb, in batch mode, against a guest under `vmm run --gdb --gdb-wait`: a hardware
 # breakpoint on a function, a variable and an argument read, a variable written, a write
 # watchpoint that stops on the right line with old and new values, stepi, continue to exit;
-# read and access watchpoints live and replayed (also backwards), and one on code refused.
+# read and access watchpoints live and replayed (also backwards), one on code refused, and
+# Ctrl-C reaching a guest that never exits.
 # Then the same guest recorded and debugged under `vmm replay --gdb`: paused before the first
 # event, the same stops with the recorded values, monitor when, writes refused, the end of the
 # recording as a stop; then backwards: reverse-continue to the last write of a watched variable
@@ -173,6 +174,19 @@ status=$?
 verdict watch-code-page "told, the other watchpoint stopped, vmm status $status" sh -c \
 	"grep -q 'KVM cannot emulate an instruction while watched pages are trapped' '$tmp/gdb.out' &&
 	 grep -q 'New value = 15' '$tmp/gdb.out' && [ $status -eq 15 ]"
+# Ctrl-C while the guest spins without exits (a jmp-to-self written over counter): gdb's
+# interrupt kicks the vCPU out of KVM_RUN, and the guest stops in its loop.
+sock=$tmp/intr.sock
+"$VMM" run --serial none --gdb "unix:$sock" --gdb-wait "$elf" 2> "$tmp/intr.err" &
+vmm=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
+timeout 120 gdb -batch -nx -ex "target remote $sock" -ex "hbreak bump" -ex "continue" -ex "delete" \
+	-ex "set {unsigned short}&counter = 0xfeeb" -ex "set var \$pc = &counter" \
+	-ex 'shell (sleep 2; kill -INT $PPID) &' -ex "continue" -ex "info registers rip" -ex "kill" \
+	"$syms" > "$tmp/gdb.out" 2>&1
+wait $vmm
+verdict ctrl-c-spinning "$(grep -m1 '^rip' "$tmp/gdb.out")" sh -c \
+	"grep -q 'Program received signal SIGINT' '$tmp/gdb.out' && grep -q '^rip .*<counter>' '$tmp/gdb.out'"
 sock=$tmp/rwatch.sock
 "$VMM" replay --serial none --gdb "unix:$sock" "$tmp/g.vrr" 2> "$tmp/rwatch.err" &
 vmm=$!
