@@ -435,7 +435,7 @@ bool vm_trap_refused(const struct vm *vm, uint64_t gpa)
 }
 
 /* Which trapped pages (a bit each) hold the bytes of the instruction at RIP. */
-static unsigned vm_code_traps(struct vm *vm)
+static unsigned code_traps(struct vm *vm)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
@@ -459,6 +459,8 @@ static unsigned vm_code_traps(struct vm *vm)
 
 int vm_trap_failed(struct vm *vm)
 {
+	struct vm_trap keep[VM_TRAPS_MAX];
+	unsigned n = 0, code;
 	int r;
 
 	if (vm->run->exit_reason != KVM_EXIT_INTERNAL_ERROR ||
@@ -471,8 +473,7 @@ int vm_trap_failed(struct vm *vm)
 	 * page the code is on if it is trapped, else every trapped page (which
 	 * one the access was to is not told), and let it run natively.
 	 */
-	struct vm_trap keep[VM_TRAPS_MAX];
-	unsigned n = 0, code = vm_code_traps(vm);
+	code = code_traps(vm);
 
 	for (unsigned i = 0; i < vm->n_traps; i++) {
 		if (code && !(code & 1u << i)) {
@@ -730,7 +731,13 @@ int vm_kvm_rebuild(struct vm *vm, const struct vm_cpu *cpu, char *err, size_t er
 	vm->n_slots = 0;
 	if ((r = kvm_build(vm, err, errlen)) < 0)
 		return r;
-	if ((r = vm_cpu_load(vm, cpu)) < 0) {
+	/*
+	 * The new kvm_run page reads zero until KVM returns once, and replay's
+	 * first decision may be an injection that asks it whether the vCPU can
+	 * take one (if_flag, ready_for_interrupt_injection): enter once with
+	 * immediate_exit, which runs nothing and fills them in.
+	 */
+	if ((r = vm_cpu_load(vm, cpu)) < 0 || (r = vm_complete_io(vm, false)) < 0) {
 		snprintf(err, errlen, "cannot load the vCPU state into a new VM: %s", strerror(-r));
 		return r;
 	}

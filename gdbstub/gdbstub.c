@@ -665,6 +665,13 @@ bool gdbstub_check(struct gdbstub *g, struct vm *vm, char *stop, size_t n)
 	return false;
 }
 
+/* Is an access of len bytes at gpa (a write or a read) one that watchpoint s watches? */
+static bool watches(const struct gdb_slot *s, uint64_t gpa, uint64_t len, bool write)
+{
+	return s->used && s->kind >= 2 && gpa < s->gpa + s->len && s->gpa < gpa + len &&
+	       (s->kind == 4 || (s->kind == 2) == write);
+}
+
 int gdbstub_watch_hit(struct gdbstub *g, struct vm *vm, bool stepping, char *stop, size_t n, bool *debug)
 {
 	static const char *const name[5] = { "", "", "watch", "rwatch", "awatch" };
@@ -673,13 +680,8 @@ int gdbstub_watch_hit(struct gdbstub *g, struct vm *vm, bool stepping, char *sto
 	int r;
 
 	*debug = false;
-	for (unsigned i = 0; i < GDB_HW_SLOTS && g->fd >= 0; i++) {
-		const struct gdb_slot *s = &g->slot[i];
-
-		if (s->used && s->kind >= 2 && gpa < s->gpa + s->len && s->gpa < gpa + len &&
-		    (s->kind == 4 || (s->kind == 2) == write))
-			may = true;
-	}
+	for (unsigned i = 0; i < GDB_HW_SLOTS && g->fd >= 0; i++)
+		may |= watches(&g->slot[i], gpa, len, write);
 	/* A write's step trap is KVM's to forget: finish it here, where vm_complete_io makes up for that. */
 	if (!may && !(stepping && write))
 		return 0;
@@ -693,8 +695,7 @@ int gdbstub_watch_hit(struct gdbstub *g, struct vm *vm, bool stepping, char *sto
 		struct gdb_slot *s = &g->slot[i];
 		const uint8_t *host;
 
-		if (!s->used || s->kind < 2 || !(gpa < s->gpa + s->len && s->gpa < gpa + len) ||
-		    !(s->kind == 4 || (s->kind == 2) == write) || !(host = gmem_ptr(&vm->mem, s->gpa, s->len)))
+		if (!watches(s, gpa, len, write) || !(host = gmem_ptr(&vm->mem, s->gpa, s->len)))
 			continue;
 		/* gdb's watch stops where the value changes, not at every write. */
 		if (s->kind == 2 && !memcmp(host, s->old, s->len))
