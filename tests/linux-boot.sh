@@ -210,15 +210,18 @@ check disk $ok "the replays left the disk image exactly as the recording left it
 # event at the PVH entry (32-bit protected mode, no paging), then across the switch to long
 # mode to a breakpoint on start_kernel, the banner read through the kernel's page tables, a
 # breakpoint on virtnet_probe (virtio-net's driver meeting the device), and on to the end of
-# the recording, where replay stops (gdb could go back from there) until gdb lets it go.
+# the recording, where replay stops. From there, reverse-continue back to virtnet_probe: from
+# the snapshots taken on the way (one every 2 s of replaying), window by window backwards, to
+# the same event as the forward stop; then forward to the end again.
 sock=$log_dir/gdb.sock
-"$VMM" replay --serial none --gdb "unix:$sock" "$j" 2> "$log_dir/gdb-rep.err" &
+"$VMM" replay --serial none --snapshot-interval 2 --gdb "unix:$sock" "$j" 2> "$log_dir/gdb-rep.err" &
 pid=$!
 for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.3; done
 timeout 900 gdb -batch -nx -ex "target remote $sock" -ex "info registers rip cs" -ex "monitor when" \
 	-ex "hbreak start_kernel" -ex "continue" -ex "x/s &linux_banner" \
 	-ex "hbreak virtnet_probe" -ex "continue" -ex "monitor when" -ex "delete" -ex "continue" \
-	"$dir/vmlinux" > "$log_dir/gdb.out" 2>&1
+	-ex "hbreak virtnet_probe" -ex "reverse-continue" -ex "monitor when" -ex "monitor snapshots" \
+	-ex "delete" -ex "continue" "$dir/vmlinux" > "$log_dir/gdb.out" 2>&1
 wait $pid
 st=$?
 # The PVH entry is pvh_start_xen's physical address: its link address less 0xffffffff80000000
@@ -242,6 +245,15 @@ if grep -q 'Breakpoint 2, .*virtnet_probe' "$log_dir/gdb.out" && grep -q 'event 
 	check gdb yes "a breakpoint on virtnet_probe, then to the end: status $st, final state matches"
 else
 	check gdb no "virtnet_probe stop, exit report or final state missing (replay status $st)"
+fi
+whens=$(sed -n 's/^event \([0-9]*\) (exit.*/\1/p' "$log_dir/gdb.out" | tr '\n' ' ')
+set -- $whens
+began=$(sed -n 's/.*this replay began at event \([0-9]*\)$/\1/p' "$log_dir/gdb.out")
+if grep -q 'Breakpoint 3, .*virtnet_probe' "$log_dir/gdb.out" && [ $# -eq 3 ] && [ "$2" -eq "$3" ] &&
+   [ "${began:-0}" -gt 0 ] && [ "$(grep -c 'No more reverse-execution history' "$log_dir/gdb.out")" -eq 2 ]; then
+	check gdb yes "reverse-continue from the end back to virtnet_probe at event $3 (as forward), from the snapshot at event $began"
+else
+	check gdb no "reverse-continue to virtnet_probe: events $whens, snapshot start '$began'"
 fi
 if [ "$failed" -gt 0 ]; then
 	echo "--- gdb's output:"; cat "$log_dir/gdb.out"; tail -n 5 "$log_dir/gdb-rep.err"
