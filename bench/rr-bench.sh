@@ -139,6 +139,12 @@ if [ -f "$tmp/rtc-guest.vrr" ] && command -v gdb > /dev/null; then
 	both0=$(gdbtime "$tmp/rtc-guest.vrr" build/guests/rtc.elf64 --snapshot-interval 0 -- -ex continue \
 		-ex "hbreak report" -ex reverse-continue)
 	landed0=$(grep -c 'Breakpoint 1, report' "$tmp/gdb.out")
+	# Watchpoints trap their page: one that never stops (gdb's condition is never true), and a
+	# reverse-continue from the end to the last write of a watched variable.
+	fwdw=$(gdbtime "$tmp/rtc-guest.vrr" build/guests/rtc.elf64 -- -ex "watch failed if failed == 99" -ex continue)
+	bothw=$(gdbtime "$tmp/rtc-guest.vrr" build/guests/rtc.elf64 -- -ex continue -ex "watch passed" -ex reverse-continue)
+	landedw=$(grep -c 'Hardware watchpoint 1: passed' "$tmp/gdb.out")
+	rcw=$(echo "$bothw - $fwd" | bc -l)
 	rc=$(echo "$both - $fwd" | bc -l)
 	rc0=$(echo "$both0 - $fwd0" | bc -l)
 	echo "## Reverse execution (rtc guest, gdb attached to its replay)"
@@ -149,11 +155,16 @@ if [ -f "$tmp/rtc-guest.vrr" ] && command -v gdb > /dev/null; then
 		"$pss_snap" "$snaps"
 	printf '| reverse-continue from the end to the last report(), from the snapshots | %.2f | %.2f | |\n' "$rc" \
 		"$(echo "$rc / $fwd" | bc -l)"
+	printf '| replay to the end under gdb with a watchpoint on a page the guest writes (never stops) | %.2f | %.2f | |\n' \
+		"$fwdw" "$(echo "$fwdw / $fwd" | bc -l)"
+	printf '| reverse-continue from the end to the last write of a watched variable, from the snapshots | %.2f | %.2f | |\n' \
+		"$rcw" "$(echo "$rcw / $fwd" | bc -l)"
 	printf '| replay to the end under gdb, no snapshots (--snapshot-interval 0) | %.2f | %.2f | %d KiB |\n' "$fwd0" \
 		"$(echo "$fwd0 / $fwd" | bc -l)" "$pss_none"
 	printf '| reverse-continue from the end to the last report(), from the start | %.2f | %.2f | |\n' "$rc0" \
 		"$(echo "$rc0 / $fwd" | bc -l)"
 	echo
+	echo "The reverse-continue to the write stopped on the watchpoint: $( [ "$landedw" -ge 2 ] && echo yes || echo NO)."
 	echo "The reverse-continue landed on report(): $( [ "$landed" -ge 1 ] && echo yes || echo NO) from the snapshots,"
 	echo "$( [ "$landed0" -ge 1 ] && echo yes || echo NO) from the start. Snapshot memory overhead:"
 	echo "$((pss_snap - pss_none)) KiB for the $snaps (the pages the replay wrote after each was taken, plus each"
