@@ -543,6 +543,21 @@ static const struct insn_completion {
 	{ 0x9b, "fwait", complete_fwait },
 };
 
+bool vm_insn_completed(struct vm *vm)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	uint8_t op;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0 ||
+	    read_virt(vm, sregs.cs.base + regs.rip, &op, 1) != 1)
+		return false;
+	for (unsigned i = 0; i < VM_INSN_COMPLETIONS; i++)
+		if (insn_completions[i].opcode == op)
+			return true;
+	return false;
+}
+
 static int exit_internal_error(struct vm *vm, char *err, size_t errlen)
 {
 	struct kvm_run *run = vm->run;
@@ -762,7 +777,8 @@ static unsigned arm_entry_breakpoints(struct vm *vm, const struct kvm_sregs *s)
 
 static void disarm_entry_breakpoints(struct vm *vm)
 {
-	if (vm->entry_bps)
+	/* gdb's breakpoints and stepping come back, which the entries' took the place of. */
+	if (vm->entry_bps && !(vm->gdb && gdbstub_arm(vm->gdb, vm) == 0))
 		vm_set_breakpoints(vm, 0, NULL, 0);
 	vm->entry_bps = false;
 }
@@ -896,7 +912,7 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 		if (vm->stop != VM_RUNNING)
 			break;
 		arm_timer(vm);
-		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
+		if (vm_enter(vm, true) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				if ((r = kicked(vm)) < 0)
 					goto hook_error;
@@ -907,6 +923,11 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 			goto error;
 		}
 		vm->event_queued = false;
+		/* One of gdb's int3s is a debug exit from here on; a #BP of the guest's own went back to it. */
+		if ((r = vm_swbp_exit(vm)) == VM_SWBP_GUEST)
+			continue;
+		if (r < 0)
+			goto error_gdb;
 		/* A page gdb watches: the access is done here, and is no exit of the guest's (replay never sees it). */
 		if (vm_trap_exit(vm)) {
 			if (vm->gdb && (r = gdbstub_trap(vm->gdb, vm)) < 0)

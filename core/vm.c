@@ -434,25 +434,33 @@ bool vm_trap_refused(const struct vm *vm, uint64_t gpa)
 	return false;
 }
 
-/* Which trapped pages (a bit each) hold the bytes of the instruction at RIP. */
-static unsigned code_traps(struct vm *vm)
+/* The guest physical address of the byte off bytes past RIP, as the guest's paging maps it now. */
+static int rip_gpa(struct vm *vm, uint64_t off, uint64_t *gpa)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 	struct paging_mode pm;
-	unsigned bits = 0;
+	uint64_t left;
 
 	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
-		return 0;
+		return -errno;
 	pm = (struct paging_mode){ sregs.cr0, sregs.cr3, sregs.cr4, sregs.efer };
-	for (uint64_t off = 0; off < 16; off += 15) {	/* an instruction is at most 15 bytes */
-		uint64_t gpa, left;
+	return paging_translate(&vm->mem, &pm, sregs.cs.base + regs.rip + off, gpa, &left);
+}
 
-		if (paging_translate(&vm->mem, &pm, sregs.cs.base + regs.rip + off, &gpa, &left) < 0)
+/* Which pages trapped for every access (a bit each) hold the bytes of the instruction at RIP: KVM cannot fetch it. */
+static uint64_t code_traps(struct vm *vm)
+{
+	uint64_t bits = 0;
+
+	for (uint64_t off = 0; off < 16; off += 15) {	/* an instruction is at most 15 bytes */
+		uint64_t gpa;
+
+		if (rip_gpa(vm, off, &gpa) < 0)
 			continue;
 		for (unsigned i = 0; i < vm->n_traps; i++)
-			if (gpa - vm->trap[i].gpa < VM_PAGE_SIZE)
-				bits |= 1u << i;
+			if (vm->trap[i].reads && gpa - vm->trap[i].gpa < VM_PAGE_SIZE)
+				bits |= 1ull << i;
 	}
 	return bits;
 }
@@ -460,7 +468,8 @@ static unsigned code_traps(struct vm *vm)
 int vm_trap_failed(struct vm *vm)
 {
 	struct vm_trap keep[VM_TRAPS_MAX];
-	unsigned n = 0, code;
+	unsigned n = 0;
+	uint64_t code;
 	int r;
 
 	if (vm->run->exit_reason != KVM_EXIT_INTERNAL_ERROR ||
@@ -474,9 +483,12 @@ int vm_trap_failed(struct vm *vm)
 	 * one the access was to is not told), and let it run natively.
 	 */
 	code = code_traps(vm);
+	/* Not if the exit handlers complete the instruction (int3, fwait): the emulator fails on it anyway. */
+	if (!code && vm_insn_completed(vm))
+		return 0;
 
 	for (unsigned i = 0; i < vm->n_traps; i++) {
-		if (code && !(code & 1u << i)) {
+		if (code && !(code & 1ull << i)) {
 			keep[n++] = vm->trap[i];
 			continue;
 		}
@@ -504,6 +516,122 @@ bool vm_trap_exit(struct vm *vm)
 		memcpy(run->mmio.data, host, run->mmio.len);
 	}
 	return true;
+}
+
+int vm_set_swbps(struct vm *vm, const uint64_t *gpa, unsigned n)
+{
+	if (n > VM_SWBPS_MAX)
+		return -E2BIG;
+	for (unsigned i = 0; i < n; i++)
+		if (!gmem_ptr(&vm->mem, gpa[i], 1))
+			return -EFAULT;
+	vm->n_swbps = 0;
+	for (unsigned i = 0; i < n; i++) {
+		bool twice = false;
+
+		for (unsigned j = 0; j < vm->n_swbps; j++)
+			twice |= vm->swbp[j].gpa == gpa[i];
+		if (!twice)
+			vm->swbp[vm->n_swbps++] = (struct vm_swbp){ gpa[i], 0, false };
+	}
+	return 0;
+}
+
+int vm_enter(struct vm *vm, bool swbps)
+{
+	int r, e;
+
+	for (unsigned i = 0; i < vm->n_swbps; i++) {
+		struct vm_swbp *b = &vm->swbp[i];
+		uint8_t *host = gmem_ptr(&vm->mem, b->gpa, 1);
+
+		/* An int3 of the guest's own needs none planted: it is the guest's to take. */
+		b->planted = swbps && *host != 0xcc;
+		if (b->planted) {
+			b->orig = *host;
+			*host = 0xcc;
+		}
+	}
+	r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+	e = errno;
+	for (unsigned i = 0; i < vm->n_swbps; i++) {
+		struct vm_swbp *b = &vm->swbp[i];
+		uint8_t *host = gmem_ptr(&vm->mem, b->gpa, 1);
+
+		/*
+		 * The guest's writes to a breakpoint's page exit (gdb traps it), so
+		 * only KVM itself could have written here while it ran: then its
+		 * byte stays.
+		 */
+		if (b->planted && *host == 0xcc)
+			*host = b->orig;
+	}
+	errno = e;
+	return r;
+}
+
+int vm_swbp_exit(struct vm *vm)
+{
+	struct kvm_run *run = vm->run;
+	bool bp = run->exit_reason == KVM_EXIT_DEBUG && run->debug.arch.exception == 3;
+	bool emulated = run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
+			run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION;
+	struct kvm_vcpu_events ev;
+	struct kvm_regs regs;
+	bool known, planted = false;
+	uint64_t gpa;
+
+	if (run->exit_reason != KVM_EXIT_DEBUG && !emulated)
+		return 0;
+	for (unsigned i = 0; i < vm->n_swbps; i++)
+		planted |= vm->swbp[i].planted;
+	if (!planted && !bp)
+		return 0;
+	if (!bp && !emulated) {
+		/*
+		 * A debug register or a step stopped the guest on a planted int3:
+		 * that is the breakpoint's hit too (a step over it removes it first).
+		 */
+		if (rip_gpa(vm, 0, &gpa) == 0)
+			for (unsigned i = 0; i < vm->n_swbps; i++)
+				if (vm->swbp[i].planted && vm->swbp[i].gpa == gpa) {
+					run->debug.arch.exception = 3;
+					run->debug.arch.dr6 |= 1;
+				}
+		return 0;
+	}
+	/*
+	 * A CPU that runs the int3 raises #BP, which KVM_GUESTDBG_USE_SW_BP turns
+	 * into this exit; an emulating KVM (kvm_pvm, in kernel mode) cannot
+	 * emulate int3 and fails on it. Either way RIP is on the int3.
+	 */
+	known = rip_gpa(vm, 0, &gpa) == 0;
+	for (unsigned i = 0; known && i < vm->n_swbps; i++) {
+		if (!vm->swbp[i].planted || vm->swbp[i].gpa != gpa)
+			continue;
+		if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+			return -errno;
+		run->exit_reason = KVM_EXIT_DEBUG;
+		memset(&run->debug, 0, sizeof(run->debug));
+		run->debug.arch.exception = 3;
+		run->debug.arch.pc = regs.rip;
+		run->debug.arch.dr6 = 0xffff0ff0 | 1;	/* as if DR0 had fired: a breakpoint of gdb's */
+		return VM_SWBP_HIT;
+	}
+	if (emulated)
+		return 0;	/* the guest's own int3: the exit handlers complete it */
+	/* The guest's own #BP, which USE_SW_BP took from it: deliver it as the CPU would have. */
+	if (ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return -errno;
+	ev.flags = 0;
+	ev.exception.injected = 1;
+	ev.exception.nr = 3;
+	ev.exception.has_error_code = 0;
+	ev.exception.error_code = 0;
+	if (ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+		return -errno;
+	vm->event_queued = true;
+	return VM_SWBP_GUEST;
 }
 
 int vm_complete_io(struct vm *vm, bool stepping)
@@ -545,6 +673,9 @@ int vm_set_breakpoints(struct vm *vm, uint32_t control, const uint64_t *addr, un
 		return -EINVAL;
 	memset(&dbg, 0, sizeof(dbg));
 	dbg.control = control;
+	/* A planted int3 must never reach the guest: KVM keeps exiting on #BP while there are any. */
+	if (vm->n_swbps)
+		dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
 	for (unsigned i = 0; i < n; i++) {
 		dbg.arch.debugreg[i] = addr[i];
 		dbg.arch.debugreg[7] |= 1ull << (2 * i);	/* Li, execute, 1 byte */

@@ -60,13 +60,21 @@ struct vm_hooks {
 #define VM_PAGE_SHIFT 12
 #define VM_PAGE_SIZE (1ull << VM_PAGE_SHIFT)
 #define VM_KICK_SIGNAL SIGUSR1	/* gets the vCPU thread out of KVM_RUN */
-#define VM_TRAPS_MAX 4
+#define VM_SWBPS_MAX 32		/* software breakpoints (int3) */
+#define VM_TRAPS_MAX (4 + VM_SWBPS_MAX)	/* watched pages, and the pages of software breakpoints */
 #define VM_SLOTS_MAX (2 * VM_TRAPS_MAX + 1)
-#define VM_REFUSED_MAX 8
+#define VM_REFUSED_MAX (2 * VM_TRAPS_MAX)
 
 struct vm_trap {
 	uint64_t gpa;			/* the page's guest physical address */
 	bool reads;			/* every access exits, not just writes */
+};
+
+/* A software breakpoint: int3 is in guest RAM at gpa only while the vCPU is in vm_enter's KVM_RUN. */
+struct vm_swbp {
+	uint64_t gpa;
+	uint8_t orig;			/* the byte the int3 stood in for */
+	bool planted;			/* in the last entry */
 };
 
 struct vm {
@@ -110,6 +118,8 @@ struct vm {
 	uint64_t refused[VM_REFUSED_MAX];	/* pages KVM could not trap (address + 1), last ones */
 	unsigned n_refused;
 	uint64_t *slot_log;		/* one slot's dirty bitmap, fetched before it is merged */
+	struct vm_swbp swbp[VM_SWBPS_MAX];
+	unsigned n_swbps;
 	struct vm_stats stats;
 };
 
@@ -165,12 +175,33 @@ int vm_trap_failed(struct vm *vm);
 /* The exit in vm->run is an access to a trapped page: do it on RAM and say true (KVM_RUN finishes the instruction). */
 bool vm_trap_exit(struct vm *vm);
 /*
+ * Software breakpoints at these guest physical addresses (at most
+ * VM_SWBPS_MAX, each in RAM), planted by vm_enter. 0 or -errno.
+ */
+int vm_set_swbps(struct vm *vm, const uint64_t *gpa, unsigned n);
+/*
+ * KVM_RUN, with int3 planted at the software breakpoints if swbps: the
+ * guest's bytes are back before it returns, so nothing else (gdb's reads,
+ * fingerprints, snapshots, devices' DMA) ever sees an int3. As KVM_RUN returns.
+ */
+int vm_enter(struct vm *vm, bool swbps);
+#define VM_SWBP_HIT 1		/* the guest stopped on a planted int3 */
+#define VM_SWBP_GUEST 2		/* a #BP of the guest's own, given back to it */
+/*
+ * Was the last exit a software breakpoint? VM_SWBP_HIT: it is now a debug
+ * exit (exception 3, DR6.B0, pc at the int3, which did not run);
+ * VM_SWBP_GUEST: run on; 0: another exit; -errno.
+ */
+int vm_swbp_exit(struct vm *vm);
+/*
  * Finish the instruction of the last exit without running another: 0, or 1
  * if finishing it raised an exit of its own (a single-step's debug exit,
  * also when KVM owes one: stepping says the guest is single-stepped), left
  * in vm->run; -errno on failure.
  */
 int vm_complete_io(struct vm *vm, bool stepping);
+/* The instruction at RIP is one vmm completes for KVM when its emulator fails on it (run.c). */
+bool vm_insn_completed(struct vm *vm);
 /* Runs until the guest or the user stops it; vm->stop says why. */
 int vm_run(struct vm *vm, char *err, size_t errlen);
 void vm_destroy(struct vm *vm);

@@ -1,7 +1,8 @@
 /*
  * The GDB stub: a table of packet handlers over the framing of rsp.c, guest
- * memory through the guest's own page tables, and breakpoints, watchpoints
- * and steps through KVM_SET_GUEST_DEBUG, so guest memory is never patched.
+ * memory through the guest's own page tables, hardware breakpoints and steps
+ * through KVM_SET_GUEST_DEBUG, watchpoints on trapped pages, and software
+ * breakpoints whose int3 is in guest memory only while the guest runs.
  */
 #include "gdbstub.h"
 
@@ -21,6 +22,8 @@
 #include <unistd.h>
 
 #include "../core/vm.h"
+
+_Static_assert(GDB_SW_BPS <= VM_SWBPS_MAX, "vm plants every software breakpoint");
 
 #define GDB_SIGINT	2
 #define GDB_SIGTRAP	5
@@ -165,6 +168,10 @@ void gdbstub_debug_regs(const struct gdbstub *g, struct kvm_guest_debug *dbg)
 	if (any || gdbstub_steps(g))
 		dbg->control = KVM_GUESTDBG_ENABLE | (any ? KVM_GUESTDBG_USE_HW_BP : 0) |
 			       (gdbstub_steps(g) ? KVM_GUESTDBG_SINGLESTEP : 0);
+	/* A CPU that runs a planted int3 raises #BP: have KVM exit with it. */
+	for (unsigned i = 0; i < GDB_SW_BPS && g->fd >= 0; i++)
+		if (g->swbp[i].used)
+			dbg->control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
 }
 
 bool gdbstub_steps(const struct gdbstub *g)
@@ -174,12 +181,26 @@ bool gdbstub_steps(const struct gdbstub *g)
 
 int gdbstub_sync_traps(struct gdbstub *g, struct vm *vm)
 {
-	struct vm_trap t[GDB_HW_SLOTS];
-	unsigned n = 0;
+	struct vm_trap t[GDB_HW_SLOTS + GDB_SW_BPS];
+	uint64_t bp[GDB_SW_BPS];
+	unsigned n = 0, k = 0;
+	int r;
 
 	for (unsigned i = 0; i < GDB_HW_SLOTS && g->fd >= 0; i++)
 		if (g->slot[i].used && g->slot[i].kind >= 2)
 			t[n++] = (struct vm_trap){ g->slot[i].gpa, g->slot[i].kind >= 3 };
+	/*
+	 * A software breakpoint's page is trapped for writes, so that what the
+	 * guest writes there lands on its own bytes, never on a planted int3
+	 * (vm_enter plants them only while the guest runs).
+	 */
+	for (unsigned i = 0; i < GDB_SW_BPS && g->fd >= 0; i++)
+		if (g->swbp[i].used) {
+			bp[k++] = g->swbp[i].gpa;
+			t[n++] = (struct vm_trap){ g->swbp[i].gpa, false };
+		}
+	if ((r = vm_set_swbps(vm, bp, k)) < 0)
+		return r;
 	return vm_set_traps(vm, t, n);
 }
 
@@ -294,9 +315,10 @@ static enum next h_query(struct ctx *c)
 	const char *p = c->p;
 
 	if (!strncmp(p, "qSupported", 10))
-		return reply(c, c->g->reverse ? "PacketSize=4000;qXfer:features:read+;hwbreak+;vContSupported+;"
+		return reply(c, c->g->reverse ? "PacketSize=4000;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;"
 						 "QStartNoAckMode+;ReverseContinue+;ReverseStep+"
-					      : "PacketSize=4000;qXfer:features:read+;hwbreak+;vContSupported+;QStartNoAckMode+");
+					      : "PacketSize=4000;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;"
+						"QStartNoAckMode+");
 	if (!strcmp(p, "qAttached"))
 		return reply(c, "1");
 	if (!strcmp(p, "qC"))
@@ -440,6 +462,33 @@ static enum next h_write_mem(struct ctx *c)
 	return reply(c, "OK");
 }
 
+/* Z0/z0: an int3 at the guest physical byte the address maps to now. */
+static enum next h_swbreak(struct ctx *c, bool insert, uint64_t addr)
+{
+	struct gdb_swbp *free_bp = NULL;
+	uint64_t gpa, left;
+
+	for (unsigned i = 0; i < GDB_SW_BPS; i++) {
+		struct gdb_swbp *b = &c->g->swbp[i];
+
+		if (b->used && b->addr == addr) {
+			if (!insert)
+				b->used = false;
+			return reply(c, "OK");
+		}
+		if (!b->used && !free_bp)
+			free_bp = b;
+	}
+	if (!insert)
+		return reply(c, "OK");
+	if (!free_bp)
+		return reply(c, "E0e");	/* as many as vmm plants */
+	if (translate(c->g, c->vm, addr, &gpa, &left) < 0 || !gmem_ptr(&c->vm->mem, gpa, 1))
+		return reply(c, "E14");	/* not mapped now, or not RAM */
+	*free_bp = (struct gdb_swbp){ true, addr, gpa };
+	return reply(c, "OK");
+}
+
 static enum next h_breakpoint(struct ctx *c)
 {
 	bool insert = c->p[0] == 'Z';
@@ -449,6 +498,8 @@ static enum next h_breakpoint(struct ctx *c)
 
 	if (kind > 4 || c->p[2] != ',' || parse_addr_len(c->p + 3, &addr, &len, NULL) < 0)
 		return reply(c, "E01");
+	if (kind == 0)
+		return h_swbreak(c, insert, addr);
 	/*
 	 * Data breakpoints do not fire in guest code that an emulating KVM
 	 * (kvm_pvm) executes, and a stub cannot tell in advance. Watchpoints
@@ -462,7 +513,7 @@ static enum next h_breakpoint(struct ctx *c)
 	for (unsigned i = 0; i < GDB_HW_SLOTS; i++) {
 		struct gdb_slot *s = &c->g->slot[i];
 
-		if (s->used && s->addr == addr && (s->kind <= 1) == (kind <= 1) && (kind <= 1 || s->kind == kind)) {
+		if (s->used && s->addr == addr && s->kind == kind) {
 			if (!insert)
 				s->used = false;
 			return reply(c, "OK");
@@ -534,6 +585,7 @@ static enum next h_thread(struct ctx *c)
 static enum next h_detach(struct ctx *c)
 {
 	memset(c->g->slot, 0, sizeof(c->g->slot));
+	memset(c->g->swbp, 0, sizeof(c->g->swbp));
 	c->g->stepping = false;
 	reply(c, "OK");
 	return DETACH;
@@ -612,6 +664,7 @@ int gdbstub_stop(struct gdbstub *g, struct vm *vm, int signo)
 		g->fd = -1;
 		g->kicks = false;
 		memset(g->slot, 0, sizeof(g->slot));
+		memset(g->swbp, 0, sizeof(g->swbp));
 		g->stepping = false;
 	}
 	return gdbstub_arm(g, vm);
@@ -657,6 +710,11 @@ int gdbstub_poll(struct gdbstub *g, struct vm *vm)
 
 bool gdbstub_check(struct gdbstub *g, struct vm *vm, char *stop, size_t n)
 {
+	/* An int3 vmm planted: RIP is on it, which the swbreak stop reason tells gdb. */
+	if (vm->run->debug.arch.exception == 3) {
+		snprintf(stop, n, "T%02xswbreak:;thread:01;", GDB_SIGTRAP);
+		return true;
+	}
 	/* A step gdb asked for, or one of its breakpoints (a step taken for another reason is not a stop). */
 	if (g->stepping || !(vm->run->debug.arch.dr6 & 0x4000)) {
 		snprintf(stop, n, "T%02xthread:01;", GDB_SIGTRAP);
@@ -757,6 +815,11 @@ int gdbstub_save(const struct gdbstub *g, char *out, size_t n)
 			len += (size_t)snprintf(out + len, n - len, ",slot=%u:%u:%llx:%u:%llx", i, g->slot[i].kind,
 						(unsigned long long)g->slot[i].addr, g->slot[i].len,
 						(unsigned long long)g->slot[i].gpa);
+	for (unsigned i = 0; i < GDB_SW_BPS && len < n; i++)
+		if (g->swbp[i].used)
+			len += (size_t)snprintf(out + len, n - len, ",bp=%u:%llx:%llx", i,
+						(unsigned long long)g->swbp[i].addr,
+						(unsigned long long)g->swbp[i].gpa);
 	return len < n ? 0 : -E2BIG;
 }
 
@@ -782,6 +845,8 @@ int gdbstub_restore(struct gdbstub *g, const char *text)
 		else if (sscanf(p, "slot=%u:%u:%llx:%u:%llx%n", &i, &kind, &addr, &len, &gpa, &used) == 5 &&
 			 i < GDB_HW_SLOTS && kind <= 4 && len <= 8)
 			g->slot[i] = (struct gdb_slot){ true, addr, kind, len, gpa, { 0 } };
+		else if (sscanf(p, "bp=%u:%llx:%llx%n", &i, &addr, &gpa, &used) == 3 && i < GDB_SW_BPS)
+			g->swbp[i] = (struct gdb_swbp){ true, addr, gpa };
 		else
 			return -EINVAL;
 		p += used;

@@ -1,4 +1,4 @@
-/* The GDB stub of `vmm run` and `vmm replay`: one client over TCP or a Unix socket, hardware breakpoints, watchpoints on trapped pages, stepping. */
+/* The GDB stub of `vmm run` and `vmm replay`: one client over TCP or a Unix socket, breakpoints, watchpoints on trapped pages, stepping. */
 #ifndef VMM_GDBSTUB_H
 #define VMM_GDBSTUB_H
 
@@ -12,7 +12,8 @@
 struct vm;
 
 #define GDB_MONITOR_LATER 1
-#define GDB_HW_SLOTS 4		/* DR0-DR3: breakpoints and watchpoints share them */
+#define GDB_HW_SLOTS 4		/* DR0-DR3 for hardware breakpoints; watchpoints share the slots, not the registers */
+#define GDB_SW_BPS 32		/* software breakpoints (int3), as many as vm.h's VM_SWBPS_MAX */
 
 struct gdb_slot {
 	bool used;
@@ -23,6 +24,12 @@ struct gdb_slot {
 	uint8_t old[8];		/* a watchpoint's bytes when last seen */
 };
 
+struct gdb_swbp {
+	bool used;
+	uint64_t addr;		/* as gdb gave it */
+	uint64_t gpa;		/* where it was mapped when set: the int3 goes there */
+};
+
 struct gdbstub {
 	int listen_fd, fd;
 	struct rsp rsp;
@@ -31,6 +38,7 @@ struct gdbstub {
 	bool phys;			/* monitor phys on: addresses are guest physical */
 	bool kicks;			/* input from the client kicks the vCPU out of KVM_RUN */
 	struct gdb_slot slot[GDB_HW_SLOTS];
+	struct gdb_swbp swbp[GDB_SW_BPS];
 	unsigned bp_slots;		/* debug registers breakpoints may use: DR0 up to this (4; replay keeps DR3) */
 	bool replay;			/* the guest's past is fixed: memory and registers are read-only */
 	/*
@@ -74,7 +82,7 @@ int gdbstub_report(struct gdbstub *g, struct vm *vm, const char *stop);
 int gdbstub_watch_hit(struct gdbstub *g, struct vm *vm, bool stepping, char *stop, size_t n, bool *debug);
 /* vmm run's handling of a trapped access: report a hit and serve the client. */
 int gdbstub_trap(struct gdbstub *g, struct vm *vm);
-/* Trap the pages of the watchpoints set (none once the client is gone). */
+/* Trap the pages of the watchpoints and software breakpoints set, and hand vm the latter (none once the client is gone). */
 int gdbstub_sync_traps(struct gdbstub *g, struct vm *vm);
 /*
  * KVM failed to emulate an instruction while watched pages were trapped

@@ -408,7 +408,7 @@ static void replay_release(void *ctx)
  */
 static void replay_exec(struct replayer *p, struct replay_resume *r)
 {
-	char gdb[256], text[REPLAY_RESUME_MAX];
+	char gdb[sizeof(r->gdb)], text[REPLAY_RESUME_MAX];
 	int flags;
 
 	if (!p->ctl || !p->ctl->argv || gdbstub_save(p->gdb, gdb, sizeof(gdb)) < 0)
@@ -601,6 +601,7 @@ static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 	if (!p->gdb || p->gdb->fd < 0) {
 		int r;
 
+		vm->n_swbps = 0;	/* gdb is gone: nothing to plant, and no #BP for KVM to take */
 		if ((control || p->debug_dirty) && set_debug(vm, control, bp) < 0)
 			return -1;
 		p->debug_dirty = false;
@@ -650,8 +651,16 @@ static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 			errno = -r;
 			return -1;
 		}
-		if (ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0 || ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0)
+		/* gdb's int3s go in with its other breakpoints (not while stepping off one). */
+		if (ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0 || vm_enter(vm, user && !p->step_over) < 0)
 			return -1;
+		/* One of gdb's int3s is a debug exit from here on (a breakpoint of gdb's); the guest's own #BP went back to it. */
+		if ((r = vm_swbp_exit(vm)) < 0) {
+			errno = -r;
+			return -1;
+		}
+		if (r == VM_SWBP_GUEST)
+			continue;
 		if ((r = gdbstub_traps_failed(p->gdb, vm)) != 0) {
 			if (r < 0) {
 				errno = -r;

@@ -140,10 +140,10 @@ struct replay_resume {
 	char reply[64];		/* SEEK: the stop reply to send at target */
 	unsigned n_marks;	/* the checkpoints gdb has set so far */
 	struct replay_mark marks[REPLAY_MARKS];
-	char gdb[256];		/* the gdb connection and its settings (gdbstub_save) */
+	char gdb[2048];		/* the gdb connection and its settings (gdbstub_save) */
 };
 /* VMM_REPLAY_RESUME's text: what a re-executed replay is to do, and gdb's checkpoints. */
-#define REPLAY_RESUME_MAX 8192
+#define REPLAY_RESUME_MAX 12288
 int replay_resume_format(const struct replay_resume *r, char *out, size_t n);
 int replay_resume_parse(const char *text, struct replay_resume *r);
 
