@@ -2,8 +2,9 @@
 # Real gdb, in batch mode, against a guest under `vmm run --gdb --gdb-wait`: a hardware
 # breakpoint on a function, a variable and an argument read, a variable written, a write
 # watchpoint that stops on the right line with old and new values, stepi, continue to exit;
-# read and access watchpoints live and replayed (also backwards), one on code refused, and
-# Ctrl-C reaching a guest that never exits.
+# read and access watchpoints live and replayed (also backwards), one on code refused,
+# Ctrl-C reaching a guest that never exits, and six software breakpoints (int3), live and
+# replayed, with gdb's reads of the code under them returning the guest's bytes.
 # Then the same guest recorded and debugged under `vmm replay --gdb`: paused before the first
 # event, the same stops with the recorded values, monitor when, writes refused, the end of the
 # recording as a stop; then backwards: reverse-continue to the last write of a watched variable
@@ -34,10 +35,16 @@ check() {	# check NAME PATTERN: the gdb transcript has PATTERN
 	fi
 }
 
-sock=$tmp/gdb.sock
-"$VMM" run --serial "file:$tmp/console" --gdb "unix:$sock" --gdb-wait "$elf" 2> "$tmp/vmm.err" &
-vmm=$!
-for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
+start_vmm() {	# start_vmm NAME COMMAND ARGS...: vmm COMMAND with gdb on $tmp/NAME.sock, errors in $tmp/NAME.err; $vmm is its pid
+	sock=$tmp/$1.sock
+	name=$1 command=$2
+	shift 2
+	"$VMM" "$command" --gdb "unix:$sock" "$@" 2> "$tmp/$name.err" &
+	vmm=$!
+	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
+}
+
+start_vmm gdb run --serial "file:$tmp/console" --gdb-wait "$elf"
 timeout 120 gdb -batch -nx \
 	-ex "target remote $sock" \
 	-ex "hbreak bump" -ex "continue" -ex "print by" -ex "continue" -ex "print by" -ex "print counter" \
@@ -62,7 +69,7 @@ check exit "exited with code 0162"
 if [ "$status" -eq 114 ] && grep -q 'result 114' "$tmp/console"; then
 	passed=$((passed + 1)); echo "PASS guest-saw-the-write: vmm status 114, the guest printed 'result 114'"
 else
-	failed=$((failed + 1)); echo "FAIL guest-saw-the-write: vmm status $status"; tail -n 3 "$tmp/console" "$tmp/vmm.err"
+	failed=$((failed + 1)); echo "FAIL guest-saw-the-write: vmm status $status"; tail -n 3 "$tmp/console" "$tmp/gdb.err"
 fi
 if [ "$failed" -gt 0 ]; then
 	echo "--- gdb's output:"; cat "$tmp/gdb.out"
@@ -72,10 +79,7 @@ fi
 failed_before=$failed
 "$VMM" record -o "$tmp/g.vrr" --serial none "$elf" 2> "$tmp/rec.err"
 rec=$?
-sock=$tmp/replay.sock
-"$VMM" replay --gdb "unix:$sock" "$tmp/g.vrr" > "$tmp/replay.console" 2> "$tmp/replay.err" &
-vmm=$!
-for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
+start_vmm replay replay "$tmp/g.vrr" > "$tmp/replay.console"
 timeout 120 gdb -batch -nx \
 	-ex "target remote $sock" -ex "monitor when" \
 	-ex "hbreak bump" -ex "continue" -ex "continue" -ex "print by" -ex "print counter" -ex "monitor when" \
@@ -146,10 +150,7 @@ stops() {	# the values and source lines gdb reported, in order, on one line
 		sed 's/.*gdb_target\.c:/line /' | tr '\n' ' '
 }
 failed_before=$failed
-sock=$tmp/watch.sock
-"$VMM" run --serial none --gdb "unix:$sock" --gdb-wait "$elf" 2> "$tmp/watch.err" &
-vmm=$!
-for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
+start_vmm watch run --serial none --gdb-wait "$elf"
 timeout 120 gdb -batch -nx -ex "target remote $sock" \
 	-ex "rwatch counter" -ex "continue" -ex "continue" -ex "delete" \
 	-ex "awatch result" -ex "continue" -ex "continue" -ex "continue" -ex "delete" -ex "continue" \
@@ -162,10 +163,7 @@ verdict rwatch-awatch-run "$got" [ "$got" = "$want" ]
 verdict rwatch-awatch-run-exit "vmm status $status" [ "$status" -eq 15 ]
 # A watchpoint on the guest's own code: KVM cannot fetch instructions from a trapped page, so
 # that watchpoint is dropped with a message, and the other one still stops.
-sock=$tmp/codewatch.sock
-"$VMM" run --serial none --gdb "unix:$sock" --gdb-wait "$elf" 2> "$tmp/codewatch.err" &
-vmm=$!
-for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
+start_vmm codewatch run --serial none --gdb-wait "$elf"
 timeout 120 gdb -batch -nx -ex "target remote $sock" -ex "break main" -ex "continue" -ex "delete" \
 	-ex "awatch *(int *)bump" -ex "watch result" -ex "continue" -ex "delete 2" -ex "continue" \
 	"$syms" > "$tmp/gdb.out" 2>&1
@@ -176,10 +174,7 @@ verdict watch-code-page "told, the other watchpoint stopped, vmm status $status"
 	 grep -q 'New value = 15' '$tmp/gdb.out' && [ $status -eq 15 ]"
 # Ctrl-C while the guest spins without exits (a jmp-to-self written over counter): gdb's
 # interrupt kicks the vCPU out of KVM_RUN, and the guest stops in its loop.
-sock=$tmp/intr.sock
-"$VMM" run --serial none --gdb "unix:$sock" --gdb-wait "$elf" 2> "$tmp/intr.err" &
-vmm=$!
-for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
+start_vmm intr run --serial none --gdb-wait "$elf"
 timeout 120 gdb -batch -nx -ex "target remote $sock" -ex "hbreak bump" -ex "continue" -ex "delete" \
 	-ex "set {unsigned short}&counter = 0xfeeb" -ex "set var \$pc = &counter" \
 	-ex 'shell (sleep 2; kill -INT $PPID) &' -ex "continue" -ex "info registers rip" -ex "kill" \
@@ -187,10 +182,7 @@ timeout 120 gdb -batch -nx -ex "target remote $sock" -ex "hbreak bump" -ex "cont
 wait $vmm
 verdict ctrl-c-spinning "$(grep -m1 '^rip' "$tmp/gdb.out")" sh -c \
 	"grep -q 'Program received signal SIGINT' '$tmp/gdb.out' && grep -q '^rip .*<counter>' '$tmp/gdb.out'"
-sock=$tmp/rwatch.sock
-"$VMM" replay --serial none --gdb "unix:$sock" "$tmp/g.vrr" 2> "$tmp/rwatch.err" &
-vmm=$!
-for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
+start_vmm rwatch replay --serial none "$tmp/g.vrr"
 timeout 120 gdb -batch -nx -ex "target remote $sock" \
 	-ex "rwatch counter" -ex "continue" -ex "continue" -ex "delete" \
 	-ex "awatch result" -ex "continue" -ex "continue" -ex "continue" -ex "continue" \
@@ -210,14 +202,51 @@ if [ "$failed" -gt "$failed_before" ]; then
 	echo "--- gdb's output:"; cat "$tmp/gdb.out"
 fi
 
+# Software breakpoints (`break`: an int3 that vmm puts in guest memory only while the guest runs):
+# six of them, more than the four debug registers, kept inserted while stopped (always-inserted)
+# so that gdb's reads of the code under them must return the guest's bytes; live, then replayed
+# and backwards. Both end with the guest's own status, and the replay with the recorded state.
+sw_session() {	# sw_session NAME COMMAND ARGS...: start_vmm's, then gdb sets the breakpoints and goes to the end
+	start_vmm "$@"
+	timeout 120 gdb -batch -nx -ex "target remote $sock" -ex "set breakpoint always-inserted on" \
+		-ex "x/2xb bump" -ex "break bump" -ex "break main" -ex "break gdb_target.c:22" \
+		-ex "break gdb_target.c:23" -ex "break gdb_target.c:24" -ex "break guest_exit" -ex "x/2xb bump" \
+		-ex "continue" -ex "continue" -ex "continue" -ex "continue" -ex "continue" -ex "continue" \
+		-ex "continue" -ex "continue" -ex "print result" $sw_back -ex "delete" -ex "continue" \
+		"$syms" > "$tmp/gdb.out" 2>&1
+	wait $vmm
+	status=$?
+}
+sw_stops() {	# the breakpoints gdb reported, in order
+	sed -n 's/^Breakpoint \([0-9]\), .*/\1/p' "$tmp/gdb.out" | tr '\n' ' '
+}
+sw_bytes() {	# the two reads of bump's first bytes: the same, and not an int3
+	set -- $(grep '^0x[0-9a-f]* <bump>:' "$tmp/gdb.out" | cut -f2- | tr '\n' ' ')
+	[ $# -eq 4 ] && [ "$1 $2" = "$3 $4" ] && [ "$1" != 0xcc ] && echo "$1 $2"
+}
+failed_before=$failed
+sw_back=
+sw_session swbreak-run run --serial none --gdb-wait "$elf"
+got=$(sw_stops)
+verdict swbreak-run-stops "$got" [ "$got" = "2 1 1 1 1 1 3 4 " ]
+verdict swbreak-run-reads "$(sw_bytes)" sh -c "[ -n '$(sw_bytes)' ]"
+verdict swbreak-run-exit "vmm status $status" sh -c "[ $status -eq 15 ] && grep -q '^\\\$1 = 15$' '$tmp/gdb.out'"
+sw_back='-ex reverse-continue -ex reverse-continue -ex reverse-continue'
+sw_session swbreak-replay replay --serial none "$tmp/g.vrr"
+got=$(sw_stops)
+verdict swbreak-replay-stops "$got" [ "$got" = "2 1 1 1 1 1 3 4 3 1 1 " ]
+verdict swbreak-replay-reads "$(sw_bytes)" sh -c "[ -n '$(sw_bytes)' ]"
+verdict swbreak-replay-undisturbed "replay status $status" \
+	sh -c "[ $status -eq 15 ] && grep -q 'final state matches' '$tmp/swbreak-replay.err'"
+if [ "$failed" -gt "$failed_before" ]; then
+	echo "--- gdb's output:"; cat "$tmp/gdb.out"
+fi
+
 # Moving by monitor command in the same recording: goto an event forward, checkpoints at a
 # boundary and at a breakpoint, restart to each (back, and forward from the start), goto back,
 # past the end, and the help for an unknown command.
 failed_before=$failed
-sock=$tmp/mon.sock
-"$VMM" replay --serial none --gdb "unix:$sock" "$tmp/g.vrr" 2> "$tmp/mon.err" &
-vmm=$!
-for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
+start_vmm mon replay --serial none "$tmp/g.vrr"
 timeout 120 gdb -batch -nx -ex "target remote $sock" \
 	-ex "monitor goto 3" -ex "maintenance flush register-cache" -ex "monitor when" -ex "monitor checkpoint" \
 	-ex "hbreak bump" -ex "continue" -ex "monitor checkpoint" -ex "info registers rip" -ex "continue" \
@@ -260,10 +289,7 @@ fi
 failed_before=$failed
 lm=$(dirname "$elf")/landmarks.elf
 "$VMM" record -o "$tmp/lm.vrr" --serial none "$lm" 2> "$tmp/lmrec.err"
-sock=$tmp/lm.sock
-"$VMM" replay --serial none --gdb "unix:$sock" "$tmp/lm.vrr" 2> "$tmp/lmrep.err" &
-vmm=$!
-for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
+start_vmm lm replay --serial none "$tmp/lm.vrr"
 timeout 300 gdb -batch -nx -ex "target remote $sock" \
 	-ex "hbreak isr_dispatch" -ex "continue" -ex "continue" -ex "continue" -ex "monitor when" \
 	-ex "reverse-continue" -ex "monitor when" -ex "stepi" -ex "stepi" -ex "info registers rip" \
@@ -285,10 +311,10 @@ if [ $# -eq 3 ] && [ "$1" = "$3" ] && [ "$1" != "$2" ]; then
 else
 	failed=$((failed + 1)); echo "FAIL landmarks-reverse-stepi-stepi: rip values $rips"
 fi
-if [ "$status" -eq 0 ] && grep -q 'final state matches' "$tmp/lmrep.err" && grep -q "No more reverse-execution history" "$tmp/gdb.out"; then
-	passed=$((passed + 1)); echo "PASS landmarks-to-the-end: $(grep '^replay:' "$tmp/lmrep.err" | cut -d, -f1-3)"
+if [ "$status" -eq 0 ] && grep -q 'final state matches' "$tmp/lm.err" && grep -q "No more reverse-execution history" "$tmp/gdb.out"; then
+	passed=$((passed + 1)); echo "PASS landmarks-to-the-end: $(grep '^replay:' "$tmp/lm.err" | cut -d, -f1-3)"
 else
-	failed=$((failed + 1)); echo "FAIL landmarks-to-the-end: status $status"; tail -n 4 "$tmp/lmrep.err"
+	failed=$((failed + 1)); echo "FAIL landmarks-to-the-end: status $status"; tail -n 4 "$tmp/lm.err"
 fi
 if [ "$failed" -gt "$failed_before" ]; then
 	echo "--- gdb's output:"; cat "$tmp/gdb.out"
@@ -304,12 +330,9 @@ failed_before=$failed
 rtc=$(dirname "$elf")/rtc.elf
 "$VMM" record -o "$tmp/rtc.vrr" --serial none "$rtc" 2> /dev/null
 rtc_status=$?
-snap_session() {	# snap_session NAME JOURNAL SYMBOLS INTERVAL: gdb to the end, back to a breakpoint, to the end
-	sock=$tmp/$1.sock
-	"$VMM" replay --serial none --snapshot-interval "$4" --gdb "unix:$sock" "$2" 2> "$tmp/$1.err" &
-	vmm=$!
-	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
-	timeout 300 gdb -batch -nx -ex "target remote $sock" -ex "continue" -ex "hbreak $5" \
+snap_session() {	# snap_session NAME JOURNAL SYMBOLS INTERVAL FUNCTION [BREAK]: to the end, back to FUNCTION, to the end
+	start_vmm "$1" replay --serial none --snapshot-interval "$4" "$2"
+	timeout 300 gdb -batch -nx -ex "target remote $sock" -ex "continue" -ex "${6:-hbreak} $5" \
 		-ex "reverse-continue" -ex "monitor when" -ex "info registers rip" -ex "monitor snapshots" \
 		-ex "delete" -ex "continue" "$3" > "$tmp/$1.gdb" 2>&1
 	wait $vmm
@@ -317,8 +340,10 @@ snap_session() {	# snap_session NAME JOURNAL SYMBOLS INTERVAL: gdb to the end, b
 }
 snap_session rtc-snap "$tmp/rtc.vrr" "${rtc%.elf}.elf64" 0.1 report
 snap_session rtc-none "$tmp/rtc.vrr" "${rtc%.elf}.elf64" 0 report
+snap_session rtc-sw "$tmp/rtc.vrr" "${rtc%.elf}.elf64" 0.1 report break
 where_snap=$(grep -e '^event ' -e '^rip ' "$tmp/rtc-snap.gdb" | tr -s ' ' | tr '\n' ' ')
 where_none=$(grep -e '^event ' -e '^rip ' "$tmp/rtc-none.gdb" | tr -s ' ' | tr '\n' ' ')
+where_sw=$(grep -e '^event ' -e '^rip ' "$tmp/rtc-sw.gdb" | tr -s ' ' | tr '\n' ' ')
 began=$(sed -n 's/.*this replay began at event \([0-9]*\)$/\1/p' "$tmp/rtc-snap.gdb")
 count=$(sed -n 's/^\([0-9]*\) snapshots, .*/\1/p' "$tmp/rtc-snap.gdb")
 if [ -n "$where_snap" ] && [ "$where_snap" = "$where_none" ] && grep -q 'Breakpoint 1, report' "$tmp/rtc-snap.gdb"; then
@@ -331,7 +356,11 @@ if [ "${began:-0}" -gt 0 ] && [ "${count:-0}" -ge 2 ]; then
 else
 	failed=$((failed + 1)); echo "FAIL snapshot-used: $count snapshots, began at event '$began'"
 fi
-for s in snap none; do
+# The same with a software breakpoint: each snapshot holds the guest's bytes, never an int3.
+began_sw=$(sed -n 's/.*this replay began at event \([0-9]*\)$/\1/p' "$tmp/rtc-sw.gdb")
+verdict snapshot-swbreak "$where_sw, from the snapshot at event '$began_sw'" sh -c \
+	"[ '$where_sw' = '$where_none' ] && [ '${began_sw:-0}' -gt 0 ] && grep -q 'Breakpoint 1, report' '$tmp/rtc-sw.gdb'"
+for s in snap none sw; do
 	if [ "$(cat "$tmp/rtc-$s.status")" -eq "$rtc_status" ] && grep -q 'final state matches' "$tmp/rtc-$s.err" &&
 	   [ "$(grep -c 'No more reverse-execution history' "$tmp/rtc-$s.gdb")" -eq 2 ]; then
 		passed=$((passed + 1)); echo "PASS snapshot-$s-to-the-end: status $rtc_status, final state matches"

@@ -208,9 +208,11 @@ check disk $ok "the replays left the disk image exactly as the recording left it
 
 # gdb on the replayed boot, with the kernel's vmlinux for symbols: paused before the first
 # event at the PVH entry (32-bit protected mode, no paging), then across the switch to long
-# mode to a breakpoint on start_kernel, the banner read through the kernel's page tables, a
-# breakpoint on virtnet_probe (virtio-net's driver meeting the device), and on to the end of
-# the recording, where replay stops. From there, reverse-continue back to virtnet_probe: from
+# mode to a hardware breakpoint on start_kernel (virtual: set before paging maps the kernel),
+# the banner read through the kernel's page tables, a software breakpoint (int3) on
+# virtnet_probe (virtio-net's driver meeting the device; on the way the kernel's own
+# int3_selftest runs, and must get its #BP), and on to the end of the recording, where replay
+# stops. From there, reverse-continue back to virtnet_probe: from
 # the snapshots taken on the way (one every 2 s of replaying), window by window backwards, to
 # the same event as the forward stop; then forward to the end again.
 sock=$log_dir/gdb.sock
@@ -219,8 +221,8 @@ pid=$!
 for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.3; done
 timeout 900 gdb -batch -nx -ex "target remote $sock" -ex "info registers rip cs" -ex "monitor when" \
 	-ex "hbreak start_kernel" -ex "continue" -ex "x/s &linux_banner" \
-	-ex "hbreak virtnet_probe" -ex "continue" -ex "monitor when" -ex "delete" -ex "continue" \
-	-ex "hbreak virtnet_probe" -ex "reverse-continue" -ex "monitor when" -ex "monitor snapshots" \
+	-ex "break virtnet_probe" -ex "continue" -ex "monitor when" -ex "delete" -ex "continue" \
+	-ex "break virtnet_probe" -ex "reverse-continue" -ex "monitor when" -ex "monitor snapshots" \
 	-ex "delete" -ex "continue" "$dir/vmlinux" > "$log_dir/gdb.out" 2>&1
 wait $pid
 st=$?
