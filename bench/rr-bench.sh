@@ -144,6 +144,12 @@ if [ -f "$tmp/rtc-guest.vrr" ] && command -v gdb > /dev/null; then
 	fwdw=$(gdbtime "$tmp/rtc-guest.vrr" build/guests/rtc.elf64 -- -ex "watch failed if failed == 99" -ex continue)
 	bothw=$(gdbtime "$tmp/rtc-guest.vrr" build/guests/rtc.elf64 -- -ex continue -ex "watch passed" -ex reverse-continue)
 	landedw=$(grep -c 'Hardware watchpoint 1: passed' "$tmp/gdb.out")
+	# Software breakpoints: an int3 planted around every KVM_RUN, on a function the guest never
+	# calls; and the reverse-continue to report() again with `break` instead of `hbreak`.
+	fwds=$(gdbtime "$tmp/rtc-guest.vrr" build/guests/rtc.elf64 -- -ex "break user_run" -ex continue)
+	boths=$(gdbtime "$tmp/rtc-guest.vrr" build/guests/rtc.elf64 -- -ex continue -ex "break report" -ex reverse-continue)
+	landeds=$(grep -c 'Breakpoint 1, report' "$tmp/gdb.out")
+	rcs=$(echo "$boths - $fwd" | bc -l)
 	rcw=$(echo "$bothw - $fwd" | bc -l)
 	rc=$(echo "$both - $fwd" | bc -l)
 	rc0=$(echo "$both0 - $fwd0" | bc -l)
@@ -159,12 +165,17 @@ if [ -f "$tmp/rtc-guest.vrr" ] && command -v gdb > /dev/null; then
 		"$fwdw" "$(echo "$fwdw / $fwd" | bc -l)"
 	printf '| reverse-continue from the end to the last write of a watched variable, from the snapshots | %.2f | %.2f | |\n' \
 		"$rcw" "$(echo "$rcw / $fwd" | bc -l)"
+	printf '| replay to the end under gdb with a software breakpoint that never fires | %.2f | %.2f | |\n' \
+		"$fwds" "$(echo "$fwds / $fwd" | bc -l)"
+	printf '| reverse-continue from the end to the last report() with a software breakpoint, from the snapshots | %.2f | %.2f | |\n' \
+		"$rcs" "$(echo "$rcs / $fwd" | bc -l)"
 	printf '| replay to the end under gdb, no snapshots (--snapshot-interval 0) | %.2f | %.2f | %d KiB |\n' "$fwd0" \
 		"$(echo "$fwd0 / $fwd" | bc -l)" "$pss_none"
 	printf '| reverse-continue from the end to the last report(), from the start | %.2f | %.2f | |\n' "$rc0" \
 		"$(echo "$rc0 / $fwd" | bc -l)"
 	echo
-	echo "The reverse-continue to the write stopped on the watchpoint: $( [ "$landedw" -ge 2 ] && echo yes || echo NO)."
+	echo "The reverse-continue to the write stopped on the watchpoint: $( [ "$landedw" -ge 2 ] && echo yes || echo NO);"
+	echo "the one with a software breakpoint landed on report(): $( [ "$landeds" -ge 1 ] && echo yes || echo NO)."
 	echo "The reverse-continue landed on report(): $( [ "$landed" -ge 1 ] && echo yes || echo NO) from the snapshots,"
 	echo "$( [ "$landed0" -ge 1 ] && echo yes || echo NO) from the start. Snapshot memory overhead:"
 	echo "$((pss_snap - pss_none)) KiB for the $snaps (the pages the replay wrote after each was taken, plus each"
