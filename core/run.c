@@ -907,7 +907,7 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 		}
 		if (vm->stop != VM_RUNNING)
 			break;
-		if (vm->gdb && (r = gdbstub_poll(vm->gdb, vm)) < 0)
+		if (vm->gdb && ((r = gdbstub_poll(vm->gdb, vm)) < 0 || (r = gdbstub_step_owed(vm->gdb, vm)) < 0))
 			goto error_gdb;
 		if (vm->stop != VM_RUNNING)
 			break;
@@ -957,6 +957,8 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 			goto hook_error;
 		vm_check_board_stop(vm);
 		vm->at_position = true;
+		if (vm->gdb)
+			gdbstub_io_done(vm->gdb, vm);
 		if (vm->halted && (r = wait_halted(vm, err, errlen)) < 0)
 			goto error;
 	}

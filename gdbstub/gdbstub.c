@@ -765,6 +765,27 @@ int gdbstub_watch_hit(struct gdbstub *g, struct vm *vm, bool stepping, char *sto
 	return 0;
 }
 
+void gdbstub_io_done(struct gdbstub *g, struct vm *vm)
+{
+	g->step_owed = gdbstub_steps(g) && vm->run->exit_reason == KVM_EXIT_MMIO && vm->run->mmio.is_write;
+}
+
+int gdbstub_step_owed(struct gdbstub *g, struct vm *vm)
+{
+	char stop[32];
+	int r;
+
+	if (!g->step_owed)
+		return 0;
+	g->step_owed = false;
+	if (!gdbstub_steps(g) || vm->stop != VM_RUNNING)
+		return 0;
+	snprintf(stop, sizeof(stop), "T%02xthread:01;", GDB_SIGTRAP);
+	if ((r = gdbstub_report(g, vm, stop)) < 0)
+		return r;
+	return 1;
+}
+
 int gdbstub_trap(struct gdbstub *g, struct vm *vm)
 {
 	char stop[64];

@@ -37,6 +37,7 @@ struct gdbstub {
 	bool stepping;
 	bool phys;			/* monitor phys on: addresses are guest physical */
 	bool kicks;			/* input from the client kicks the vCPU out of KVM_RUN */
+	bool step_owed;			/* a step ended on a device register write: its stop is due */
 	struct gdb_slot slot[GDB_HW_SLOTS];
 	struct gdb_swbp swbp[GDB_SW_BPS];
 	unsigned bp_slots;		/* debug registers breakpoints may use: DR0 up to this (4; replay keeps DR3) */
@@ -80,6 +81,15 @@ int gdbstub_report(struct gdbstub *g, struct vm *vm, const char *stop);
  * the caller.
  */
 int gdbstub_watch_hit(struct gdbstub *g, struct vm *vm, bool stepping, char *stop, size_t n, bool *debug);
+/*
+ * KVM completes an MMIO write (a device register) without the single-step
+ * trap it owes, so a step over one would end an instruction late. After
+ * the exit handlers did the exit: note whether it was such a write while
+ * the client steps. Before the next entry: report that step's stop, with
+ * nothing run (RIP is already past the write): 1 if reported, else 0; -errno.
+ */
+void gdbstub_io_done(struct gdbstub *g, struct vm *vm);
+int gdbstub_step_owed(struct gdbstub *g, struct vm *vm);
 /* vmm run's handling of a trapped access: report a hit and serve the client. */
 int gdbstub_trap(struct gdbstub *g, struct vm *vm);
 /* Trap the pages of the watchpoints and software breakpoints set, and hand vm the latter (none once the client is gone). */

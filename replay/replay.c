@@ -58,6 +58,13 @@ struct replayer {
  * landmark's stretch can miss the landmark on kvm_pvm (README, host notes).
  */
 #define STEPBACK_WINDOW 1
+#define STEPBACK_WINDOW_MAX 64
+
+/* How many events before its target a stepback single-steps through. */
+static uint64_t window_of(const struct replay_resume *r)
+{
+	return r->window ? r->window : STEPBACK_WINDOW;
+}
 
 static const char *exit_name(unsigned reason)
 {
@@ -345,14 +352,14 @@ int replay_resume_parse(const char *text, struct replay_resume *r)
 {
 	char regs[2 * sizeof(r->target.regs) + 1], reply[2 * sizeof(r->reply) + 1];
 	unsigned goal, end, start, bound, answer;
-	unsigned long long events, fp, mute;
+	unsigned long long events, fp, mute, window;
 	int used = 0, more = 0;
 
 	_Static_assert(sizeof(r->target.regs) == 144 && sizeof(r->reply) == 64, "the widths below");
 	memset(r, 0, sizeof(*r));
-	if (sscanf(text, "goal=%u end=%u start=%u bound=%u mute=%llu events=%llu fp=%llx regs=%288s answer=%u "
-		   "reply=%128s %n", &goal, &end, &start, &bound, &mute, &events, &fp, regs, &answer, reply,
-		   &used) != 10 || !used ||
+	if (sscanf(text, "goal=%u end=%u start=%u bound=%u mute=%llu window=%llu events=%llu fp=%llx regs=%288s "
+		   "answer=%u reply=%128s %n", &goal, &end, &start, &bound, &mute, &window, &events, &fp, regs, &answer,
+		   reply, &used) != 11 || !used ||
 	    goal > REPLAY_GOAL_GOTO || strlen(regs) != 2 * sizeof(r->target.regs) ||
 	    hex_get(regs, &r->target.regs, sizeof(r->target.regs)) < 0 || strlen(reply) % 2 ||
 	    strlen(reply) / 2 >= sizeof(r->reply) || hex_get(reply, r->reply, strlen(reply) / 2) < 0 ||
@@ -365,6 +372,7 @@ int replay_resume_parse(const char *text, struct replay_resume *r)
 	r->target_boundary = bound;
 	r->answer = answer;
 	r->mute_until = mute;
+	r->window = window;
 	r->target.events = events;
 	r->target.fp = fp;
 	r->reply[sizeof(r->reply) - 1] = 0;
@@ -383,9 +391,9 @@ int replay_resume_format(const struct replay_resume *r, char *out, size_t n)
 	hex_put(regs, &r->target.regs, sizeof(r->target.regs));
 	hex_put(reply, r->reply, strlen(r->reply) + 1);	/* with its NUL: never empty */
 	marks_format(r, marks, sizeof(marks));
-	len = snprintf(out, n, "goal=%u end=%u start=%u bound=%u mute=%llu events=%llu fp=%llx regs=%s answer=%u "
-		       "reply=%s %s gdb=%s", r->goal, r->target_end, r->target_start, r->target_boundary,
-		       (unsigned long long)r->mute_until, (unsigned long long)r->target.events,
+	len = snprintf(out, n, "goal=%u end=%u start=%u bound=%u mute=%llu window=%llu events=%llu fp=%llx regs=%s "
+		       "answer=%u reply=%s %s gdb=%s", r->goal, r->target_end, r->target_start, r->target_boundary,
+		       (unsigned long long)r->mute_until, (unsigned long long)r->window, (unsigned long long)r->target.events,
 		       (unsigned long long)r->target.fp, regs, r->answer, reply, marks, r->gdb);
 	return len < 0 || (size_t)len >= n ? -ENOSPC : 0;
 }
@@ -428,7 +436,7 @@ static void replay_exec(struct replayer *p, struct replay_resume *r)
 		else if (r->target_start)
 			need = 0;
 		else if (r->goal == REPLAY_GOAL_STEPBACK)
-			need = r->target.events > STEPBACK_WINDOW ? r->target.events - STEPBACK_WINDOW : 0;
+			need = r->target.events > window_of(r) ? r->target.events - window_of(r) : 0;
 		else
 			need = r->target.events, strict = r->target_boundary;
 		if (snap_handover(need, strict, text, p->gdb->fd) >= 0)
@@ -523,8 +531,18 @@ static int arrived(struct replayer *p)
 		replay_seek(p, p->have_cand ? &p->cand : NULL, p->have_cand ? p->cand_reply : replaylog_begin);
 		break;
 	case REPLAY_GOAL_STEPBACK:
-		/* Nothing ran before the target in the window: at the start, or stay where gdb was. */
-		if (!p->have_prev && p->goal.target.events > STEPBACK_WINDOW) {
+		/*
+		 * Nothing ran before the target in the window (the events just before
+		 * it were records with no guest code between them: completions,
+		 * injections): look again through a window twice as wide. At the
+		 * start, or past the widest, stay where gdb was.
+		 */
+		if (!p->have_prev && p->goal.target.events > window_of(&p->goal)) {
+			struct replay_resume r = p->goal;
+
+			r.window = 2 * window_of(&p->goal);
+			if (r.window <= STEPBACK_WINDOW_MAX)
+				replay_exec(p, &r);
 			replay_seek(p, &p->goal.target, p->goal.reply[0] ? p->goal.reply : "T05thread:01;");
 			break;
 		}
@@ -562,7 +580,7 @@ static bool target_stretch(const struct replayer *p)
 static bool stepback_window(const struct replayer *p)
 {
 	return p->goal.goal == REPLAY_GOAL_STEPBACK &&
-	       p->res->events + STEPBACK_WINDOW >= p->goal.target.events;
+	       p->res->events + window_of(&p->goal) >= p->goal.target.events;
 }
 
 /* The guest stopped (a step, a breakpoint, a stretch's start) while a goal is set: is it there yet? */
@@ -627,6 +645,20 @@ static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 				return r;
 			if (done && vm->stop != VM_RUNNING)
 				return 0;
+		}
+		/* gdb's step over a device register write: it ended where the guest stands now. */
+		if (p->goal.goal == REPLAY_GOAL_NONE) {
+			t0 = time(NULL);
+			r = gdbstub_step_owed(p->gdb, vm);
+			p->paused += time(NULL) - t0;
+			if (r < 0)
+				gdbstub_close(p->gdb);	/* the client is gone: replay on without it */
+			if (vm->stop != VM_RUNNING)
+				return 0;
+			if (r != 0)
+				continue;
+		} else {
+			p->gdb->step_owed = false;
 		}
 		if (user && !p->step_over)
 			gdbstub_debug_regs(p->gdb, &dbg);
@@ -1471,6 +1503,8 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 		consume(&p);
 		if (r < 0)
 			break;
+		if (gdb && gdb->fd >= 0)
+			gdbstub_io_done(gdb, vm);
 	}
 	if (progress)
 		fprintf(stderr, "\r\033[K");

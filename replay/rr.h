@@ -136,6 +136,7 @@ struct replay_resume {
 	bool target_start;	/* target is the start, before event 0 */
 	bool target_boundary;	/* target is between records, where target.events are replayed */
 	uint64_t mute_until;	/* console output already shown: suppressed until this many events */
+	uint64_t window;	/* STEPBACK: step through this many events before target (0: the default) */
 	bool answer;		/* reply is a monitor command's answer: sent with the position after it */
 	char reply[64];		/* SEEK: the stop reply to send at target */
 	unsigned n_marks;	/* the checkpoints gdb has set so far */

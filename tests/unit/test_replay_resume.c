@@ -19,6 +19,7 @@ static void fill(struct replay_resume *r, unsigned marks)
 	r->target_boundary = true;
 	r->answer = true;
 	r->mute_until = 1234567;
+	r->window = 16;
 	r->target.events = 77;
 	r->target.fp = 0xfeedfacecafebeefull;
 	r->target.regs.rip = 0xffffffff81000000ull;
@@ -52,6 +53,7 @@ static void test_round_trip(void **state)
 		assert_int_equal(out.target_boundary, 1);
 		assert_int_equal(out.answer, 1);
 		assert_int_equal(out.mute_until, in.mute_until);
+		assert_int_equal(out.window, 16);
 		assert_int_equal(out.target.events, 77);
 		assert_int_equal(out.target.fp, in.target.fp);
 		assert_memory_equal(&out.target.regs, &in.target.regs, sizeof(in.target.regs));
@@ -100,6 +102,7 @@ static void test_refused(void **state)
 		const char *find, *put;
 	} damage[] = {
 		{ "goal=3", "goal=9" },		/* no such goal */
+		{ "window=16", "window=x" },	/* not a number */
 		{ "marks=2", "marks=17" },	/* more than there can be */
 		{ "marks=2", "marks=3" },	/* fewer than it says */
 		{ ",1:1001:", ",7:1001:" },	/* no such kind */
