@@ -462,6 +462,23 @@ static enum next h_write_mem(struct ctx *c)
 	return reply(c, "OK");
 }
 
+/*
+ * KVM_GUESTDBG_USE_SW_BP makes KVM take every #BP, except on kvm_pvm,
+ * which runs user-mode code natively and hands a #BP raised there straight
+ * to the guest: say so once, since vmm cannot tell where code will run.
+ */
+static void warn_user_mode(void)
+{
+	static bool told;
+
+	if (told || access("/sys/module/kvm_pvm", F_OK) != 0)
+		return;
+	told = true;
+	fprintf(stderr, "vmm: warning: this host's KVM (kvm_pvm) gives an int3 run in user mode to the guest: "
+			"a software breakpoint (break) on code that runs in user mode would reach the guest as its "
+			"own #BP; set them on kernel code only\n");
+}
+
 /* Z0/z0: an int3 at the guest physical byte the address maps to now. */
 static enum next h_swbreak(struct ctx *c, bool insert, uint64_t addr)
 {
@@ -486,6 +503,7 @@ static enum next h_swbreak(struct ctx *c, bool insert, uint64_t addr)
 	if (translate(c->g, c->vm, addr, &gpa, &left) < 0 || !gmem_ptr(&c->vm->mem, gpa, 1))
 		return reply(c, "E14");	/* not mapped now, or not RAM */
 	*free_bp = (struct gdb_swbp){ true, addr, gpa };
+	warn_user_mode();
 	return reply(c, "OK");
 }
 
