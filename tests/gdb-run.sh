@@ -45,16 +45,21 @@ start_vmm() {	# start_vmm NAME COMMAND ARGS...: vmm COMMAND with gdb on $tmp/NAM
 	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
 }
 
+run_gdb() {	# run_gdb SYMBOLS GDB-ARGS...: gdb in batch mode on $sock, into $tmp/gdb.out; then vmm's $status
+	syms_file=$1
+	shift
+	timeout 300 gdb -batch -nx -ex "target remote $sock" "$@" "$syms_file" > "$tmp/gdb.out" 2>&1
+	wait $vmm
+	status=$?
+}
+
 start_vmm gdb run --serial "file:$tmp/console" --gdb-wait "$elf"
-timeout 120 gdb -batch -nx \
-	-ex "target remote $sock" \
+run_gdb "$syms" \
 	-ex "hbreak bump" -ex "continue" -ex "print by" -ex "continue" -ex "print by" -ex "print counter" \
 	-ex "delete" -ex "set var counter = 100" -ex "print counter" \
 	-ex "watch result" -ex "continue" \
 	-ex "info registers rip" -ex "stepi" -ex "info registers rip" -ex "x/2i \$pc" \
-	-ex "delete" -ex "continue" "$syms" > "$tmp/gdb.out" 2>&1
-wait $vmm
-status=$?
+	-ex "delete" -ex "continue"
 
 check connect "_start () at tests/guests/lib/entry.S"
 check breakpoint "Breakpoint 1, bump (by=by@entry=1)"
@@ -81,16 +86,13 @@ failed_before=$failed
 "$VMM" record -o "$tmp/g.vrr" --serial none "$elf" 2> "$tmp/rec.err"
 rec=$?
 start_vmm replay replay "$tmp/g.vrr" > "$tmp/replay.console"
-timeout 120 gdb -batch -nx \
-	-ex "target remote $sock" -ex "monitor when" \
+run_gdb "$syms" -ex "monitor when" \
 	-ex "hbreak bump" -ex "continue" -ex "continue" -ex "print by" -ex "print counter" -ex "monitor when" \
 	-ex "delete" -ex "set var counter = 100" -ex "print counter" \
 	-ex "continue" -ex "watch result" -ex "reverse-continue" -ex "print result" \
 	-ex "info registers rip" -ex "reverse-stepi" -ex "info registers rip" -ex "stepi" -ex "info registers rip" \
 	-ex "delete" -ex "hbreak bump" -ex "reverse-continue" -ex "reverse-continue" \
-	-ex "delete" -ex "continue" "$syms" > "$tmp/gdb.out" 2>&1
-wait $vmm
-status=$?
+	-ex "delete" -ex "continue"
 check replay-paused "_start () at tests/guests/lib/entry.S"
 check replay-when-start "event 0 (exit 0"
 check replay-breakpoint "Breakpoint 1, bump (by=by@entry=2)"
@@ -152,12 +154,9 @@ stops() {	# the values and source lines gdb reported, in order, on one line
 }
 failed_before=$failed
 start_vmm watch run --serial none --gdb-wait "$elf"
-timeout 120 gdb -batch -nx -ex "target remote $sock" \
+run_gdb "$syms" \
 	-ex "rwatch counter" -ex "continue" -ex "continue" -ex "delete" \
-	-ex "awatch result" -ex "continue" -ex "continue" -ex "continue" -ex "delete" -ex "continue" \
-	"$syms" > "$tmp/gdb.out" 2>&1
-wait $vmm
-status=$?
+	-ex "awatch result" -ex "continue" -ex "continue" -ex "continue" -ex "delete" -ex "continue"
 want="Value = 0 line 15 Value = 1 line 15 Old value = 0 New value = 15 line 23 Value = 15 line 23 Value = 15 line 24 "
 got=$(stops)
 verdict rwatch-awatch-run "$got" [ "$got" = "$want" ]
@@ -165,32 +164,25 @@ verdict rwatch-awatch-run-exit "vmm status $status" [ "$status" -eq 15 ]
 # A watchpoint on the guest's own code: KVM cannot fetch instructions from a trapped page, so
 # that watchpoint is dropped with a message, and the other one still stops.
 start_vmm codewatch run --serial none --gdb-wait "$elf"
-timeout 120 gdb -batch -nx -ex "target remote $sock" -ex "break main" -ex "continue" -ex "delete" \
-	-ex "awatch *(int *)bump" -ex "watch result" -ex "continue" -ex "delete 2" -ex "continue" \
-	"$syms" > "$tmp/gdb.out" 2>&1
-wait $vmm
-status=$?
+run_gdb "$syms" -ex "break main" -ex "continue" -ex "delete" \
+	-ex "awatch *(int *)bump" -ex "watch result" -ex "continue" -ex "delete 2" -ex "continue"
 verdict watch-code-page "told, the other watchpoint stopped, vmm status $status" sh -c \
 	"grep -q 'KVM cannot emulate an instruction while watched pages are trapped' '$tmp/gdb.out' &&
 	 grep -q 'New value = 15' '$tmp/gdb.out' && [ $status -eq 15 ]"
 # Ctrl-C while the guest spins without exits (a jmp-to-self written over counter): gdb's
 # interrupt kicks the vCPU out of KVM_RUN, and the guest stops in its loop.
 start_vmm intr run --serial none --gdb-wait "$elf"
-timeout 120 gdb -batch -nx -ex "target remote $sock" -ex "hbreak bump" -ex "continue" -ex "delete" \
+run_gdb "$syms" -ex "hbreak bump" -ex "continue" -ex "delete" \
 	-ex "set {unsigned short}&counter = 0xfeeb" -ex "set var \$pc = &counter" \
-	-ex 'shell (sleep 2; kill -INT $PPID) &' -ex "continue" -ex "info registers rip" -ex "kill" \
-	"$syms" > "$tmp/gdb.out" 2>&1
-wait $vmm
+	-ex 'shell (sleep 2; kill -INT $PPID) &' -ex "continue" -ex "info registers rip" -ex "kill"
 verdict ctrl-c-spinning "$(grep -m1 '^rip' "$tmp/gdb.out")" sh -c \
 	"grep -q 'Program received signal SIGINT' '$tmp/gdb.out' && grep -q '^rip .*<counter>' '$tmp/gdb.out'"
 start_vmm rwatch replay --serial none "$tmp/g.vrr"
-timeout 120 gdb -batch -nx -ex "target remote $sock" \
+run_gdb "$syms" \
 	-ex "rwatch counter" -ex "continue" -ex "continue" -ex "delete" \
 	-ex "awatch result" -ex "continue" -ex "continue" -ex "continue" -ex "continue" \
 	-ex "reverse-continue" -ex "reverse-continue" -ex "reverse-continue" -ex "reverse-continue" \
-	-ex "delete" -ex "continue" "$syms" > "$tmp/gdb.out" 2>&1
-wait $vmm
-status=$?
+	-ex "delete" -ex "continue"
 # Backwards, each stop is just before the accessing instruction: line 24's read, line 23's read,
 # then line 22's write (gdb shows it going back: 15 before, 0 after), then the start.
 got=$(stops)
@@ -209,14 +201,11 @@ fi
 # and backwards. Both end with the guest's own status, and the replay with the recorded state.
 sw_session() {	# sw_session NAME COMMAND ARGS...: start_vmm's, then gdb sets the breakpoints and goes to the end
 	start_vmm "$@"
-	timeout 120 gdb -batch -nx -ex "target remote $sock" -ex "set breakpoint always-inserted on" \
+	run_gdb "$syms" -ex "set breakpoint always-inserted on" \
 		-ex "x/2xb bump" -ex "break bump" -ex "break main" -ex "break gdb_target.c:22" \
 		-ex "break gdb_target.c:23" -ex "break gdb_target.c:24" -ex "break guest_exit" -ex "x/2xb bump" \
 		-ex "continue" -ex "continue" -ex "continue" -ex "continue" -ex "continue" -ex "continue" \
-		-ex "continue" -ex "continue" -ex "print result" $sw_back -ex "delete" -ex "continue" \
-		"$syms" > "$tmp/gdb.out" 2>&1
-	wait $vmm
-	status=$?
+		-ex "continue" -ex "continue" -ex "print result" $sw_back -ex "delete" -ex "continue"
 }
 sw_stops() {	# the breakpoints gdb reported, in order
 	sed -n 's/^Breakpoint \([0-9]\), .*/\1/p' "$tmp/gdb.out" | tr '\n' ' '
@@ -251,10 +240,8 @@ failed_before=$failed
 rng=$(dirname "$elf")/virtio_rng.elf
 mmio_session() {	# mmio_session NAME COMMAND ARGS...: three steps into vdev_kick, over its notify store
 	start_vmm "$@"
-	timeout 120 gdb -batch -nx -ex "target remote $sock" -ex "hbreak vdev_kick" -ex "continue" -ex "delete" \
-		-ex "stepi" -ex "stepi" -ex "stepi" -ex "x/i \$pc" $mmio_back -ex "kill" "${rng%.elf}.elf64" \
-		> "$tmp/gdb.out" 2>&1
-	wait $vmm
+	run_gdb "${rng%.elf}.elf64" -ex "hbreak vdev_kick" -ex "continue" -ex "delete" \
+		-ex "stepi" -ex "stepi" -ex "stepi" -ex "x/i \$pc" $mmio_back -ex "kill"
 }
 mmio_pcs() {	# where gdb stood after each step: vdev_kick+N
 	sed -n 's/^=> 0x[0-9a-f]* <\(vdev_kick+[0-9]*\)>:.*/\1/p' "$tmp/gdb.out" | tr '\n' ' '
@@ -284,15 +271,13 @@ fi
 # past the end, and the help for an unknown command.
 failed_before=$failed
 start_vmm mon replay --serial none "$tmp/g.vrr"
-timeout 120 gdb -batch -nx -ex "target remote $sock" \
+run_gdb "$syms" \
 	-ex "monitor goto 3" -ex "maintenance flush register-cache" -ex "monitor when" -ex "monitor checkpoint" \
 	-ex "hbreak bump" -ex "continue" -ex "monitor checkpoint" -ex "info registers rip" -ex "continue" \
 	-ex "monitor restart 2" -ex "maintenance flush register-cache" -ex "info registers rip" -ex "print by" \
 	-ex "monitor goto 1" -ex "monitor checkpoints" -ex "monitor restart 1" -ex "monitor restart" \
 	-ex "monitor restart 9" -ex "monitor goto 99999" -ex "monitor frobnicate" \
-	-ex "delete" -ex "continue" "$syms" > "$tmp/gdb.out" 2>&1
-wait $vmm
-status=$?
+	-ex "delete" -ex "continue"
 check goto-forward "^event 3 (exit 3"
 check checkpoint-boundary "^checkpoint 1 at event 3 "
 check checkpoint-point "^checkpoint 2 at event [1-9][0-9]* "
@@ -327,13 +312,11 @@ failed_before=$failed
 lm=$(dirname "$elf")/landmarks.elf
 "$VMM" record -o "$tmp/lm.vrr" --serial none "$lm" 2> "$tmp/lmrec.err"
 start_vmm lm replay --serial none "$tmp/lm.vrr"
-timeout 300 gdb -batch -nx -ex "target remote $sock" \
+run_gdb "${lm%.elf}.elf64" \
 	-ex "hbreak isr_dispatch" -ex "continue" -ex "continue" -ex "continue" -ex "monitor when" \
 	-ex "reverse-continue" -ex "monitor when" -ex "stepi" -ex "stepi" -ex "info registers rip" \
 	-ex "reverse-stepi" -ex "info registers rip" -ex "stepi" -ex "info registers rip" \
-	-ex "delete" -ex "continue" "${lm%.elf}.elf64" > "$tmp/gdb.out" 2>&1
-wait $vmm
-status=$?
+	-ex "delete" -ex "continue"
 whens=$(sed -n 's/^event \([0-9]*\) .*/\1/p' "$tmp/gdb.out" | tr '\n' ' ')
 set -- $whens
 if [ $# -eq 2 ] && [ "$2" -lt "$1" ] && [ "$(grep -c 'Breakpoint 1, isr_dispatch' "$tmp/gdb.out")" -eq 4 ]; then
