@@ -647,7 +647,7 @@ static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 				return 0;
 		}
 		/* gdb's step over a device register write: it ended where the guest stands now. */
-		if (p->goal.goal == REPLAY_GOAL_NONE) {
+		if (p->goal.goal == REPLAY_GOAL_NONE && p->gdb->step_owed) {
 			t0 = time(NULL);
 			r = gdbstub_step_owed(p->gdb, vm);
 			p->paused += time(NULL) - t0;
