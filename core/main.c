@@ -18,6 +18,7 @@
 #include "status.h"
 #include "vm.h"
 #include "../gdbstub/gdbstub.h"
+#include "kvm_caps.h"
 
 #ifndef VMM_VERSION
 #define VMM_VERSION "0.1.0"
@@ -34,12 +35,14 @@ static int cmd_record(int argc, char **argv);
 static int cmd_replay(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 static int cmd_journal(int argc, char **argv);
+static int cmd_probe(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "run", cmd_run, "boot a guest kernel" },
 	{ "record", cmd_record, "boot a guest kernel and record the run into a journal" },
 	{ "replay", cmd_replay, "re-execute a recorded run from its journal" },
 	{ "journal", cmd_journal, "dump or summarize a journal (journal dump|stat JOURNAL)" },
+	{ "probe", cmd_probe, "say which KVM this host has and what it can do for replay and gdb" },
 	{ "help", cmd_help, "show help for vmm or one command" },
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
@@ -573,6 +576,7 @@ static double elapsed(const struct timespec *t0)
 
 static int run_or_record(int argc, char **argv, bool record)
 {
+	struct kvm_caps caps;
 	struct run_opts o;
 	struct guest_files f;
 	struct console con;
@@ -601,6 +605,10 @@ static int run_or_record(int argc, char **argv, bool record)
 	rec.w.fd = -1;
 	if ((status = setup_vm(vm, &o.cfg, &f, o.kernel_path, o.cmdline)) >= 0)
 		goto out;
+	if (o.gdb || o.stats) {
+		kvm_caps_probe(&caps);	/* gdb is told what this KVM cannot do */
+		vm->caps = &caps;
+	}
 	if (record) {
 		struct rr_inputs in = { o.kernel_path, o.initrd_path, o.cmdline, f.kernel, f.initrd,
 					f.kernel_len, f.initrd_len, o.cfg.mem_size, o.cfg.rtc_epoch };
@@ -908,6 +916,7 @@ static int cmd_replay(int argc, char **argv)
 	double snapshot_interval = 1.0;
 	char *end;
 	struct replay_resume resume;
+	struct kvm_caps caps;
 	struct replay_ctl ctl = { 0 };
 	struct gdbstub stub;
 	bool force = false, verify = false, verbose = false;
@@ -1007,6 +1016,8 @@ static int cmd_replay(int argc, char **argv)
 		status = r;
 		goto out_vm;
 	}
+	kvm_caps_probe(&caps);	/* how landmarks can be found on this KVM */
+	vm->caps = &caps;
 	free_files(&f);
 	if (gdb && !resume_text) {
 		if (gdbstub_open(&stub, gdb, err, sizeof(err)) < 0) {
@@ -1063,8 +1074,49 @@ out_reader:
 	return snap_finish(status);	/* a replay that went back by a snapshot ends in another process */
 }
 
+static void usage_probe(FILE *f)
+{
+	fprintf(f,
+		"usage: vmm probe\n\n"
+		"Run a few instructions in a tiny VM to find out what this host's KVM does with\n"
+		"guest debugging, and print one line per finding:\n"
+		"  kvm                         the module (kvm_intel, kvm_amd, kvm_pvm), and the\n"
+		"                              hypervisor under it when the host is itself a VM\n"
+		"  single-step                 KVM_GUESTDBG_SINGLESTEP stops after each instruction\n"
+		"  debug-register breakpoints  hbreak, and replay's landmark hunts\n"
+		"  int3 intercepted            break (software breakpoints)\n"
+		"  interrupt-window exits      exact: an interrupt held back by IF=0 enters right\n"
+		"                              after sti's shadow\n\n"
+		"exit status: 0, or %d when /dev/kvm cannot be used (the reason is printed)\n",
+		VMM_EXIT_ERROR);
+}
+
+static int cmd_probe(int argc, char **argv)
+{
+	struct kvm_caps caps;
+	char text[768];
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		usage_probe(stdout);
+		return 0;
+	}
+	if (argc >= 2) {
+		fprintf(stderr, "vmm probe: unexpected argument '%s'\n", argv[1]);
+		usage_probe(stderr);
+		return VMM_EXIT_USAGE;
+	}
+	kvm_caps_probe(&caps);
+	kvm_caps_describe(&caps, text, sizeof(text));
+	fputs(text, stdout);
+	return caps.why[0] ? VMM_EXIT_ERROR : 0;
+}
+
 static int cmd_help(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "probe") == 0) {
+		usage_probe(stdout);
+		return 0;
+	}
 	if (argc >= 2 && strcmp(argv[1], "run") == 0) {
 		usage_run(stdout);
 		return 0;

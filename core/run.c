@@ -998,6 +998,12 @@ void vm_print_stats(const struct vm *vm, double seconds)
 	fprintf(stderr, ", %llu MSR accesses refused, %llu unclaimed port accesses, "
 		"%llu kernel-entry stops\n", (unsigned long long)vm->stats.msr_trapped,
 		(unsigned long long)vm->board.unclaimed_pio, (unsigned long long)vm->stats.entry_landmarks);
+	if (vm->caps) {
+		char text[768];
+
+		kvm_caps_describe(vm->caps, text, sizeof(text));
+		fprintf(stderr, "%s", text);
+	}
 	for (unsigned i = 0; i < vm->board.n_virtio; i++) {
 		const struct board_virtio *v = vm->board.virtio[i];
 		struct netdev_stats st = { 0 };

@@ -12,6 +12,7 @@
 #include "boot.h"
 #include "console.h"
 #include "guest_mem.h"
+#include "kvm_caps.h"
 #include "paging.h"
 
 /* Why the run loop stopped; the CLI maps this to an exit status. */
@@ -98,6 +99,7 @@ struct vm {
 	uint64_t exit_count;		/* handled exits: the exit ordinal */
 	bool rip_moved;			/* the handler of the last exit moved RIP ... */
 	uint64_t exit_rip;		/* ... away from here, where the exit happened */
+	const struct kvm_caps *caps;	/* what this KVM can do (vmm probe), or NULL: not probed */
 	const struct vm_hooks *hooks;
 	struct gdbstub *gdb;		/* a debugger's stub (vmm run --gdb), or NULL */
 	void *hook_ctx;

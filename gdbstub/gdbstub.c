@@ -479,6 +479,22 @@ static void warn_user_mode(void)
 			"own #BP; set them on kernel code only\n");
 }
 
+/*
+ * A breakpoint kind this KVM cannot deliver (vmm probe): refused with the
+ * reason, which gdb prints for Z1 ("Remote failure reply") and vmm prints too,
+ * rather than an int3 that would reach the guest or a register that never fires.
+ */
+static enum next refuse_kind(struct ctx *c, const char *what, const char *lack)
+{
+	char name[48];
+
+	snprintf(c->out, sizeof(c->out), "E.unavailable.%s is not available: %s on %s (vmm probe); "
+		 "watch, rwatch and awatch work on every KVM", what, lack,
+		 kvm_caps_name(c->vm->caps, name, sizeof(name)));
+	fprintf(stderr, "vmm: gdb: %s\n", c->out + strlen("E.unavailable."));
+	return reply(c, c->out);
+}
+
 /* Z0/z0: an int3 at the guest physical byte the address maps to now. */
 static enum next h_swbreak(struct ctx *c, bool insert, uint64_t addr)
 {
@@ -498,6 +514,8 @@ static enum next h_swbreak(struct ctx *c, bool insert, uint64_t addr)
 	}
 	if (!insert)
 		return reply(c, "OK");
+	if (c->vm->caps && c->vm->caps->int3 == KVM_INT3_GUEST)
+		return refuse_kind(c, "break", "an int3 is not intercepted (it would reach the guest)");
 	if (!free_bp)
 		return reply(c, "E0e");	/* as many as vmm plants */
 	if (translate(c->g, c->vm, addr, &gpa, &left) < 0 || !gmem_ptr(&c->vm->mem, gpa, 1))
@@ -542,6 +560,8 @@ static enum next h_breakpoint(struct ctx *c)
 	}
 	if (!insert)
 		return reply(c, "OK");
+	if (kind == 1 && c->vm->caps && c->vm->caps->hw_bp == KVM_NO)
+		return refuse_kind(c, "hbreak", "debug-register breakpoints do not fire");
 	if (!free_slot)
 		return reply(c, "E0e");	/* every debug register in use */
 	*free_slot = (struct gdb_slot){ true, addr, kind, (unsigned)len, 0, { 0 } };

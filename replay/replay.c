@@ -18,6 +18,7 @@
 #include "../gdbstub/gdbstub.h"
 
 #define LANDMARK_PATIENCE_S 10
+#define LANDMARK_STEP_PATIENCE_S 60	/* single-stepping to a landmark: one exit an instruction */
 
 struct replayer {
 	struct rr rr;
@@ -798,6 +799,23 @@ static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
  * a breakpoint at the same RIP whatever RF says), then re-arm. A rep string
  * instruction interrupted mid-way is found by stepping its iterations.
  */
+/* Why a landmark hunt gave up, from what the probe knows of this KVM. */
+static void hunt_gave_up(struct replayer *p, char *act, size_t len, bool step_only, uint64_t hits)
+{
+	const struct kvm_caps *caps = p->vm->caps;
+	char name[48];
+
+	if (step_only)
+		snprintf(act, len, "not found in %llu single-steps (%d s): debug-register breakpoints do not fire "
+			 "on %s (vmm probe), so landmarks are found by stepping from the last exit",
+			 (unsigned long long)hits, LANDMARK_STEP_PATIENCE_S, kvm_caps_name(caps, name, sizeof(name)));
+	else if (caps && !strcmp(caps->module, "kvm_pvm"))
+		snprintf(act, len, "no breakpoint hit in %d s: the guest never reaches that rip "
+			 "(kvm_pvm: breakpoints do not fire in user mode)", LANDMARK_PATIENCE_S);
+	else
+		snprintf(act, len, "no breakpoint hit in %d s: the guest never reaches that rip", LANDMARK_PATIENCE_S);
+}
+
 static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window)
 {
 	struct rr_landmark want = *wantp;
@@ -808,6 +826,12 @@ static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window
 	uint64_t hits_before = p->res->landmark_hits;
 	time_t start = time(NULL), paused_before = p->paused;
 	struct kvm_regs regs;
+	/*
+	 * Where debug-register breakpoints do not fire (vmm probe: nested kvm_amd
+	 * under TCG), the landmark is found by single-stepping from the last exit:
+	 * exact, and bounded by the next exit, but one exit per instruction.
+	 */
+	bool step_only = vm->caps && vm->caps->hw_bp == KVM_NO;
 	int r;
 
 	/* A kick that came before the guest ran a single instruction leaves a landmark right here. */
@@ -825,6 +849,7 @@ static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window
 	vm->run->request_interrupt_window = window;
 	/* A periodic kick lets a hunt that never hits give up instead of spinning forever. */
 	vm_arm_watchdog(vm, 1000000ull);
+	stepping = step_only;
 	for (;;) {
 		if (replay_kvm_run(p, KVM_GUESTDBG_ENABLE | (stepping ? KVM_GUESTDBG_SINGLESTEP : KVM_GUESTDBG_USE_HW_BP),
 				   want.rip) < 0) {
@@ -844,14 +869,13 @@ static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window
 					p->res->landmark_kicks++;
 					break;
 				}
-				if (p->res->landmark_hits == hits_before &&
-				    time(NULL) - start - (p->paused - paused_before) >= LANDMARK_PATIENCE_S) {
+				if ((p->res->landmark_hits == hits_before || step_only) &&
+				    time(NULL) - start - (p->paused - paused_before) >=
+				    (step_only ? LANDMARK_STEP_PATIENCE_S : LANDMARK_PATIENCE_S)) {
 					vm_arm_watchdog(vm, 0);
 					set_debug(vm, 0, 0);
 					snprintf(exp, sizeof(exp), "landmark at rip 0x%llx", (unsigned long long)want.rip);
-					snprintf(act, sizeof(act), "no breakpoint hit in %d s: the guest never reaches that "
-						 "rip (on kvm_pvm hosts, breakpoints do not fire in user mode)",
-						 LANDMARK_PATIENCE_S);
+					hunt_gave_up(p, act, sizeof(act), step_only, p->res->landmark_hits - hits_before);
 					return diverge(p, exp, act);
 				}
 				continue;
@@ -897,7 +921,7 @@ static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window
 		if (regs.rip == want.rip && landmark_matches_near(p, &want, &regs, &near))
 			break;
 		/* Not this instance: step past it (and through a rep string while RIP stays put). */
-		stepping = !stepping || regs.rip == want.rip;
+		stepping = step_only || !stepping || regs.rip == want.rip;
 	}
 	vm_arm_watchdog(vm, 0);
 	if ((r = set_debug(vm, 0, 0)) < 0)
