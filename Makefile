@@ -38,13 +38,16 @@ GUEST_CFLAGS := -m64 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-
 
 LINUX_DIR   := build/guest
 
-.PHONY: all test check unit guests guest-tests cli-tests rr-tests net-tests gdb-tests fuzz bench linux linux-tests demo deps deps-check clean help
+.PHONY: all test check unit guests guest-tests cli-tests rr-tests net-tests gdb-tests kvm-tests nested-tests nested-linux-tests fuzz bench linux linux-tests demo deps deps-check clean help
 all: $(VMM)
 
 help:
 	@echo "make           build ./vmm"
-	@echo "make test      fast suite: unit tests + test guests (SANITIZE=1 for ASan+UBSan)"
-	@echo "make check     everything: deps, fast suite, sanitizer suite, Linux boots"
+	@echo "make test      fast suite: unit tests, then the KVM suites on the host's KVM, or in a"
+	@echo "               nested kvm_amd under QEMU when the host has none (SANITIZE=1: ASan+UBSan)"
+	@echo "make check     everything: deps, fast suite, sanitizer suite, the KVM suites in the nested"
+	@echo "               kvm_amd too, fuzzing, Linux boots (host KVM and nested)"
+	@echo "make nested-tests  the KVM suites in the nested kvm_amd (tests/nested/run.sh)"
 	@echo "make demo      build and boot the demo guest"
 	@echo "make linux     build the guest kernel and initramfs (cached in build/guest)"
 	@echo "make bench     run vs record vs replay, written to bench/RESULTS.md"
@@ -104,7 +107,8 @@ cli-tests: $(VMM) $(GUEST_DIR)/exit42.elf $(GUEST_DIR)/virtio_console.elf $(NETP
 # Fuzz targets (journal reader, virtqueue, GDB packet framing), always under ASan+UBSan, each driven for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_JOURNAL_SRC := replay/journal.c replay/rr.c replay/hash.c core/cpuid.c core/vm.c core/run.c core/board.c \
+FUZZ_JOURNAL_SRC := replay/journal.c replay/rr.c replay/hash.c core/cpuid.c core/vm.c core/run.c core/board.c core/kvm_caps.c \
+		core/boot_common.c core/boot_multiboot.c core/boot_linux.c core/elf.c \
 		core/console.c core/guest_mem.c core/paging.c core/worker.c core/netdev.c $(DEVICE_SRC) $(GDB_SRC)
 build/fuzz/fuzz_journal: tests/fuzz/fuzz_journal.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_JOURNAL_SRC) $(wildcard replay/*.h core/*.h gdbstub/*.h)
 	@mkdir -p $(dir $@)
@@ -133,7 +137,27 @@ net-tests: $(VMM) $(GUEST_DIR)/virtio_net.elf
 gdb-tests: $(VMM) $(GUEST_DIR)/gdb_target.elf $(GUEST_DIR)/landmarks.elf
 	@VMM=$(abspath $(VMM)) tests/gdb-run.sh $(GUEST_DIR)/gdb_target.elf
 
-test: deps-check unit guest-tests cli-tests rr-tests net-tests gdb-tests
+# The suites that need a KVM run on the host's /dev/kvm (kvm-tests) and, for every run of `make
+# check`, inside a QEMU TCG VM whose kernel serves a nested kvm_amd (nested-tests), so a second
+# KVM is always tried and a host without /dev/kvm still runs them all.
+KVM_SUITES := guest-tests cli-tests rr-tests gdb-tests net-tests
+HOST_KVM := $(shell [ -c /dev/kvm ] && [ -r /dev/kvm ] && echo yes)
+NESTED_TIMEOUT ?= 2400
+NESTED_VARS := $(if $(filter 1,$(SANITIZE)),SANITIZE=1)
+
+ifeq ($(HOST_KVM),yes)
+kvm-tests: $(KVM_SUITES)
+else
+kvm-tests: nested-tests
+endif
+
+nested-tests: $(VMM) guests $(NETPEER)
+	tests/nested/run.sh --timeout $(NESTED_TIMEOUT) $(NESTED_VARS) $(KVM_SUITES)
+
+nested-linux-tests: $(VMM) linux $(NETPEER)
+	tests/nested/run.sh --timeout $(NESTED_TIMEOUT) linux-tests
+
+test: deps-check unit kvm-tests
 
 # Linux: kernel from Debian's linux-source-6.1, busybox initramfs.
 linux: $(LINUX_DIR)/bzImage $(LINUX_DIR)/initramfs.cpio
@@ -148,14 +172,25 @@ linux-tests: $(VMM) linux $(NETPEER)
 check: deps
 	$(MAKE) test
 	$(MAKE) test SANITIZE=1
+ifeq ($(HOST_KVM),yes)
+	$(MAKE) nested-tests
+endif
 	$(MAKE) fuzz FUZZ_SECONDS=30
+ifeq ($(HOST_KVM),yes)
 	$(MAKE) linux-tests
+endif
+	$(MAKE) nested-linux-tests
 
 bench: $(VMM) guests linux
 	VMM=$(abspath $(VMM)) bench/rr-bench.sh | tee bench/RESULTS.md
 
 demo: deps-check $(VMM) $(GUEST_DIR)/demo.elf
+ifeq ($(HOST_KVM),yes)
 	./$(VMM) run $(GUEST_DIR)/demo.elf
+else
+	@echo "vmm: this host has no /dev/kvm: the demo boots in the nested kvm_amd (tests/nested/run.sh)"
+	@tests/nested/run.sh --timeout 600 --sh './$(VMM) run $(GUEST_DIR)/demo.elf'
+endif
 
 deps:
 	@tools/install-deps.sh

@@ -2,11 +2,13 @@
 # Installs the Debian packages vmm needs, or, when not root, prints the exact apt-get line.
 #
 # usage: tools/install-deps.sh [--check-build]
-#   --check-build   only what `make`, `make test` and `make demo` need
+#   --check-build   only what `make`, `make test` and `make demo` need (with the nested KVM)
 #   (default)       also what `make check` needs to build the Linux test guest
 set -eu
-build="gcc make libc6-dev binutils libcmocka-dev libzstd-dev zstd gdb iproute2"
-linux="linux-source-6.1 patch busybox-static flex bison libelf-dev libssl-dev bc lz4 xz-utils e2fsprogs"
+# qemu-system-x86, cpio and busybox-static: the nested kvm_amd the KVM suites also run on
+# (tests/nested/run.sh), the only KVM of a host without /dev/kvm.
+build="gcc make libc6-dev binutils libcmocka-dev libzstd-dev zstd gdb iproute2 qemu-system-x86 cpio busybox-static"
+linux="linux-source-6.1 patch flex bison libelf-dev libssl-dev bc lz4 xz-utils e2fsprogs"
 want=$build
 [ "${1:-}" = --check-build ] || want="$build $linux"
 missing=
