@@ -667,7 +667,10 @@ static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 			memset(&dbg, 0, sizeof(dbg));
 		if (p->step_over || stepback_window(p))
 			dbg.control |= KVM_GUESTDBG_SINGLESTEP;
-		if (target_stretch(p) && !p->step_over) {
+		if (target_stretch(p) && !p->step_over && vm->caps && vm->caps->hw_bp == KVM_NO) {
+			/* No debug register fires on this KVM: step the target's stretch instead. */
+			dbg.control |= KVM_GUESTDBG_SINGLESTEP;
+		} else if (target_stretch(p) && !p->step_over) {
 			dbg.arch.debugreg[2] = p->goal.target.regs.rip;
 			dbg.arch.debugreg[7] |= 1ull << 4;	/* L2: execute, one byte */
 			dbg.control |= KVM_GUESTDBG_USE_HW_BP;
