@@ -15,16 +15,16 @@
 #
 # usage: VMM=./vmm tests/gdb-run.sh build/guests/gdb_target.elf
 set -u
+. "$(dirname "$0")/lib.sh"
 VMM=${VMM:-./vmm}
 elf=${1:?usage: gdb-run.sh GUEST.elf}
 syms=${elf%.elf}.elf64
 tmp=${TMPDIR:-/tmp}/vmm-gdb.$$
 passed=0 failed=0
-if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ]; then
-	echo "SKIPPED: gdb tests: /dev/kvm is missing or not accessible; NOT RUN" >&2
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
+if ! have_kvm; then
+	no_kvm "gdb tests"
 fi
+kvm_probe
 mkdir -p "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -32,7 +32,7 @@ check() {	# check NAME PATTERN: the gdb transcript has PATTERN
 	if grep -q -- "$2" "$tmp/gdb.out"; then
 		passed=$((passed + 1)); echo "PASS $1"
 	else
-		failed=$((failed + 1)); echo "FAIL $1: no '$2' in gdb's output"
+		fail_check "$1: no '$2' in gdb's output"
 	fi
 }
 
@@ -53,6 +53,7 @@ run_gdb() {	# run_gdb SYMBOLS GDB-ARGS...: gdb in batch mode on $sock, into $tmp
 	status=$?
 }
 
+needs=hw_bp	# hbreak bump
 start_vmm gdb run --serial "file:$tmp/console" --gdb-wait "$elf"
 run_gdb "$syms" \
 	-ex "hbreak bump" -ex "continue" -ex "print by" -ex "continue" -ex "print by" -ex "print counter" \
@@ -62,6 +63,12 @@ run_gdb "$syms" \
 	-ex "delete" -ex "continue"
 
 check connect "_start () at tests/guests/lib/entry.S"
+# Where debug registers never fire (vmm probe), hbreak is refused with the reason, in gdb's words.
+if ! kvm_has hw_bp; then
+	needs=
+	check hbreak-refused "Remote failure reply: hbreak is not available: debug-register breakpoints do not fire"
+	needs=hw_bp
+fi
 check breakpoint "Breakpoint 1, bump (by=by@entry=1)"
 check argument '\$1 = 1'
 check second-hit "Breakpoint 1, bump (by=by@entry=2)"
@@ -75,7 +82,7 @@ check exit "exited with code 0162"
 if [ "$status" -eq 114 ] && grep -q 'result 114' "$tmp/console"; then
 	passed=$((passed + 1)); echo "PASS guest-saw-the-write: vmm status 114, the guest printed 'result 114'"
 else
-	failed=$((failed + 1)); echo "FAIL guest-saw-the-write: vmm status $status"; tail -n 3 "$tmp/console" "$tmp/gdb.err"
+	fail_check "guest-saw-the-write: vmm status $status"; tail -n 3 "$tmp/console" "$tmp/gdb.err"
 fi
 if [ "$failed" -gt 0 ]; then
 	echo "--- gdb's output:"; cat "$tmp/gdb.out"
@@ -85,6 +92,7 @@ fi
 failed_before=$failed
 "$VMM" record -o "$tmp/g.vrr" --serial none "$elf" 2> "$tmp/rec.err"
 rec=$?
+needs=hw_bp	# hbreak bump
 start_vmm replay replay "$tmp/g.vrr" > "$tmp/replay.console"
 run_gdb "$syms" -ex "monitor when" \
 	-ex "hbreak bump" -ex "continue" -ex "continue" -ex "print by" -ex "print counter" -ex "monitor when" \
@@ -112,26 +120,26 @@ set -- $rips
 if [ $# -eq 3 ] && [ "$1" = "$3" ] && [ "$1" != "$2" ]; then
 	passed=$((passed + 1)); echo "PASS reverse-stepi-stepi: $1 -> $2 -> $3"
 else
-	failed=$((failed + 1)); echo "FAIL reverse-stepi-stepi: rip values $rips"
+	fail_check "reverse-stepi-stepi: rip values $rips"
 fi
 check reverse-breakpoint "Breakpoint 3, bump (by=by@entry=5)"
 check reverse-breakpoint-again "Breakpoint 3, bump (by=by@entry=4)"
 if [ "$(grep -c 'No more reverse-execution history' "$tmp/gdb.out")" -eq 2 ]; then
 	passed=$((passed + 1)); echo "PASS forward-to-end-again"
 else
-	failed=$((failed + 1)); echo "FAIL forward-to-end-again: the end was not reached twice"
+	fail_check "forward-to-end-again: the end was not reached twice"
 fi
 # Going back re-executes; what the guest printed before comes out once.
 if [ "$(grep -c 'result 15' "$tmp/replay.console")" -eq 1 ]; then
 	passed=$((passed + 1)); echo "PASS output-once: the console shows 'result 15' once"
 else
-	failed=$((failed + 1)); echo "FAIL output-once: $(grep -c 'result 15' "$tmp/replay.console") times"
+	fail_check "output-once: $(grep -c 'result 15' "$tmp/replay.console") times"
 fi
 if [ "$rec" -eq 15 ] && [ "$status" -eq 15 ] && grep -q 'final state matches' "$tmp/replay.err" &&
    grep -q "attach with:" "$tmp/replay.err"; then
 	passed=$((passed + 1)); echo "PASS replay-undisturbed: recorded and replayed status 15, final state matches"
 else
-	failed=$((failed + 1)); echo "FAIL replay-undisturbed: record $rec, replay $status"; tail -n 4 "$tmp/replay.err"
+	fail_check "replay-undisturbed: record $rec, replay $status"; tail -n 4 "$tmp/replay.err"
 fi
 if [ "$failed" -gt "$failed_before" ]; then
 	echo "--- gdb's output:"; cat "$tmp/gdb.out"
@@ -145,7 +153,7 @@ verdict() {	# verdict NAME DETAIL COMMAND...: passes when COMMAND succeeds
 	if "$@"; then
 		passed=$((passed + 1)); echo "PASS $name: $detail"
 	else
-		failed=$((failed + 1)); echo "FAIL $name: $detail"
+		fail_check "$name: $detail"
 	fi
 }
 stops() {	# the values and source lines gdb reported, in order, on one line
@@ -153,6 +161,7 @@ stops() {	# the values and source lines gdb reported, in order, on one line
 		sed 's/.*gdb_target\.c:/line /' | tr '\n' ' '
 }
 failed_before=$failed
+needs=	# watchpoints trap pages: every KVM
 start_vmm watch run --serial none --gdb-wait "$elf"
 run_gdb "$syms" \
 	-ex "rwatch counter" -ex "continue" -ex "continue" -ex "delete" \
@@ -163,6 +172,7 @@ verdict rwatch-awatch-run "$got" [ "$got" = "$want" ]
 verdict rwatch-awatch-run-exit "vmm status $status" [ "$status" -eq 15 ]
 # A watchpoint on the guest's own code: KVM cannot fetch instructions from a trapped page, so
 # that watchpoint is dropped with a message, and the other one still stops.
+needs=int3	# break main
 start_vmm codewatch run --serial none --gdb-wait "$elf"
 run_gdb "$syms" -ex "break main" -ex "continue" -ex "delete" \
 	-ex "awatch *(int *)bump" -ex "watch result" -ex "continue" -ex "delete 2" -ex "continue"
@@ -171,12 +181,14 @@ verdict watch-code-page "told, the other watchpoint stopped, vmm status $status"
 	 grep -q 'New value = 15' '$tmp/gdb.out' && [ $status -eq 15 ]"
 # Ctrl-C while the guest spins without exits (a jmp-to-self written over counter): gdb's
 # interrupt kicks the vCPU out of KVM_RUN, and the guest stops in its loop.
+needs=hw_bp	# hbreak bump
 start_vmm intr run --serial none --gdb-wait "$elf"
 run_gdb "$syms" -ex "hbreak bump" -ex "continue" -ex "delete" \
 	-ex "set {unsigned short}&counter = 0xfeeb" -ex "set var \$pc = &counter" \
 	-ex 'shell (sleep 2; kill -INT $PPID) &' -ex "continue" -ex "info registers rip" -ex "kill"
 verdict ctrl-c-spinning "$(grep -m1 '^rip' "$tmp/gdb.out")" sh -c \
 	"grep -q 'Program received signal SIGINT' '$tmp/gdb.out' && grep -q '^rip .*<counter>' '$tmp/gdb.out'"
+needs=
 start_vmm rwatch replay --serial none "$tmp/g.vrr"
 run_gdb "$syms" \
 	-ex "rwatch counter" -ex "continue" -ex "continue" -ex "delete" \
@@ -215,12 +227,20 @@ sw_bytes() {	# the two reads of bump's first bytes: the same, and not an int3
 	[ $# -eq 4 ] && [ "$1 $2" = "$3 $4" ] && [ "$1" != 0xcc ] && echo "$1 $2"
 }
 failed_before=$failed
+needs=int3
 sw_back=
 sw_session swbreak-run run --serial none --gdb-wait "$elf"
 got=$(sw_stops)
 verdict swbreak-run-stops "$got" [ "$got" = "2 1 1 1 1 1 3 4 " ]
 verdict swbreak-run-reads "$(sw_bytes)" sh -c "[ -n '$(sw_bytes)' ]"
 verdict swbreak-run-exit "vmm status $status" sh -c "[ $status -eq 15 ] && grep -q '^\\\$1 = 15$' '$tmp/gdb.out'"
+# Where an int3 would reach the guest, break is refused and vmm says why (gdb shows no text for Z0).
+if ! kvm_has int3; then
+	needs=
+	verdict swbreak-refused "$(grep -m1 'break is not available' "$tmp/swbreak-run.err" | cut -c1-100)" \
+		grep -q 'vmm: gdb: break is not available: an int3 is not intercepted' "$tmp/swbreak-run.err"
+	needs=int3
+fi
 sw_back='-ex reverse-continue -ex reverse-continue -ex reverse-continue'
 sw_session swbreak-replay replay --serial none "$tmp/g.vrr"
 got=$(sw_stops)
@@ -252,6 +272,7 @@ ret=$(echo "$kick_code" | sed -n 2p | cut -d: -f1 | tr -d ' ')
 kick=$(nm "${rng%.elf}.elf64" | sed -n 's/^0*\([0-9a-f]*\) T vdev_kick$/\1/p')
 at_ret="vdev_kick+$((0x$ret - 0x$kick))"
 at_store="vdev_kick+$((0x$store - 0x$kick))"
+needs=hw_bp	# hbreak vdev_kick
 mmio_back=
 mmio_session mmio-run run --rng --serial none --gdb-wait "$rng"
 got=$(mmio_pcs)
@@ -270,6 +291,7 @@ fi
 # boundary and at a breakpoint, restart to each (back, and forward from the start), goto back,
 # past the end, and the help for an unknown command.
 failed_before=$failed
+needs=hw_bp	# hbreak bump
 start_vmm mon replay --serial none "$tmp/g.vrr"
 run_gdb "$syms" \
 	-ex "monitor goto 3" -ex "maintenance flush register-cache" -ex "monitor when" -ex "monitor checkpoint" \
@@ -287,7 +309,7 @@ if [ $# -eq 2 ] && [ "$1" = "$2" ] && grep -q 'Breakpoint 1, bump (by=by@entry=2
    grep -q '^\$1 = 1$' "$tmp/gdb.out" && grep -q '^checkpoint 2: event [1-9]' "$tmp/gdb.out"; then
 	passed=$((passed + 1)); echo "PASS restart-to-point: back from bump(2) to checkpoint 2 in bump(1), rip $1"
 else
-	failed=$((failed + 1)); echo "FAIL restart-to-point: rip values $rips"
+	fail_check "restart-to-point: rip values $rips"
 fi
 check goto-back "^event 1 (exit 1"
 check checkpoints-list "^2: event [1-9][0-9]*, rip 0x"
@@ -299,7 +321,7 @@ check monitor-help "replay: when (the position), goto EVENT"
 if [ "$status" -eq 15 ] && grep -q 'final state matches' "$tmp/mon.err" && grep -q "No more reverse-execution history" "$tmp/gdb.out"; then
 	passed=$((passed + 1)); echo "PASS monitor-moves-to-the-end: status 15, final state matches"
 else
-	failed=$((failed + 1)); echo "FAIL monitor-moves-to-the-end: status $status"; tail -n 4 "$tmp/mon.err"
+	fail_check "monitor-moves-to-the-end: status $status"; tail -n 4 "$tmp/mon.err"
 fi
 if [ "$failed" -gt "$failed_before" ]; then
 	echo "--- gdb's output:"; cat "$tmp/gdb.out"
@@ -310,6 +332,7 @@ fi
 # and a replay that still finds every landmark to the end.
 failed_before=$failed
 lm=$(dirname "$elf")/landmarks.elf
+needs=hw_bp	# hbreak isr_dispatch, and landmarks
 "$VMM" record -o "$tmp/lm.vrr" --serial none "$lm" 2> "$tmp/lmrec.err"
 start_vmm lm replay --serial none "$tmp/lm.vrr"
 run_gdb "${lm%.elf}.elf64" \
@@ -322,19 +345,19 @@ set -- $whens
 if [ $# -eq 2 ] && [ "$2" -lt "$1" ] && [ "$(grep -c 'Breakpoint 1, isr_dispatch' "$tmp/gdb.out")" -eq 4 ]; then
 	passed=$((passed + 1)); echo "PASS landmarks-reverse-continue: from event $1 back to the hit at event $2"
 else
-	failed=$((failed + 1)); echo "FAIL landmarks-reverse-continue: events $whens"
+	fail_check "landmarks-reverse-continue: events $whens"
 fi
 rips=$(sed -n 's/^rip  *\(0x[0-9a-f]*\) .*/\1/p' "$tmp/gdb.out")
 set -- $rips
 if [ $# -eq 3 ] && [ "$1" = "$3" ] && [ "$1" != "$2" ]; then
 	passed=$((passed + 1)); echo "PASS landmarks-reverse-stepi-stepi: $1 -> $2 -> $3"
 else
-	failed=$((failed + 1)); echo "FAIL landmarks-reverse-stepi-stepi: rip values $rips"
+	fail_check "landmarks-reverse-stepi-stepi: rip values $rips"
 fi
 if [ "$status" -eq 0 ] && grep -q 'final state matches' "$tmp/lm.err" && grep -q "No more reverse-execution history" "$tmp/gdb.out"; then
 	passed=$((passed + 1)); echo "PASS landmarks-to-the-end: $(grep '^replay:' "$tmp/lm.err" | cut -d, -f1-3)"
 else
-	failed=$((failed + 1)); echo "FAIL landmarks-to-the-end: status $status"; tail -n 4 "$tmp/lm.err"
+	fail_check "landmarks-to-the-end: status $status"; tail -n 4 "$tmp/lm.err"
 fi
 if [ "$failed" -gt "$failed_before" ]; then
 	echo "--- gdb's output:"; cat "$tmp/gdb.out"
@@ -358,6 +381,7 @@ snap_session() {	# snap_session NAME JOURNAL SYMBOLS INTERVAL FUNCTION [BREAK]: 
 	wait $vmm
 	echo $? > "$tmp/$1.status"
 }
+needs=hw_bp	# hbreak report (rtc-sw: break report), and landmarks
 snap_session rtc-snap "$tmp/rtc.vrr" "${rtc%.elf}.elf64" 0.1 report
 snap_session rtc-none "$tmp/rtc.vrr" "${rtc%.elf}.elf64" 0 report
 snap_session rtc-sw "$tmp/rtc.vrr" "${rtc%.elf}.elf64" 0.1 report break
@@ -369,26 +393,30 @@ count=$(sed -n 's/^\([0-9]*\) snapshots, .*/\1/p' "$tmp/rtc-snap.gdb")
 if [ -n "$where_snap" ] && [ "$where_snap" = "$where_none" ] && grep -q 'Breakpoint 1, report' "$tmp/rtc-snap.gdb"; then
 	passed=$((passed + 1)); echo "PASS snapshot-same-stop: $where_snap, with snapshots and without"
 else
-	failed=$((failed + 1)); echo "FAIL snapshot-same-stop: '$where_snap' with snapshots, '$where_none' without"
+	fail_check "snapshot-same-stop: '$where_snap' with snapshots, '$where_none' without"
 fi
 if [ "${began:-0}" -gt 0 ] && [ "${count:-0}" -ge 2 ]; then
 	passed=$((passed + 1)); echo "PASS snapshot-used: $count snapshots, the replay went on from the one at event $began"
 else
-	failed=$((failed + 1)); echo "FAIL snapshot-used: $count snapshots, began at event '$began'"
+	fail_check "snapshot-used: $count snapshots, began at event '$began'"
 fi
 # The same with a software breakpoint: each snapshot holds the guest's bytes, never an int3.
 began_sw=$(sed -n 's/.*this replay began at event \([0-9]*\)$/\1/p' "$tmp/rtc-sw.gdb")
+needs=int3
 verdict snapshot-swbreak "$where_sw, from the snapshot at event '$began_sw'" sh -c \
 	"[ '$where_sw' = '$where_none' ] && [ '${began_sw:-0}' -gt 0 ] && grep -q 'Breakpoint 1, report' '$tmp/rtc-sw.gdb'"
 for s in snap none sw; do
+	needs=hw_bp
+	[ $s = sw ] && needs="hw_bp int3"
 	if [ "$(cat "$tmp/rtc-$s.status")" -eq "$rtc_status" ] && grep -q 'final state matches' "$tmp/rtc-$s.err" &&
 	   [ "$(grep -c 'No more reverse-execution history' "$tmp/rtc-$s.gdb")" -eq 2 ]; then
 		passed=$((passed + 1)); echo "PASS snapshot-$s-to-the-end: status $rtc_status, final state matches"
 	else
-		failed=$((failed + 1)); echo "FAIL snapshot-$s-to-the-end: status $(cat "$tmp/rtc-$s.status")"
+		fail_check "snapshot-$s-to-the-end: status $(cat "$tmp/rtc-$s.status")"
 		tail -n 3 "$tmp/rtc-$s.err"
 	fi
 done
+needs=hw_bp
 snap_session lm-snap "$tmp/lm.vrr" "${lm%.elf}.elf64" 0.2 isr_dispatch
 began=$(sed -n 's/.*this replay began at event \([0-9]*\)$/\1/p' "$tmp/lm-snap.gdb")
 if [ "$(cat "$tmp/lm-snap.status")" -eq 0 ] && grep -q 'final state matches' "$tmp/lm-snap.err" &&
@@ -396,11 +424,11 @@ if [ "$(cat "$tmp/lm-snap.status")" -eq 0 ] && grep -q 'final state matches' "$t
 	passed=$((passed + 1)); echo "PASS snapshot-landmarks: back from the end from the snapshot at event $began," \
 		"$(grep '^replay:' "$tmp/lm-snap.err" | cut -d, -f3)"
 else
-	failed=$((failed + 1)); echo "FAIL snapshot-landmarks: status $(cat "$tmp/lm-snap.status"), began at '$began'"
+	fail_check "snapshot-landmarks: status $(cat "$tmp/lm-snap.status"), began at '$began'"
 	tail -n 4 "$tmp/lm-snap.err"
 fi
 if [ "$failed" -gt "$failed_before" ]; then
 	for f in rtc-snap rtc-none lm-snap; do echo "--- $f:"; cat "$tmp/$f.gdb" "$tmp/$f.err"; done
 fi
-echo "$passed passed, $failed failed"
+summary "gdb"
 [ "$failed" -eq 0 ]

@@ -13,10 +13,9 @@ tap=vmmtap$$
 tmp=${TMPDIR:-/tmp}/vmm-tap.$$
 passed=0 failed=0
 if ! have_kvm; then
-	echo "SKIPPED: TAP test: /dev/kvm is missing or not accessible; NOT RUN" >&2
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
+	no_kvm "TAP test"
 fi
+kvm_probe
 tap=$(printf '%.15s' "$tap")
 if ! ip tuntap add "$tap" mode tap 2>/dev/null; then
 	echo "SKIPPED: TAP test: cannot create a TAP device (needs root, /dev/net/tun and ip); NOT RUN" >&2
@@ -54,5 +53,5 @@ if [ $st -eq 0 ] && cmp -s "$tmp/rec.out" "$tmp/rep.out" && grep -q 'final state
 else
 	bad "replay: status $st" "$tmp/rep.err"
 fi
-echo "$passed passed, $failed failed"
+summary "net-tap"
 [ "$failed" -eq 0 ]

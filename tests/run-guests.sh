@@ -14,10 +14,9 @@ VMM=${VMM:-./vmm}
 out_dir=${TMPDIR:-/tmp}/vmm-guests.$$
 passed=0 failed=0 checks=0
 if ! have_kvm; then
-	echo "SKIPPED: test guests: /dev/kvm is missing or not accessible; $# guests NOT RUN" >&2
-	echo "0 passed, 0 failed, $# skipped"
-	exit 0
+	no_kvm "test guests"
 fi
+kvm_probe
 mkdir -p "$out_dir"
 trap 'rm -rf "$out_dir"' EXIT
 
@@ -49,5 +48,5 @@ for elf in "$@"; do
 	fi
 done
 echo "guests: $checks checks in all"
-echo "$passed passed, $failed failed"
+summary "guests"
 [ "$failed" -eq 0 ]
