@@ -865,6 +865,18 @@ static int cmd_journal(int argc, char **argv)
 			printf("index:     no checkpoints (the run covered under 1 s of guest time)\n");
 		else
 			printf("index:     none (a recording that did not end cleanly)\n");
+		if (kinds[JREC_LANDMARK]) {
+			struct kvm_caps caps;
+			char name[48];
+
+			kvm_caps_probe(&caps);
+			printf("landmarks: %llu, found here (%s) by %s\n", (unsigned long long)kinds[JREC_LANDMARK],
+			       kvm_caps_name(&caps, name, sizeof(name)),
+			       caps.hw_bp == KVM_YES ? "debug-register breakpoints" :
+			       caps.hw_bp == KVM_NO ? "single-stepping from the exit before each (no debug-register "
+						      "breakpoint fires: slow, and a long stretch is not reached)" :
+			       "nothing: this host has no usable KVM");
+		}
 	}
 	free(index);
 	journal_reader_close(&jr);

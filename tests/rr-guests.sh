@@ -37,6 +37,10 @@ for elf in "$@"; do
 	name=$(basename "$elf" .elf)
 	j=$tmp/$name.vrr
 	record "$name" "$elf" "$j"
+	if [ "$rec_status" -eq 124 ] || [ "$rec_status" -eq 137 ]; then
+		bad "$name: the recording did not end within its time limit (status $rec_status)" "$tmp/$name.recerr"
+		continue
+	fi
 	if ! zstd -q -t "$j" 2>/dev/null; then
 		bad "$name: the journal does not pass zstd -t" "$tmp/$name.recerr"
 		continue
