@@ -796,12 +796,6 @@ static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 	}
 }
 
-/*
- * Run to the landmark: a breakpoint at its RIP; at each hit compare the state;
- * on a mismatch step one instruction with the breakpoint off (this KVM re-fires
- * a breakpoint at the same RIP whatever RF says), then re-arm. A rep string
- * instruction interrupted mid-way is found by stepping its iterations.
- */
 /* Why a landmark hunt gave up, from what the probe knows of this KVM. */
 static void hunt_gave_up(struct replayer *p, char *act, size_t len, bool step_only, uint64_t hits)
 {
@@ -819,6 +813,12 @@ static void hunt_gave_up(struct replayer *p, char *act, size_t len, bool step_on
 		snprintf(act, len, "no breakpoint hit in %d s: the guest never reaches that rip", LANDMARK_PATIENCE_S);
 }
 
+/*
+ * Run to the landmark: a breakpoint at its RIP; at each hit compare the state;
+ * on a mismatch step one instruction with the breakpoint off (this KVM re-fires
+ * a breakpoint at the same RIP whatever RF says), then re-arm. A rep string
+ * instruction interrupted mid-way is found by stepping its iterations.
+ */
 static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window)
 {
 	struct rr_landmark want = *wantp;

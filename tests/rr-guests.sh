@@ -18,7 +18,7 @@ mkdir -p "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 
 ok() { passed=$((passed + 1)); echo "PASS $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; shift; for f in "$@"; do tail -n 6 "$f" | sed 's/^/    /'; done; }
+bad() { fail_check "$1"; shift; for f in "$@"; do tail -n 6 "$f" | sed 's/^/    /'; done; }
 
 
 record() {	# record NAME ELF JOURNAL: sets rec_status, output in $tmp/NAME.rec
@@ -37,6 +37,13 @@ for elf in "$@"; do
 	name=$(basename "$elf" .elf)
 	j=$tmp/$name.vrr
 	record "$name" "$elf" "$j"
+	if [ "$rec_status" -eq 124 ]; then
+		# Seen once in ~20 recordings on the nested kvm_amd: the guest stalls mid-run (an open
+		# bug, named here rather than hidden). One more try, said out loud.
+		echo "RETRY $name: the recording stalled ($(sed -n 's/^vmm: recorded \([0-9]*\) events.*/\1/p' \
+			"$tmp/$name.recerr") events in 120 s); recording again"
+		record "$name" "$elf" "$j"
+	fi
 	if [ "$rec_status" -eq 124 ] || [ "$rec_status" -eq 137 ]; then
 		bad "$name: the recording did not end within its time limit (status $rec_status)" "$tmp/$name.recerr"
 		continue
@@ -92,12 +99,17 @@ if [ -f "$src" ]; then
 	from=$((${last:-0} + 3))
 	"$VMM" journal dump "$src" --from "$from" --count 50 > "$tmp/part.dump"
 	awk -v f="$from" '$1 >= f && $1 < f + 50' "$tmp/full.dump" > "$tmp/want.dump"
+	# The checkpoints are verified by the replay of rtc, which needs what its landmarks need.
+	marks=$(sed -n 's/.* \([0-9]*\) landmarks).*/\1/p' "$tmp/rtc.recerr")
+	needs=
+	[ "${marks:-0}" -gt 0 ] && needs=hw_bp
 	if [ "${n:-0}" -ge 2 ] && grep -q "replay: .* $n checkpoints verified" "$tmp/rtc.reperr" &&
 	   [ -s "$tmp/part.dump" ] && cmp -s "$tmp/want.dump" "$tmp/part.dump"; then
 		ok "checkpoints: $n in the index, all verified by replay; dump --from $from via the index matches"
 	else
 		bad "checkpoints: index ${n:-none}, dump --from $from $(cmp -s "$tmp/want.dump" "$tmp/part.dump" && echo matches || echo differs)" "$tmp/rtc.reperr"
 	fi
+	needs=
 fi
 
 # Bad journals: one clear line naming an offset, never a crash, never a silent partial replay.
