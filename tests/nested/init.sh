@@ -19,8 +19,8 @@ done
 r=/newroot
 mkdir -p $r
 opts=trans=virtio,version=9p2000.L,msize=524288
-if ! mount -t 9p -o "$opts,ro,cache=loose" hostroot $r || ! mount -t 9p -o "$opts" work "$r$dir"; then
-	say "cannot mount the host's files over 9p"
+if ! mount -t 9p -o "$opts,ro,cache=loose" hostroot $r; then
+	say "cannot mount the host's root over 9p"
 	say "exit 125"
 	poweroff -f
 fi
@@ -32,6 +32,13 @@ mount -t devpts devpts $r/dev/pts 2>/dev/null
 mount -t tmpfs tmp $r/tmp
 mount -t tmpfs run $r/run
 mount -t tmpfs root $r/root
+# The work tree last, so that one under /tmp or /root is not hidden by those tmpfs mounts.
+mkdir -p "$r$dir" 2>/dev/null
+if ! mount -t 9p -o "$opts" work "$r$dir"; then
+	say "cannot mount the work tree $dir over 9p"
+	say "exit 125"
+	poweroff -f
+fi
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 
 [ -c /dev/kvm ] || say "no /dev/kvm: kvm_amd did not load (does the CPU model expose SVM?)"
