@@ -40,6 +40,8 @@ expect help-cmd 0 'usage: vmm run' -- help run
 expect version 0 '^vmm [0-9]' -- --version
 expect no-args 2 'usage' --
 expect unknown-command 2 "unknown command 'frobnicate'" -- frobnicate
+expect probe-help 0 'usage: vmm probe' -- probe --help
+expect probe-extra 2 "vmm probe: unexpected argument 'now'" -- probe now
 expect unknown-option 2 'usage: vmm run' -- run --frobnicate "$guest"
 expect snapshot-interval-word 2 "snapshot-interval 'often': not a number of seconds" -- replay --snapshot-interval often x.vrr
 expect snapshot-interval-negative 2 "snapshot-interval '-1': not a number of seconds" -- replay --snapshot-interval -1 x.vrr
@@ -58,6 +60,7 @@ expect too-large 116 'larger than guest memory' -- run -m 16 "$tmp/big"
 expect serial-dir 2 'cannot open serial output' -- run --serial "file:$tmp/dir" "$guest"
 kvm_probe
 if have_kvm; then
+	expect probe 0 '^single-step: yes' -- probe
 	expect text-file 116 'not a kernel' -- run "$tmp/text"
 	expect random-file 116 'not a kernel' -- run "$tmp/random"
 	expect empty-file 116 'not a kernel' -- run "$tmp/empty"
