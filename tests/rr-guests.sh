@@ -25,8 +25,8 @@ record() {	# record NAME ELF JOURNAL: sets rec_status, output in $tmp/NAME.rec
 	spec=$(guest_spec "$1")
 	args="$(guest_args "$spec") $(guest_disk "$1" "$spec" "$tmp") $(guest_net "$1" "$spec" "$tmp")"
 	term=$(field term "$spec")
-	limit=120
-	[ -n "$term" ] && limit="--preserve-status -s TERM $term"
+	limit="-k 10 120"
+	[ -n "$term" ] && limit="-k 10 --preserve-status -s TERM $term"
 	# shellcheck disable=SC2086
 	eval timeout $limit "$VMM" record --force -o "$3" $args "$2" > "$tmp/$1.rec" 2> "$tmp/$1.recerr"
 	rec_status=$?
@@ -37,7 +37,7 @@ for elf in "$@"; do
 	name=$(basename "$elf" .elf)
 	j=$tmp/$name.vrr
 	record "$name" "$elf" "$j"
-	if [ "$rec_status" -eq 124 ]; then
+	if [ "$rec_status" -eq 124 ] || [ "$rec_status" -eq 137 ]; then
 		# Seen once in ~20 recordings on the nested kvm_amd: the guest stalls mid-run (an open
 		# bug, named here rather than hidden). One more try, said out loud.
 		echo "RETRY $name: the recording stalled ($(sed -n 's/^vmm: recorded \([0-9]*\) events.*/\1/p' \
@@ -56,7 +56,7 @@ for elf in "$@"; do
 	disk_sum=
 	[ -f "$tmp/$name.img" ] && disk_sum=$(md5sum < "$tmp/$name.img")
 	for i in 1 2 3; do
-		timeout 300 "$VMM" replay "$j" > "$tmp/$name.rep" 2> "$tmp/$name.reperr"
+		timeout -k 10 120 "$VMM" replay "$j" > "$tmp/$name.rep" 2> "$tmp/$name.reperr"
 		st=$?
 		if [ "$st" -ne "$rec_status" ] || ! cmp -s "$tmp/$name.rec" "$tmp/$name.rep" ||
 		   ! grep -q 'final state matches' "$tmp/$name.reperr"; then

@@ -26,8 +26,8 @@ for elf in "$@"; do
 	want=$(field exit "$spec"); want=${want:-0}
 	args="$(guest_args "$spec") $(guest_disk "$name" "$spec" "$out_dir") $(guest_net "$name" "$spec" "$out_dir")"
 	term=$(field term "$spec")
-	limit="120"
-	[ -n "$term" ] && limit="--preserve-status -s TERM $term"
+	limit="-k 10 120"
+	[ -n "$term" ] && limit="-k 10 --preserve-status -s TERM $term"
 	out=$out_dir/$name.out
 	# shellcheck disable=SC2086 # args is a word list by design
 	eval timeout $limit "$VMM" run --serial "file:$out" $args "$elf" 2> "$out_dir/$name.err"
