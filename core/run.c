@@ -874,6 +874,8 @@ static int entry_hit(struct vm *vm)
 
 int vm_run(struct vm *vm, char *err, size_t errlen)
 {
+	struct kvm_regs before;
+	bool stepping;
 	int r;
 
 	if ((r = vm_signals_init(vm, err, errlen)) < 0)
@@ -912,6 +914,11 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 		if (vm->stop != VM_RUNNING)
 			break;
 		arm_timer(vm);
+		stepping = vm->gdb && gdbstub_steps(vm->gdb);
+		if (stepping && ioctl(vm->vcpu_fd, KVM_GET_REGS, &before) < 0) {
+			r = -errno;
+			goto error_gdb;
+		}
 		if (vm_enter(vm, true) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				if ((r = kicked(vm)) < 0)
@@ -923,6 +930,9 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 			goto error;
 		}
 		vm->event_queued = false;
+		/* gdb's step must not leave its TF in what the guest saved (it would be journaled). */
+		if (stepping && vm->run->exit_reason == KVM_EXIT_DEBUG && (r = vm_step_fixup(vm, &before)) < 0)
+			goto error_gdb;
 		/* One of gdb's int3s is a debug exit from here on; a #BP of the guest's own went back to it. */
 		if ((r = vm_swbp_exit(vm)) == VM_SWBP_GUEST)
 			continue;

@@ -238,6 +238,12 @@ int vm_set_breakpoints(struct vm *vm, uint32_t control, const uint64_t *addr, un
 int vm_paging_mode(struct vm *vm, struct paging_mode *pm);
 /* Copy guest virtual memory through the guest's own page tables. */
 int vm_read_virt(struct vm *vm, const struct paging_mode *pm, uint64_t gva, void *dst, size_t len);
+/*
+ * After a KVM_GUESTDBG_SINGLESTEP exit: take the step's TF back out of what the
+ * instruction saved of RFLAGS (PUSHF, SYSCALL, an event's frame). before: the
+ * registers before the step. 1: put right, 0: nothing to do, or -errno.
+ */
+int vm_step_fixup(struct vm *vm, const struct kvm_regs *before);
 void vm_print_stats(const struct vm *vm, double seconds);
 const char *vm_exit_reason_name(unsigned reason);
 

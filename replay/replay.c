@@ -618,6 +618,7 @@ static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 	p->at_boundary = false;
 
 	if (!p->gdb || p->gdb->fd < 0) {
+		struct kvm_regs before;
 		int r;
 
 		vm->n_swbps = 0;	/* gdb is gone: nothing to plant, and no #BP for KVM to take */
@@ -628,11 +629,20 @@ static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 			errno = -r;
 			return -1;
 		}
-		return ioctl(vm->vcpu_fd, KVM_RUN, 0);
+		if (!(control & KVM_GUESTDBG_SINGLESTEP))
+			return ioctl(vm->vcpu_fd, KVM_RUN, 0);
+		if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &before) < 0 || ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0)
+			return -1;
+		if (vm->run->exit_reason == KVM_EXIT_DEBUG && (r = vm_step_fixup(vm, &before)) < 0) {
+			errno = -r;
+			return -1;
+		}
+		return 0;
 	}
 	for (;;) {
 		struct kvm_guest_debug dbg;
-		bool mine, theirs, done, watched = false, user = p->goal.goal == REPLAY_GOAL_NONE ||
+		struct kvm_regs before;
+		bool mine, theirs, done, step, watched = false, user = p->goal.goal == REPLAY_GOAL_NONE ||
 								 p->goal.goal == REPLAY_GOAL_SCAN;
 		uint64_t dr6;
 		time_t t0;
@@ -687,9 +697,16 @@ static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 			errno = -r;
 			return -1;
 		}
+		step = dbg.control & KVM_GUESTDBG_SINGLESTEP;
+		if (step && ioctl(vm->vcpu_fd, KVM_GET_REGS, &before) < 0)
+			return -1;
 		/* gdb's int3s go in with its other breakpoints (not while stepping off one). */
 		if (ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0 || vm_enter(vm, user && !p->step_over) < 0)
 			return -1;
+		if (step && vm->run->exit_reason == KVM_EXIT_DEBUG && (r = vm_step_fixup(vm, &before)) < 0) {
+			errno = -r;
+			return -1;
+		}
 		/* One of gdb's int3s is a debug exit from here on (a breakpoint of gdb's); the guest's own #BP went back to it. */
 		if ((r = vm_swbp_exit(vm)) < 0) {
 			errno = -r;
@@ -707,7 +724,7 @@ static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 		/* A page gdb watches: no exit of the guest's; a hit is a stop, or while scanning a candidate. */
 		if (vm_trap_exit(vm)) {
 			char stop[sizeof(p->cand_reply)];
-			bool debug = false, step = dbg.control & KVM_GUESTDBG_SINGLESTEP;
+			bool debug = false;
 
 			if (!user && step && vm->run->mmio.is_write) {
 				if ((r = vm_complete_io(vm, true)) < 0) {
@@ -797,15 +814,18 @@ static int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 }
 
 /* Why a landmark hunt gave up, from what the probe knows of this KVM. */
-static void hunt_gave_up(struct replayer *p, char *act, size_t len, bool step_only, uint64_t hits)
+static void hunt_gave_up(struct replayer *p, char *act, size_t len, bool step_only, uint64_t hits,
+			 const struct near_miss *near)
 {
 	const struct kvm_caps *caps = p->vm->caps;
-	char name[48];
+	char name[48], tail[200];
 
+	describe_near(tail, sizeof(tail), near);
 	if (step_only)
-		snprintf(act, len, "not found in %llu single-steps (%d s): debug-register breakpoints do not fire "
+		snprintf(act, len, "not found in %llu single-steps (%d s)%s; debug-register breakpoints do not fire "
 			 "on %s (vmm probe), so landmarks are found by stepping from the last exit",
-			 (unsigned long long)hits, LANDMARK_STEP_PATIENCE_S, kvm_caps_name(caps, name, sizeof(name)));
+			 (unsigned long long)hits, LANDMARK_STEP_PATIENCE_S, tail,
+			 kvm_caps_name(caps, name, sizeof(name)));
 	else if (caps && !strcmp(caps->module, "kvm_pvm"))
 		snprintf(act, len, "no breakpoint hit in %d s: the guest never reaches that rip "
 			 "(kvm_pvm: breakpoints do not fire in user mode)", LANDMARK_PATIENCE_S);
@@ -878,7 +898,8 @@ static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window
 					vm_arm_watchdog(vm, 0);
 					set_debug(vm, 0, 0);
 					snprintf(exp, sizeof(exp), "landmark at rip 0x%llx", (unsigned long long)want.rip);
-					hunt_gave_up(p, act, sizeof(act), step_only, p->res->landmark_hits - hits_before);
+					hunt_gave_up(p, act, sizeof(act), step_only, p->res->landmark_hits - hits_before,
+						     &near);
 					return diverge(p, exp, act);
 				}
 				continue;
@@ -915,6 +936,19 @@ static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window
 			return diverge(p, exp, act);
 		}
 		p->res->landmark_hits++;
+		/*
+		 * Patience is checked here too, not only when the watchdog's kick gets
+		 * through: a host whose timer interrupts stop reaching it while the
+		 * guest is stepped (seen under nested kvm_amd) would never kick.
+		 */
+		if (step_only && (p->res->landmark_hits & 1023) == 0 &&
+		    time(NULL) - start - (p->paused - paused_before) >= LANDMARK_STEP_PATIENCE_S) {
+			vm_arm_watchdog(vm, 0);
+			set_debug(vm, 0, 0);
+			snprintf(exp, sizeof(exp), "landmark at rip 0x%llx", (unsigned long long)want.rip);
+			hunt_gave_up(p, act, sizeof(act), step_only, p->res->landmark_hits - hits_before, &near);
+			return diverge(p, exp, act);
+		}
 		if (rewindow) {
 			vm->run->request_interrupt_window = 1;
 			rewindow = false;
