@@ -12,6 +12,7 @@
 
 #include "boot.h"
 #include "console.h"
+#include "../replay/exit_rec.h"
 #include "../replay/hash.h"
 #include "../replay/rr.h"
 #include "../replay/snapshot.h"
@@ -93,7 +94,14 @@ static void usage_run(FILE *f)
 		"      --gdb WHERE       serve gdb on [HOST:]PORT (host 127.0.0.1) or unix:PATH;\n"
 		"                        one client; hardware breakpoints and watchpoints\n"
 		"      --gdb-wait        with --gdb: wait for gdb before the first instruction\n"
-		"      --stats           print exit counts by kind when the guest stops\n"
+		"      --defer TIME      how long a due timer tick, input or virtio completion may\n"
+		"                        wait for the guest's next exit before vmm stops the guest\n"
+		"                        to deliver it: 0, or a number with ns, us, ms or s\n"
+		"                        (default 1ms; at most half the PIT period). Events placed\n"
+		"                        at exits cost replay nothing; 0 delivers at once, as\n"
+		"                        hardware would (see README, \"Where events land\")\n"
+		"      --stats           print exit counts by kind, and where events were placed,\n"
+		"                        when the guest stops\n"
 		"  -v, --verbose         say what was loaded where; report unclaimed ports once\n"
 		"  -h, --help            show this help\n\n"
 		"exit status:\n"
@@ -210,6 +218,35 @@ static int read_file(const char *path, size_t max, uint8_t **buf, size_t *len, c
 	*buf = p;
 	*len = got;
 	return 0;
+}
+
+/* "0", or a number with ns, us, ms or s, up to 10 s. */
+static int parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct { const char *unit; uint64_t ns; } units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000 },
+	};
+	unsigned long long v;
+	char *end;
+
+	if (!strcmp(s, "0")) {
+		*ns = 0;
+		return 0;
+	}
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	for (unsigned i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].unit)) {
+			if (v > 10000000000ull / units[i].ns)
+				return -ERANGE;
+			*ns = v * units[i].ns;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 static int parse_memory(const char *s, uint64_t *bytes)
@@ -397,6 +434,7 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 		{ "serial", required_argument, NULL, 's' },
 		{ "rtc", required_argument, NULL, 'r' },
 		{ "stats", no_argument, NULL, 'S' },
+		{ "defer", required_argument, NULL, 'd' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "rng", no_argument, NULL, 'R' },
 		{ "disk", required_argument, NULL, 'D' },
@@ -417,6 +455,7 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 	o->cfg.rtc_epoch = (int64_t)time(NULL);
 	o->cmdline = "";
 	o->serial = "stdio";
+	o->cfg.defer_ns = VM_DEFER_DEFAULT_NS;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, record ? "m:o:vh" : "m:vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -445,6 +484,11 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 		}
 		case 'S':
 			o->stats = true;
+			break;
+		case 'd':
+			if (parse_duration(optarg, &o->cfg.defer_ns) < 0)
+				return error_exit(VMM_EXIT_USAGE, "--defer '%s': give 0, or a number with ns, us, ms or s "
+						  "(at most 10s)%s", optarg, "");
 			break;
 		case 'g':
 		case 'w':
@@ -605,10 +649,9 @@ static int run_or_record(int argc, char **argv, bool record)
 	rec.w.fd = -1;
 	if ((status = setup_vm(vm, &o.cfg, &f, o.kernel_path, o.cmdline)) >= 0)
 		goto out;
-	if (o.gdb || o.stats) {
-		kvm_caps_probe(&caps);	/* gdb is told what this KVM cannot do */
-		vm->caps = &caps;
-	}
+	/* gdb is told what this KVM cannot do; the run loop, whether window exits can carry events. */
+	kvm_caps_probe(&caps);
+	vm->caps = &caps;
 	if (record) {
 		struct rr_inputs in = { o.kernel_path, o.initrd_path, o.cmdline, f.kernel, f.initrd,
 					f.kernel_len, f.initrd_len, o.cfg.mem_size, o.cfg.rtc_epoch };
@@ -622,6 +665,7 @@ static int run_or_record(int argc, char **argv, bool record)
 		}
 		rr_make_header(&h, &in, VMM_VERSION);
 		board_describe(&vm->board, h.board, sizeof(h.board));
+		h.defer_ns = o.cfg.defer_ns;
 		if (pin_to_cpu(sched_getcpu()) == 0)
 			h.host_cpu = sched_getcpu();
 		if (recorder_open(&rec, vm, o.output, o.force, &h, err, sizeof(err)) < 0) {
@@ -702,33 +746,16 @@ static void dump_record(const struct journal_record *rec, uint64_t *now)
 	printf("%8llu %-8s", (unsigned long long)rec->index, journal_record_name(rec->type));
 	switch (rec->type) {
 	case JREC_EXIT: {
-		unsigned reason = jcur_u8(&c);
-		uint64_t rip;
+		struct rr_exit e;
+		char text[200];
 
-		*now += jcur_varint(&c);
-		rip = jcur_varint(&c);
-		printf(" t=%.6f %-10s rip=%llx", (double)*now / 1e9, vm_exit_reason_name(reason),
-		       (unsigned long long)rip);
-		if (reason == KVM_EXIT_IO) {
-			unsigned dir = jcur_u8(&c), size = jcur_u8(&c);
-			unsigned port = (unsigned)jcur_varint(&c), count = (unsigned)jcur_varint(&c);
-			uint64_t v = 0;
-			const uint8_t *d = jcur_bytes(&c, size <= 8 ? size : 8);
-
-			if (d)
-				memcpy(&v, d, size <= 8 ? size : 8);
-			printf(" %s port=0x%x size=%u%s value=0x%llx", dir == KVM_EXIT_IO_OUT ? "out" : "in", port, size,
-			       count > 1 ? " rep" : "", (unsigned long long)v);
-		} else if (reason == KVM_EXIT_MMIO) {
-			unsigned write = jcur_u8(&c), len = jcur_u8(&c);
-			uint64_t addr = jcur_varint(&c), v = 0;
-			const uint8_t *d = jcur_bytes(&c, len <= 8 ? len : 8);
-
-			if (d)
-				memcpy(&v, d, len <= 8 ? len : 8);
-			printf(" %s addr=0x%llx size=%u value=0x%llx", write ? "write" : "read", (unsigned long long)addr,
-			       len, (unsigned long long)v);
+		if (rr_exit_decode(rec->data, rec->len, &e) < 0) {
+			printf(" (malformed exit record)");
+			break;
 		}
+		*now += e.dt;
+		rr_exit_dump(&e, text, sizeof(text));
+		printf(" t=%.6f %s", (double)*now / 1e9, text);
 		break;
 	}
 	case JREC_TICK:
@@ -749,9 +776,13 @@ static void dump_record(const struct journal_record *rec, uint64_t *now)
 			       (unsigned long long)l.gpr[2], (unsigned long long)l.fingerprint);
 		break;
 	}
-	case JREC_END:
-		printf(" stop=%u code=%llu", jcur_u8(&c), (unsigned long long)jcur_varint(&c));
+	case JREC_END: {
+		unsigned stop = jcur_u8(&c);	/* read in order: arguments are evaluated in any */
+		unsigned long long code = jcur_varint(&c);
+
+		printf(" stop=%u code=%llu", stop, code);
 		break;
+	}
 	case JREC_VIRTIO: {
 		uint64_t dev = jcur_varint(&c), q = jcur_varint(&c), head = jcur_varint(&c), len = jcur_varint(&c);
 
@@ -772,13 +803,25 @@ static void dump_record(const struct journal_record *rec, uint64_t *now)
 	printf("\n");
 }
 
+/* The guest time a timed record (an exit or a tick) moves the clock by; 0 for the rest. */
+static uint64_t record_dt(const struct journal_record *rec)
+{
+	struct jcur c = { rec->data, rec->len, 0, false };
+	struct rr_exit e;
+
+	if (rec->type == JREC_EXIT)
+		return rr_exit_decode(rec->data, rec->len, &e) == 0 ? e.dt : 0;
+	return rec->type == JREC_TICK ? jcur_varint(&c) : 0;
+}
+
 static int cmd_journal(int argc, char **argv)
 {
 	struct journal_header *h;
 	struct journal_reader jr;
 	struct journal_record rec;
 	unsigned long long from = 0, count = ~0ull;
-	uint64_t now = 0, kinds[JREC_MAX] = { 0 }, bytes[JREC_MAX] = { 0 };
+	uint64_t now = 0, kinds[JREC_MAX] = { 0 }, bytes[JREC_MAX] = { 0 }, placed[VM_PLACES] = { 0 };
+	enum vm_place place = VM_PLACE_EXIT;
 	struct journal_index_entry *index = NULL;
 	size_t nindex = 0;
 	char err[300];
@@ -828,22 +871,20 @@ static int cmd_journal(int argc, char **argv)
 	while ((r = journal_read(&jr, &rec, err, sizeof(err))) > 0) {
 		kinds[rec.type]++;
 		bytes[rec.type] += rec.len + 2;
+		/* Where each event was placed: the position the record before it made. */
+		if (rec.type == JREC_EXIT)
+			place = rec.len && rec.data[0] == KVM_EXIT_IRQ_WINDOW_OPEN ? VM_PLACE_WINDOW : VM_PLACE_EXIT;
+		else if (rec.type == JREC_LANDMARK)
+			place = VM_PLACE_LANDMARK;
+		else if (rec.type == JREC_TICK || rec.type == JREC_INPUT || rec.type == JREC_VIRTIO)
+			placed[place]++;
 		if (dump) {
 			if (rec.index >= from && rec.index - from < count)
 				dump_record(&rec, &now);
-			else if (rec.type == JREC_EXIT || rec.type == JREC_TICK) {
-				struct jcur c = { rec.data, rec.len, 0, false };
-
-				if (rec.type == JREC_EXIT)
-					jcur_u8(&c);
-				now += jcur_varint(&c);
-			}
-		} else if (rec.type == JREC_EXIT || rec.type == JREC_TICK) {
-			struct jcur c = { rec.data, rec.len, 0, false };
-
-			if (rec.type == JREC_EXIT)
-				jcur_u8(&c);
-			now += jcur_varint(&c);
+			else
+				now += record_dt(&rec);
+		} else {
+			now += record_dt(&rec);
 		}
 	}
 	if (r < 0)
@@ -865,6 +906,13 @@ static int cmd_journal(int argc, char **argv)
 			printf("index:     no checkpoints (the run covered under 1 s of guest time)\n");
 		else
 			printf("index:     none (a recording that did not end cleanly)\n");
+		printf("events:    %llu placed at exits, %llu at window exits, %llu at landmarks",
+		       (unsigned long long)placed[VM_PLACE_EXIT], (unsigned long long)placed[VM_PLACE_WINDOW],
+		       (unsigned long long)placed[VM_PLACE_LANDMARK]);
+		if (h->version >= 3)
+			printf(" (--defer %llu us)\n", (unsigned long long)h->defer_ns / 1000);
+		else
+			printf(" (a version %u journal: --defer not recorded)\n", h->version);
 		if (kinds[JREC_LANDMARK]) {
 			struct kvm_caps caps;
 			char name[48];

@@ -132,13 +132,26 @@ void vm_arm_watchdog(struct vm *vm, uint64_t period_ns)
 	vm->armed = 0;
 }
 
+/*
+ * How long due work may wait for the guest's next exit: --defer, but never
+ * half a tick period or more, so that no tick is carried into the next one.
+ */
+static uint64_t defer_ns(const struct vm *vm)
+{
+	uint64_t d = vm->defer_ns, period = pit_period_ns(&vm->board.pit, 0);
+
+	return period && d > period / 2 ? period / 2 : d;
+}
+
 static void arm_timer(struct vm *vm)
 {
 	uint64_t d = vm->board.deadline, abs;
+	struct itimerspec its;
 
 	if (vm->rekick_at)
 		d = vm->rekick_at;	/* the due work waits for this kick */
-	struct itimerspec its;
+	else if (d != NEVER)
+		d += defer_ns(vm);	/* an exit before then carries the tick: no kick */
 
 	if (d == vm->armed)
 		return;
@@ -176,6 +189,7 @@ static int service_timers(struct vm *vm)
 	if (vm->hooks && (r = vm->hooks->tick(vm, vm->board.now)) < 0)
 		return r;
 	board_service(&vm->board);
+	vm->applied++;
 	vm->armed = 0;	/* the one-shot host timer is spent: re-arm */
 	return 0;
 }
@@ -230,8 +244,10 @@ static int service_hvc_input(struct vm *vm)
 		if (!in.n)
 			break;
 		job.len = in.n;
-		if (board_virtio_complete(b, (unsigned)b->hvc, VIRTIO_CONSOLE_RX, head, in.bytes, in.n) == 0 &&
-		    vm->hooks && vm->hooks->complete && (r = vm->hooks->complete(vm, (unsigned)b->hvc, &job)) < 0)
+		if (board_virtio_complete(b, (unsigned)b->hvc, VIRTIO_CONSOLE_RX, head, in.bytes, in.n) < 0)
+			continue;
+		vm->applied++;
+		if (vm->hooks && vm->hooks->complete && (r = vm->hooks->complete(vm, (unsigned)b->hvc, &job)) < 0)
 			return r;
 	}
 	return 0;
@@ -257,6 +273,7 @@ static int service_input(struct vm *vm)
 	/* The hook hears of the bytes first, but they are taken from the queue only if COM1 accepts them. */
 	console_pump(vm->console, accept_input, &log);
 	vm->input_waiting = console_pending(vm->console);
+	vm->applied += log.n > 0;
 	if (log.n && vm->hooks && (r = vm->hooks->input(vm, log.bytes, log.n)) < 0)
 		return r;
 	return 0;
@@ -280,9 +297,11 @@ static int service_completions(struct vm *vm)
 		 * journaled, so replay can hold every journaled one to be in flight.
 		 */
 		if (r == 0 && dev < b->n_virtio &&
-		    board_virtio_complete(b, dev, job->queue, job->head, job->data, job->len) == 0 &&
-		    vm->hooks && vm->hooks->complete)
-			r = vm->hooks->complete(vm, dev, job);
+		    board_virtio_complete(b, dev, job->queue, job->head, job->data, job->len) == 0) {
+			vm->applied++;
+			if (vm->hooks && vm->hooks->complete)
+				r = vm->hooks->complete(vm, dev, job);
+		}
 		free(job->data);
 		free(job->out);
 		free(job);
@@ -298,18 +317,25 @@ static int deliver_frame(void *ctx, unsigned dev, uint16_t head, const uint8_t *
 
 	if (board_virtio_complete(&vm->board, dev, VIRTIO_NET_RX, head, data, len) < 0)
 		return 0;
+	vm->applied++;
 	return vm->hooks && vm->hooks->complete ? vm->hooks->complete(vm, dev, &job) : 0;
 }
 
-/* Apply the async work due at this position. */
+/* Apply the async work due at this position, counted by the kind of position it is. */
 static int service(struct vm *vm)
 {
+	uint64_t before = vm->applied;
 	int r;
 
-	if ((r = service_timers(vm)) < 0 || (r = service_input(vm)) < 0 || (r = service_completions(vm)) < 0 ||
-	    (r = board_net_receive(&vm->board, deliver_frame, vm)) < 0)
-		return r;
-	return 0;
+	r = service_timers(vm);
+	if (r >= 0)
+		r = service_input(vm);
+	if (r >= 0)
+		r = service_completions(vm);
+	if (r >= 0)
+		r = board_net_receive(&vm->board, deliver_frame, vm);
+	vm->stats.placed[vm->place] += vm->applied - before;
+	return r < 0 ? r : 0;
 }
 
 int vm_inject_decision(struct vm *vm)
@@ -804,6 +830,7 @@ static int take_landmark(struct vm *vm, uint64_t now)
 	if (vm->hooks && (r = vm->hooks->landmark(vm)) < 0)
 		return r;
 	vm->at_position = true;
+	vm->place = VM_PLACE_LANDMARK;
 	return 0;
 }
 
@@ -831,6 +858,39 @@ static bool defer_to_kernel_entry(struct vm *vm, const struct kvm_sregs *sregs, 
 	return true;
 }
 
+/*
+ * Due work waits for a position the guest makes itself (DESIGN.md section 2):
+ * up to --defer for its next exit; then, if it runs with interrupts off on a
+ * KVM whose window exits are exact (vmm probe), for the window exit right
+ * after its sti, where an interrupt is taken anyway and replay finds the
+ * spot by a breakpoint or the window itself, not inside the loop. Only past
+ * that does a kick become a landmark: a guest polling memory with interrupts
+ * off would otherwise never see a completion. True while it waits.
+ */
+#define WINDOW_WAIT_DEFERS 4
+static bool defer_for_exit(struct vm *vm, uint64_t now)
+{
+	uint64_t d = defer_ns(vm);
+
+	if (!d)
+		return false;
+	if (!vm->due_since)
+		vm->due_since = now >= vm->board.deadline ? vm->board.deadline : now;
+	if (now < vm->due_since + d) {
+		vm->rekick_at = vm->due_since + d;
+		vm->armed = 0;
+		return true;
+	}
+	if (vm->window_wait || vm->run->if_flag || !vm->caps || vm->caps->exact_window != KVM_YES ||
+	    vm_event_pending(vm))
+		return false;
+	vm->window_wait = true;
+	vm->run->request_interrupt_window = 1;
+	vm->rekick_at = now + WINDOW_WAIT_DEFERS * d;
+	vm->armed = 0;
+	return true;
+}
+
 static int kicked(struct vm *vm)
 {
 	struct kvm_sregs sregs;
@@ -846,6 +906,8 @@ static int kicked(struct vm *vm)
 	vm->event_queued = false;
 	now = vm_now(vm);
 	if (!work_due(vm, now))
+		return 0;
+	if (defer_for_exit(vm, now))
 		return 0;
 	/*
 	 * In user mode the landmark waits, up to USER_DEFER_NS, for the guest to
@@ -896,6 +958,8 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 			disarm_entry_breakpoints(vm);
 			vm->user_defer_until = 0;
 			vm->rekick_at = 0;
+			vm->due_since = 0;
+			vm->window_wait = false;
 			if ((r = service(vm)) < 0)
 				goto hook_error;
 			if (vm->stop == VM_RUNNING && (r = inject(vm, err, errlen)) < 0)
@@ -967,6 +1031,7 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 			goto hook_error;
 		vm_check_board_stop(vm);
 		vm->at_position = true;
+		vm->place = vm->run->exit_reason == KVM_EXIT_IRQ_WINDOW_OPEN ? VM_PLACE_WINDOW : VM_PLACE_EXIT;
 		if (vm->gdb)
 			gdbstub_io_done(vm->gdb, vm);
 		if (vm->halted && (r = wait_halted(vm, err, errlen)) < 0)
@@ -1008,6 +1073,10 @@ void vm_print_stats(const struct vm *vm, double seconds)
 	fprintf(stderr, ", %llu MSR accesses refused, %llu unclaimed port accesses, "
 		"%llu kernel-entry stops\n", (unsigned long long)vm->stats.msr_trapped,
 		(unsigned long long)vm->board.unclaimed_pio, (unsigned long long)vm->stats.entry_landmarks);
+	fprintf(stderr, "vmm: events placed: %llu at exits, %llu at window exits, %llu at landmarks "
+		"(--defer %llu us)\n", (unsigned long long)vm->stats.placed[VM_PLACE_EXIT],
+		(unsigned long long)vm->stats.placed[VM_PLACE_WINDOW],
+		(unsigned long long)vm->stats.placed[VM_PLACE_LANDMARK], (unsigned long long)vm->defer_ns / 1000);
 	if (vm->caps) {
 		char text[768];
 

@@ -13,27 +13,6 @@
 #define RFLAGS_VM	(1ull << 17)
 #define OP_PUSHF	0x9c
 
-static int write_virt(struct vm *vm, const struct paging_mode *pm, uint64_t gva, const void *src, size_t len)
-{
-	const uint8_t *in = src;
-
-	while (len) {
-		uint64_t gpa, left;
-		int r = paging_translate(&vm->mem, pm, gva, &gpa, &left);
-
-		if (r < 0)
-			return r;
-		if (left > len)
-			left = len;
-		if (gmem_write(&vm->mem, gpa, in, left) < 0)
-			return -EFAULT;
-		in += left;
-		gva += left;
-		len -= left;
-	}
-	return 0;
-}
-
 /* PUSHF with its prefixes (operand size, REX) at rip: the instruction that just ran. */
 static bool was_pushf(struct vm *vm, const struct paging_mode *pm, uint64_t rip)
 {
@@ -59,7 +38,7 @@ static int fix_image(struct vm *vm, const struct paging_mode *pm, uint64_t gva, 
 	if (vm_read_virt(vm, pm, gva, &v, size) < 0 || ((v ^ want) & mask & ~ignore))
 		return 0;
 	v &= ~RFLAGS_TF;
-	return write_virt(vm, pm, gva, &v, size) < 0 ? 0 : 1;
+	return vm_write_virt(vm, pm, gva, &v, size) < 0 ? 0 : 1;
 }
 
 /*

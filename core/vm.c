@@ -241,6 +241,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
 	vm->verbose = cfg->verbose;
+	vm->defer_ns = cfg->defer_ns;
 	vm->console = cfg->console;
 	if ((r = gmem_alloc(&vm->mem, cfg->mem_size)) < 0) {
 		snprintf(err, errlen, "cannot allocate %llu MiB of guest memory: %s",
@@ -699,10 +700,10 @@ int vm_paging_mode(struct vm *vm, struct paging_mode *pm)
 	return 0;
 }
 
-int vm_read_virt(struct vm *vm, const struct paging_mode *pm, uint64_t gva, void *dst, size_t len)
+/* Copy between buf and guest-virtual memory through the guest's page tables, page by page. */
+static int access_virt(struct vm *vm, const struct paging_mode *pm, uint64_t gva, uint8_t *buf, size_t len,
+		       bool write)
 {
-	uint8_t *out = dst;
-
 	while (len) {
 		uint64_t gpa, left;
 		int r = paging_translate(&vm->mem, pm, gva, &gpa, &left);
@@ -711,13 +712,23 @@ int vm_read_virt(struct vm *vm, const struct paging_mode *pm, uint64_t gva, void
 			return r;
 		if (left > len)
 			left = len;
-		if (gmem_read(&vm->mem, gpa, out, left) < 0)
+		if ((write ? gmem_write(&vm->mem, gpa, buf, left) : gmem_read(&vm->mem, gpa, buf, left)) < 0)
 			return -EFAULT;
-		out += left;
+		buf += left;
 		gva += left;
 		len -= left;
 	}
 	return 0;
+}
+
+int vm_read_virt(struct vm *vm, const struct paging_mode *pm, uint64_t gva, void *dst, size_t len)
+{
+	return access_virt(vm, pm, gva, dst, len, false);
+}
+
+int vm_write_virt(struct vm *vm, const struct paging_mode *pm, uint64_t gva, const void *src, size_t len)
+{
+	return access_virt(vm, pm, gva, (uint8_t *)src, len, true);
 }
 
 /* Every MSR KVM saves and restores for this vCPU model (KVM_GET_MSR_INDEX_LIST), up to max. */

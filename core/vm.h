@@ -30,6 +30,16 @@ enum vm_stop {
 #define VM_EXIT_REASONS 64
 #define VM_INSN_COMPLETIONS 2		/* instructions vmm completes for KVM: int3, fwait */
 
+/*
+ * Where asynchronous work (a tick, input, a completion) was applied: at an
+ * exit the guest made, at an interrupt-window exit vmm asked for because the
+ * guest ran with interrupts off, or at a landmark (a kick, found again in
+ * replay by its state). The first two cost replay nothing.
+ */
+enum vm_place { VM_PLACE_EXIT, VM_PLACE_WINDOW, VM_PLACE_LANDMARK, VM_PLACES };
+
+#define VM_DEFER_DEFAULT_NS 1000000ull	/* vmm record --defer */
+
 struct vm_stats {
 	uint64_t exits[VM_EXIT_REASONS];	/* by KVM exit reason */
 	uint64_t pio_by_region[16];
@@ -38,6 +48,7 @@ struct vm_stats {
 	uint64_t completed[VM_INSN_COMPLETIONS];	/* by instruction, as in run.c's table */
 	uint64_t msr_trapped;
 	uint64_t entry_landmarks;		/* landmarks moved from user mode to a kernel entry */
+	uint64_t placed[VM_PLACES];		/* asynchronous events applied, by where (enum vm_place) */
 };
 
 struct vm;
@@ -95,6 +106,11 @@ struct vm {
 	bool input_waiting;		/* serial input queued that COM1 had no room for */
 	uint64_t user_defer_until;	/* user mode since a kick: landmark no sooner than this */
 	uint64_t rekick_at;		/* when to kick again without a landmark, or 0 */
+	uint64_t defer_ns;		/* how long due work may wait for an exit (--defer) */
+	uint64_t due_since;		/* since when work has waited for a position, or 0 */
+	bool window_wait;		/* an interrupt-window exit was asked for to carry it */
+	enum vm_place place;		/* what the current position is */
+	uint64_t applied;		/* asynchronous events applied so far */
 	bool entry_bps;			/* breakpoints on the kernel's entries wait for the landmark */
 	uint64_t exit_count;		/* handled exits: the exit ordinal */
 	bool rip_moved;			/* the handler of the last exit moved RIP ... */
@@ -146,6 +162,7 @@ struct vm_config {
 	int64_t rtc_epoch;
 	bool verbose;
 	bool replay;			/* devices take their backends' results from the journal */
+	uint64_t defer_ns;		/* vm->defer_ns */
 	struct console *console;
 	struct virtio_spec virtio[BOARD_VIRTIO_MAX];	/* virtio devices in slot order */
 	unsigned n_virtio;
@@ -238,6 +255,8 @@ int vm_set_breakpoints(struct vm *vm, uint32_t control, const uint64_t *addr, un
 int vm_paging_mode(struct vm *vm, struct paging_mode *pm);
 /* Copy guest virtual memory through the guest's own page tables. */
 int vm_read_virt(struct vm *vm, const struct paging_mode *pm, uint64_t gva, void *dst, size_t len);
+/* The same, into guest memory (not in KVM's dirty log: callers restore what the guest wrote). */
+int vm_write_virt(struct vm *vm, const struct paging_mode *pm, uint64_t gva, const void *src, size_t len);
 /*
  * After a KVM_GUESTDBG_SINGLESTEP exit: take the step's TF back out of what the
  * instruction saved of RFLAGS (PUSHF, SYSCALL, an event's frame). before: the

@@ -329,3 +329,12 @@ uint64_t pit_next_event(const struct pit *p)
 		return PIT_NEVER;
 	return c->start_ns + ticks_to_ns(c->irq_tick);
 }
+
+uint64_t pit_period_ns(const struct pit *p, unsigned ch)
+{
+	const struct pit_channel *c = &p->ch[ch];
+
+	if (!c->counting || !(c->mode & 2) || c->frozen)	/* modes 2, 3 (and their aliases 6, 7) */
+		return 0;
+	return (uint64_t)c->period * 1000000000u / PIT_HZ;
+}

@@ -57,5 +57,7 @@ bool pit_out(const struct pit *p, unsigned ch, uint64_t now_ns);
 void pit_service(struct pit *p, uint64_t now_ns);
 /* Host time of the next IRQ0 edge, or PIT_NEVER. */
 uint64_t pit_next_event(const struct pit *p);
+/* The period of a channel counting in mode 2 or 3 (a rate generator), in ns; 0 if it is not one. */
+uint64_t pit_period_ns(const struct pit *p, unsigned ch);
 
 #endif

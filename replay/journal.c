@@ -156,6 +156,7 @@ int journal_writer_open(struct journal_writer *w, const char *path, bool force,
 	hdr_field(&b, JHDR_VMM_VERSION, h->vmm_version, strlen(h->vmm_version));
 	if (h->host_cpu >= 0)
 		hdr_u64(&b, JHDR_HOST_CPU, (uint64_t)h->host_cpu);
+	hdr_u64(&b, JHDR_DEFER, h->defer_ns);
 	if (b.len > cap) {
 		free(b.p);
 		snprintf(err, errlen, "journal header too large");
@@ -331,9 +332,10 @@ static int parse_header(const uint8_t *p, size_t n, uint64_t base, struct journa
 		return -EINVAL;
 	}
 	h->version = (uint16_t)(p[4] | p[5] << 8);
-	if (h->version != JOURNAL_VERSION) {
-		snprintf(err, errlen, "offset %llu: journal format version %u, this vmm reads version %u",
-			 (unsigned long long)base + 4, h->version, JOURNAL_VERSION);
+	/* Version 2 lacks only the defer field, which replay does not need. */
+	if (h->version < JOURNAL_VERSION_OLDEST || h->version > JOURNAL_VERSION) {
+		snprintf(err, errlen, "offset %llu: journal format version %u, this vmm reads versions %u to %u",
+			 (unsigned long long)base + 4, h->version, JOURNAL_VERSION_OLDEST, JOURNAL_VERSION);
 		return -EINVAL;
 	}
 	c.pos = 6;
@@ -353,6 +355,7 @@ static int parse_header(const uint8_t *p, size_t n, uint64_t base, struct journa
 		switch (tag) {
 		case JHDR_MEM_SIZE:
 		case JHDR_HOST_CPU:
+		case JHDR_DEFER:
 		case JHDR_RTC_EPOCH: {
 			uint64_t x = 0;
 
@@ -363,6 +366,8 @@ static int parse_header(const uint8_t *p, size_t n, uint64_t base, struct journa
 			if (tag == JHDR_MEM_SIZE) {
 				h->mem_size = x;
 				seen_mem = true;
+			} else if (tag == JHDR_DEFER) {
+				h->defer_ns = x;
 			} else if (tag == JHDR_HOST_CPU) {
 				if (x >= 65536) {
 					snprintf(err, errlen, "offset %llu: host CPU %llu is out of range",

@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 #define JOURNAL_MAGIC		"VMMJ"
-#define JOURNAL_VERSION		2	/* 2: landmark fingerprints count pages by contents */
+#define JOURNAL_VERSION		3	/* 2: landmark fingerprints count pages by contents; 3: --defer */
+#define JOURNAL_VERSION_OLDEST	2	/* what a version 2 journal means has not changed */
 #define JOURNAL_SKIPPABLE_HEADER 0x184d2a50u	/* zstd skippable frame, nibble 0: our header */
 #define JOURNAL_SKIPPABLE_INDEX	0x184d2a51u	/* nibble 1: the checkpoint index, last in the file */
 #define JOURNAL_INDEX_MAGIC	"VMMI"
@@ -41,6 +42,7 @@ enum jhdr {
 	JHDR_BOARD = 9,
 	JHDR_VMM_VERSION = 10,
 	JHDR_HOST_CPU = 11,
+	JHDR_DEFER = 12,		/* ns due work could wait for an exit (record --defer) */
 };
 
 #define JOURNAL_STR_MAX 4096
@@ -65,6 +67,7 @@ struct journal_header {
 	 * sees that CPU's APIC ID: replay must run on the same one.
 	 */
 	int32_t host_cpu;
+	uint64_t defer_ns;
 };
 
 /* A checkpoint as the index lists it: where its frame starts and where the run was. */

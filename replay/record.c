@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "exit_rec.h"
 #include "rr.h"
 
 #define PAYLOAD_MAX 4096
@@ -37,64 +38,27 @@ static uint64_t delta(struct recorder *rec, uint64_t now)
 static int rec_exit(struct vm *vm)
 {
 	struct recorder *rec = rec_of(vm);
-	struct kvm_run *run = vm->run;
 	uint8_t buf[PAYLOAD_MAX];
 	struct jbuf b = { buf, 0, sizeof(buf) };
 	struct kvm_regs regs;
+	struct rr_exit e;
 	int r;
 
 	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
 		return -errno;
-	jbuf_u8(&b, (uint8_t)run->exit_reason);
-	jbuf_varint(&b, delta(rec, vm->board.now));
-	jbuf_varint(&b, vm->rip_moved ? vm->exit_rip : regs.rip);	/* where it exited */
-	switch (run->exit_reason) {
-	case KVM_EXIT_IO: {
-		size_t n = (size_t)run->io.count * run->io.size;
-
-		jbuf_u8(&b, run->io.direction);
-		jbuf_u8(&b, run->io.size);
-		jbuf_varint(&b, run->io.port);
-		jbuf_varint(&b, run->io.count);
-		if (n > sizeof(buf) - 32)
-			n = sizeof(buf) - 32;	/* a long rep string: its head is enough to compare */
-		jbuf_bytes(&b, (uint8_t *)run + run->io.data_offset, n);
-		break;
-	}
-	case KVM_EXIT_MMIO:
-		jbuf_u8(&b, run->mmio.is_write);
-		jbuf_u8(&b, (uint8_t)run->mmio.len);
-		jbuf_varint(&b, run->mmio.phys_addr);
-		jbuf_bytes(&b, run->mmio.data, run->mmio.len <= 8 ? run->mmio.len : 8);
-		break;
-	case KVM_EXIT_X86_RDMSR:
-	case KVM_EXIT_X86_WRMSR:
-		jbuf_varint(&b, run->msr.index);
-		jbuf_varint(&b, run->exit_reason == KVM_EXIT_X86_WRMSR ? run->msr.data : 0);
-		jbuf_u8(&b, run->msr.error);
-		break;
-	case KVM_EXIT_IRQ_WINDOW_OPEN: {
-		/*
-		 * A window exit is asynchronous: some KVMs (kvm_pvm) take it a few
-		 * instructions late, so its position is stored like a landmark's.
-		 */
-		struct rr_landmark l;
-
-		if ((r = rr_capture(&rec->rr, &l)) < 0)
-			return r;
-		rr_landmark_encode(&l, &b);
-		if ((r = emit(rec, JREC_EXIT, &b)) < 0)
-			return r;
-		if ((r = rr_epoch_reset(&rec->rr)) < 0)
-			return r;
-		goto epoch;
-	}
-	default:
-		break;
-	}
+	/* Where it exited: a completed instruction moved RIP on from there. */
+	rr_exit_from_run(&e, vm->run, vm->rip_moved ? vm->exit_rip : regs.rip, delta(rec, vm->board.now));
+	/*
+	 * A window exit is asynchronous: some KVMs (kvm_pvm) take it a few
+	 * instructions late, so its position is stored like a landmark's.
+	 */
+	if (e.reason == KVM_EXIT_IRQ_WINDOW_OPEN && (r = rr_capture(&rec->rr, &e.u.window)) < 0)
+		return r;
+	rr_exit_encode(&e, &b);
 	if ((r = emit(rec, JREC_EXIT, &b)) < 0)
 		return r;
-epoch:
+	if (e.reason == KVM_EXIT_IRQ_WINDOW_OPEN && (r = rr_epoch_reset(&rec->rr)) < 0)
+		return r;
 	/* Dirty epochs restart at fixed exit ordinals, the same in replay. */
 	if (vm->exit_count % RR_EPOCH_EXITS == 0 && (r = rr_epoch_reset(&rec->rr)) < 0)
 		return r;

@@ -13,12 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exit_rec.h"
 #include "rr.h"
 #include "snapshot.h"
 #include "../gdbstub/gdbstub.h"
 
 #define LANDMARK_PATIENCE_S 10
 #define LANDMARK_STEP_PATIENCE_S 60	/* single-stepping to a landmark: one exit an instruction */
+#define RFLAGS_IF (1ull << 9)
 
 struct replayer {
 	struct rr rr;
@@ -114,38 +116,6 @@ static int diverge(struct replayer *p, const char *expected, const char *actual)
 }
 
 /* One line describing an exit as recorded (from a cursor positioned after reason/now/rip). */
-static void describe_exit(char *out, size_t n, unsigned reason, uint64_t rip, struct kvm_run *run, bool actual,
-			  struct jcur *c)
-{
-	if (reason == KVM_EXIT_IO) {
-		unsigned dir, size, port, count;
-		uint64_t val = 0;
-
-		if (actual) {
-			dir = run->io.direction;
-			size = run->io.size;
-			port = run->io.port;
-			count = run->io.count;
-			memcpy(&val, (uint8_t *)run + run->io.data_offset, size <= 8 ? size : 8);
-		} else {
-			const uint8_t *d;
-
-			dir = jcur_u8(c);
-			size = jcur_u8(c);
-			port = (unsigned)jcur_varint(c);
-			count = (unsigned)jcur_varint(c);
-			d = jcur_bytes(c, size <= 8 ? size : 8);
-			if (d)
-				memcpy(&val, d, size <= 8 ? size : 8);
-		}
-		snprintf(out, n, "io %s port 0x%x size %u count %u value 0x%llx at rip 0x%llx",
-			 dir == KVM_EXIT_IO_OUT ? "out" : "in", port, size, count,
-			 (unsigned long long)val, (unsigned long long)rip);
-		return;
-	}
-	snprintf(out, n, "%s exit at rip 0x%llx", exit_name(reason), (unsigned long long)rip);
-}
-
 static int apply_tick(struct replayer *p)
 {
 	struct jcur c = { p->rec.data, p->rec.len, 0, false };
@@ -855,14 +825,23 @@ static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window
 	 * exact, and bounded by the next exit, but one exit per instruction.
 	 */
 	bool step_only = vm->caps && vm->caps->hw_bp == KVM_NO;
+	bool exact = vm->caps && vm->caps->exact_window == KVM_YES && vm->caps->hw_bp == KVM_YES;
 	int r;
 
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+		return -errno;
 	/* A kick that came before the guest ran a single instruction leaves a landmark right here. */
-	if (!window && ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) == 0 && regs.rip == want.rip &&
-	    landmark_matches(p, &want, &regs)) {
+	if (!window && regs.rip == want.rip && landmark_matches(p, &want, &regs)) {
 		p->res->landmarks++;
 		return rr_epoch_reset(&p->rr);
 	}
+	/*
+	 * Where window exits are exact and breakpoints fire, a window asked for
+	 * with interrupts on would come at once, and every instruction up to the
+	 * recorded one would then be a step: the breakpoint alone finds it.
+	 */
+	if (window && exact && (regs.rflags & RFLAGS_IF))
+		window = false;
 	/*
 	 * A window exit is found by its state: by a breakpoint, or by KVM's own
 	 * window exit when that stops in exactly the recorded state (kvm_pvm takes
@@ -921,6 +900,8 @@ static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window
 			 * lie where breakpoints cannot reach (user mode on kvm_pvm).
 			 */
 			vm->run->request_interrupt_window = 0;
+			if (exact)
+				continue;	/* an earlier sti's: the breakpoint takes it from here */
 			stepping = rewindow = true;
 			continue;
 		}
@@ -978,14 +959,11 @@ static int run_to_landmark(struct replayer *p)
 }
 
 /* The recorded window exit, found by its state wherever this KVM would take it. */
-static int replay_window_exit(struct replayer *p, struct jcur *c, uint64_t now)
+static int replay_window_exit(struct replayer *p, const struct rr_landmark *want, uint64_t now)
 {
-	struct rr_landmark want;
 	int r;
 
-	if (rr_landmark_decode(c, &want) < 0)
-		return diverge(p, "a well-formed window exit record", "a truncated one");
-	if ((r = hunt(p, &want, true)) < 0)
+	if ((r = hunt(p, want, true)) < 0)
 		return r;
 	p->res->landmarks--;	/* counted as an exit, not a landmark */
 	p->rr.last_now = now;
@@ -998,25 +976,31 @@ static int replay_window_exit(struct replayer *p, struct jcur *c, uint64_t now)
 	return 0;
 }
 
-/* Run to the next exit and check it against its record. */
+/* A recorded exit that the live one does not match: the divergence, in the codec's words. */
+static int exit_differs(struct replayer *p, const struct rr_exit *want, const struct rr_exit *got)
+{
+	char exp[200], act[200];
+
+	rr_exit_describe(want, exp, sizeof(exp));
+	rr_exit_describe(got, act, sizeof(act));
+	return diverge(p, exp, act);
+}
+
+/* Run to the next exit and check it against its record: every field the journal holds, for every kind. */
 static int replay_exit(struct replayer *p)
 {
 	struct vm *vm = p->vm;
 	struct kvm_run *run = vm->run;
-	struct jcur c = { p->rec.data, p->rec.len, 0, false };
-	unsigned want_reason;
-	uint64_t now, want_rip;
+	struct rr_exit want, got;
 	struct kvm_regs regs;
-	char exp[200], act[200];
+	uint64_t now;
 	int r;
 
-	if (p->rec.len && p->rec.data[0] == KVM_EXIT_IRQ_WINDOW_OPEN) {
-		want_reason = jcur_u8(&c);
-		now = p->rr.last_now + jcur_varint(&c);
-		want_rip = jcur_varint(&c);
-		(void)want_rip;
-		return replay_window_exit(p, &c, now);
-	}
+	if (rr_exit_decode(p->rec.data, p->rec.len, &want) < 0)
+		return diverge(p, "a well-formed exit record", "a truncated or malformed one");
+	now = p->rr.last_now + want.dt;
+	if (want.reason == KVM_EXIT_IRQ_WINDOW_OPEN)
+		return replay_window_exit(p, &want.u.window, now);
 	/*
 	 * The recording took no window exit before this one, and where this KVM
 	 * takes one is not deterministic (kvm_pvm takes them late): ask for none.
@@ -1037,50 +1021,21 @@ static int replay_exit(struct replayer *p)
 			return -EINTR;
 	}
 	vm->event_queued = false;
-	want_reason = jcur_u8(&c);
-	now = p->rr.last_now + jcur_varint(&c);
-	want_rip = jcur_varint(&c);
-	if (c.bad)
-		return diverge(p, "a well-formed exit record", "a truncated one");
 	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
 		return -errno;
-	if (run->exit_reason != want_reason || regs.rip != want_rip) {
-		struct jcur d = c;
-
-		describe_exit(exp, sizeof(exp), want_reason, want_rip, run, false, &d);
-		describe_exit(act, sizeof(act), run->exit_reason, regs.rip, run, true, NULL);
-		return diverge(p, exp, act);
-	}
+	rr_exit_from_run(&got, run, regs.rip, want.dt);
+	if (!rr_exit_matches(&want, &got, false))
+		return exit_differs(p, &want, &got);
 	p->rr.last_now = now;
 	vm->board.now = now;
 	vm->exit_count++;
 	p->res->exits++;
-	if (run->exit_reason == KVM_EXIT_IO) {
-		struct jcur d = c;
-		unsigned dir = jcur_u8(&c), size = jcur_u8(&c);
-		unsigned port = (unsigned)jcur_varint(&c), count = (unsigned)jcur_varint(&c);
-		size_t n = (size_t)count * size, cmp;
-		const uint8_t *data;
-
-		cmp = n < p->rec.len - c.pos ? n : p->rec.len - c.pos;
-		data = jcur_bytes(&c, cmp);
-		if (dir != run->io.direction || size != run->io.size || port != run->io.port || count != run->io.count ||
-		    (dir == KVM_EXIT_IO_OUT && data && memcmp(data, (uint8_t *)run + run->io.data_offset, cmp) != 0)) {
-			describe_exit(exp, sizeof(exp), want_reason, want_rip, run, false, &d);
-			describe_exit(act, sizeof(act), run->exit_reason, regs.rip, run, true, NULL);
-			return diverge(p, exp, act);
-		}
-		if ((r = vm_handle_exit(vm, p->err, p->errlen)) < 0)
-			return r;
-		if (dir == KVM_EXIT_IO_IN && data && memcmp(data, (uint8_t *)run + run->io.data_offset, cmp) != 0) {
-			describe_exit(exp, sizeof(exp), want_reason, want_rip, run, false, &d);
-			describe_exit(act, sizeof(act), run->exit_reason, regs.rip, run, true, NULL);
-			return diverge(p, exp, act);
-		}
-	} else {
-		if ((r = vm_handle_exit(vm, p->err, p->errlen)) < 0)
-			return r;
-	}
+	if ((r = vm_handle_exit(vm, p->err, p->errlen)) < 0)
+		return r;
+	/* What the devices answered (IN, MMIO reads, a refused MSR) must be what they answered then. */
+	rr_exit_from_run(&got, run, regs.rip, want.dt);
+	if (!rr_exit_matches(&want, &got, true))
+		return exit_differs(p, &want, &got);
 	vm->halted = false;	/* what wakes it is in the journal */
 	vm_check_board_stop(vm);
 	if (vm->exit_count % RR_EPOCH_EXITS == 0)

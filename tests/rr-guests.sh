@@ -78,6 +78,30 @@ for elf in "$@"; do
 		good=no
 	fi
 	[ $good = yes ] && ok "$name: recorded (status $rec_status), 3 replays identical: $(grep '^replay:' "$tmp/$name.reperr" | cut -d, -f1-3)"
+	# Every placement path, as the journal counts them: ticks at the guest's exits, at window
+	# exits (where window exits are exact), at landmarks; --defer 0 places none at a window.
+	if [ "$name" = placement ]; then
+		ev=$("$VMM" journal stat "$j" | sed -n 's/^events: *//p')
+		at_exit=$(echo "$ev" | awk '{print $1 + 0}')
+		at_window=$(echo "$ev" | awk '{print $5 + 0}')
+		at_mark=$(echo "$ev" | awk '{print $9 + 0}')
+		needs=window
+		if [ "$at_exit" -gt 0 ] && [ "$at_mark" -gt 0 ] && [ "$at_window" -gt 0 ]; then
+			ok "placement: the journal counts each path: $ev"
+		else
+			bad "placement: some path unused: $ev" "$tmp/$name.recerr"
+		fi
+		needs=
+		# --defer 0: nothing is held back (a window exit may still come first, by chance of
+		# timing); what the journal must say is that the recording was made so.
+		timeout -k 10 120 "$VMM" record --force --defer 0 -o "$tmp/placement0.vrr" "$elf" > /dev/null 2>&1
+		st=$?
+		ev0=$("$VMM" journal stat "$tmp/placement0.vrr" | sed -n 's/^events: *//p')
+		case $st:$ev0 in
+		0:*" at landmarks (--defer 0 us)") ok "placement: --defer 0 is in the journal: $ev0" ;;
+		*) bad "placement: --defer 0: status $st, $ev0" ;;
+		esac
+	fi
 	if [ "$name" = landmarks ]; then
 		cp "$tmp/landmarks.rec" "$tmp/landmarks-first.rec"
 		record landmarks "$elf" "$tmp/landmarks2.vrr"

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "exit_rec.h"
 #include "journal.h"
 #include "rr.h"
 
@@ -100,7 +101,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct rr_checkpoint ck;
 
 			/* Decode the way replay does: every field through the bounds-checked cursor. */
-			if (rec.type == JREC_LANDMARK)
+			if (rec.type == JREC_EXIT) {
+				struct rr_exit x, y;
+				char text[200];
+
+				/* The exit codec as replay and dump use it: decode, compare, word it. */
+				if (rr_exit_decode(rec.data, rec.len, &x) == 0) {
+					y = x;
+					rr_exit_matches(&x, &y, false);
+					rr_exit_matches(&x, &y, true);
+					rr_exit_describe(&x, text, sizeof(text));
+					rr_exit_dump(&x, text, sizeof(text));
+				}
+			} else if (rec.type == JREC_LANDMARK)
 				rr_landmark_decode(&c, &l);
 			else if (rec.type == JREC_CHECKPOINT)
 				rr_checkpoint_decode(&c, &ck);

@@ -1,0 +1,153 @@
+/* cmocka tests of the EXIT record codec: round trips for each kind, what a comparison checks before and after the handler, and malformed records. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "exit_rec.h"
+
+static struct rr_exit round_trip(const struct rr_exit *e, uint8_t *buf, size_t cap)
+{
+	struct jbuf b = { buf, 0, cap };
+	struct rr_exit out;
+
+	rr_exit_encode(e, &b);
+	assert_true(b.len <= cap);
+	assert_int_equal(rr_exit_decode(buf, b.len, &out), 0);
+	return out;
+}
+
+static void test_io_round_trip_and_compare(void **state)
+{
+	static const uint8_t out_data[4] = { 0x43, 0, 0, 0 }, other[4] = { 0x58, 0, 0, 0 };
+	struct rr_exit e = { .reason = KVM_EXIT_IO, .dt = 1234, .rip = 0x100e6c }, got, live;
+	uint8_t buf[64];
+	char text[200];
+
+	(void)state;
+	e.u.io.dir = KVM_EXIT_IO_OUT;
+	e.u.io.size = 1;
+	e.u.io.port = 0x3f8;
+	e.u.io.count = 1;
+	e.u.io.len = 1;
+	e.u.io.data = out_data;
+	got = round_trip(&e, buf, sizeof(buf));
+	assert_int_equal(got.dt, 1234);
+	assert_int_equal(got.rip, 0x100e6c);
+	assert_int_equal(got.u.io.port, 0x3f8);
+	assert_int_equal(got.u.io.data[0], 0x43);
+	live = e;
+	assert_true(rr_exit_matches(&got, &live, false));
+	live.u.io.data = other;		/* the guest wrote another byte */
+	assert_false(rr_exit_matches(&got, &live, false));
+	assert_true(rr_exit_matches(&got, &live, true));	/* OUT data is checked before the handler only */
+	rr_exit_describe(&got, text, sizeof(text));
+	assert_string_equal(text, "io out port 0x3f8 size 1 count 1 value 0x43 at rip 0x100e6c");
+	live = e;
+	live.rip++;
+	assert_false(rr_exit_matches(&got, &live, false));
+}
+
+static void test_in_data_checked_after_handler(void **state)
+{
+	static const uint8_t was[2] = { 0x34, 0x12 }, now[2] = { 0x35, 0x12 };
+	struct rr_exit e = { .reason = KVM_EXIT_IO, .rip = 0x1000 }, got, live;
+	uint8_t buf[64];
+
+	(void)state;
+	e.u.io.dir = KVM_EXIT_IO_IN;
+	e.u.io.size = 2;
+	e.u.io.port = 0x40;
+	e.u.io.count = 1;
+	e.u.io.len = 2;
+	e.u.io.data = was;
+	got = round_trip(&e, buf, sizeof(buf));
+	live = e;
+	live.u.io.data = now;
+	assert_true(rr_exit_matches(&got, &live, false));
+	assert_false(rr_exit_matches(&got, &live, true));
+}
+
+static void test_mmio_and_msr(void **state)
+{
+	struct rr_exit e = { .reason = KVM_EXIT_MMIO, .dt = 5, .rip = 0x2000 }, got, live;
+	uint8_t buf[64];
+	char text[200];
+
+	(void)state;
+	e.u.mmio.is_write = 1;
+	e.u.mmio.len = 4;
+	e.u.mmio.addr = 0xfebf0014;
+	memcpy(e.u.mmio.data, "\x01\x00\x00\x00", 4);
+	got = round_trip(&e, buf, sizeof(buf));
+	assert_int_equal(got.u.mmio.addr, 0xfebf0014);
+	live = e;
+	live.u.mmio.data[0] = 2;	/* a different value written: caught before the handler */
+	assert_false(rr_exit_matches(&got, &live, false));
+	live = e;
+	live.u.mmio.addr += 4;
+	assert_false(rr_exit_matches(&got, &live, false));
+	rr_exit_describe(&got, text, sizeof(text));
+	assert_string_equal(text, "mmio write addr 0xfebf0014 size 4 value 0x1 at rip 0x2000");
+
+	memset(&e, 0, sizeof(e));
+	e.reason = KVM_EXIT_X86_WRMSR;
+	e.rip = 0x3000;
+	e.u.msr.index = 0x6e0;
+	e.u.msr.data = 77;
+	e.u.msr.error = 1;
+	got = round_trip(&e, buf, sizeof(buf));
+	live = e;
+	live.u.msr.error = 0;
+	assert_true(rr_exit_matches(&got, &live, false));
+	assert_false(rr_exit_matches(&got, &live, true));	/* refused then, not now */
+	live.u.msr.data = 78;
+	assert_false(rr_exit_matches(&got, &live, false));
+}
+
+static void test_window_carries_landmark(void **state)
+{
+	struct rr_exit e = { .reason = KVM_EXIT_IRQ_WINDOW_OPEN, .dt = 9, .rip = 0x100676 }, got;
+	uint8_t buf[256];
+
+	(void)state;
+	e.u.window.rip = 0x100676;
+	e.u.window.rflags = 0x202;
+	e.u.window.gpr[2] = 0x3fd;
+	e.u.window.fingerprint = 0x1122334455667788ull;
+	got = round_trip(&e, buf, sizeof(buf));
+	assert_int_equal(got.u.window.rip, 0x100676);
+	assert_int_equal(got.u.window.gpr[2], 0x3fd);
+	assert_int_equal(got.u.window.fingerprint, 0x1122334455667788ull);
+}
+
+static void test_malformed(void **state)
+{
+	struct rr_exit e;
+	/* io exit whose port does not fit 16 bits; then one cut short; then an MMIO length of 9. */
+	static const uint8_t bad_port[] = { KVM_EXIT_IO, 0, 0, 1, 1, 0x80, 0x80, 0x04, 1, 0 };
+	static const uint8_t short_io[] = { KVM_EXIT_IO, 0, 0, 1 };
+	static const uint8_t long_mmio[] = { KVM_EXIT_MMIO, 0, 0, 1, 9, 0 };
+
+	(void)state;
+	assert_int_equal(rr_exit_decode(bad_port, sizeof(bad_port), &e), -EINVAL);
+	assert_int_equal(rr_exit_decode(short_io, sizeof(short_io), &e), -EINVAL);
+	assert_int_equal(rr_exit_decode(long_mmio, sizeof(long_mmio), &e), -EINVAL);
+	assert_int_equal(rr_exit_decode(NULL, 0, &e), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_io_round_trip_and_compare),
+		cmocka_unit_test(test_in_data_checked_after_handler),
+		cmocka_unit_test(test_mmio_and_msr),
+		cmocka_unit_test(test_window_carries_landmark),
+		cmocka_unit_test(test_malformed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
