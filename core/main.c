@@ -254,11 +254,15 @@ static int parse_memory(const char *s, uint64_t *bytes)
 	char *end;
 	unsigned long long v;
 
+	if (*s < '0' || *s > '9')
+		return -EINVAL;	/* strtoull would take "-1" as a huge number */
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno || end == s)
 		return -EINVAL;
 	if (*end == 'G' || *end == 'g') {
+		if (v > (BOOT_MEM_MAX >> 30))
+			return -ERANGE;	/* before multiplying: 18014398509481985G wrapped to 1G */
 		v *= 1024;
 		end++;
 	} else if (*end == 'M' || *end == 'm') {

@@ -1,5 +1,6 @@
 /* Journal file I/O: frames are written whole, so a killed recorder leaves every earlier frame readable. */
 #include "journal.h"
+#include "../core/boot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -162,7 +163,8 @@ int journal_writer_open(struct journal_writer *w, const char *path, bool force,
 		snprintf(err, errlen, "journal header too large");
 		return -E2BIG;
 	}
-	w->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0644);
+	/* Owner only: a journal holds what was typed, read from disks and received from networks. */
+	w->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0600);
 	if (w->fd < 0) {
 		r = -errno;
 		free(b.p);
@@ -364,6 +366,13 @@ static int parse_header(const uint8_t *p, size_t n, uint64_t base, struct journa
 			for (int i = 0; i < 8; i++)
 				x |= (uint64_t)v[i] << (8 * i);
 			if (tag == JHDR_MEM_SIZE) {
+				/* What `vmm record -m` can give: whole MiB, 2 MiB to 3 GiB. */
+				if (x % (1u << 20) || x < BOOT_MEM_MIN || x > BOOT_MEM_MAX) {
+					snprintf(err, errlen, "offset %llu: memory size %llu bytes is not a whole number "
+						 "of MiB from 2 MiB to 3 GiB", (unsigned long long)(base + at),
+						 (unsigned long long)x);
+					return -EINVAL;
+				}
 				h->mem_size = x;
 				seen_mem = true;
 			} else if (tag == JHDR_DEFER) {

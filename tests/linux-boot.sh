@@ -146,7 +146,8 @@ fi
 if grep -q '^eth0: 52:54:00:12:34:56 up' "$log_dir/user.log"; then
 	check virtio-net yes "user space sees eth0 with vmm's MAC, link up"
 else
-	check virtio-net no "no 'eth0: 52:54:00:12:34:56 up' from /init"
+	check virtio-net no "no 'eth0: 52:54:00:12:34:56 up' from /init (peer: $(grep -c '^dhcp:' "$log_dir/peer.log") requests answered)"
+	grep -a -i 'eth0\|ip-config\|dhcp\|virtio_net' "$log_dir/user.log" | tail -n 8 | sed 's/^/    /'
 fi
 
 img=$log_dir/disk.img

@@ -113,6 +113,15 @@ for elf in "$@"; do
 	fi
 done
 
+# The end record as journal dump words it: exit42 ended by a debug exit (stop 1) with code 42.
+if [ -f "$tmp/exit42.vrr" ]; then
+	end=$("$VMM" journal dump "$tmp/exit42.vrr" | grep ' end ')
+	case $end in
+	*" stop=1 code=42"*) ok "journal dump: the end record says stop=1 code=42" ;;
+	*) bad "journal dump: end record: $end" ;;
+	esac
+fi
+
 # Checkpoints: the rtc guest runs 3 guest seconds, so its journal has checkpoints that every
 # replay verified, an index, and a dump that starts from the index gives the same lines.
 src=$tmp/rtc.vrr

@@ -96,6 +96,30 @@ static void test_round_trip(void **state)
 	journal_reader_close(&r);
 }
 
+/* A header's memory size replay could not build (not whole MiB, or out of range) is refused, not trusted. */
+static void test_bad_memory_size(void **state)
+{
+	static const uint64_t bad[] = { (64ull << 20) + 1, 1ull << 20, 4096ull << 20, ~0ull };
+	struct journal_writer w;
+	struct journal_reader r;
+	struct journal_header h;
+	struct stat st;
+	char err[200];
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fill_header(&h);
+		h.mem_size = bad[i];
+		assert_int_equal(journal_writer_open(&w, path, true, &h, err, sizeof(err)), 0);
+		assert_int_equal(journal_writer_close(&w), 0);
+		assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "is not a whole number of MiB"));
+	}
+	/* Journals hold typed input, disk data and frames: the owner's only. */
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+}
+
 static void test_refuses_overwrite(void **state)
 {
 	struct journal_writer w;
@@ -326,6 +350,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_overwrite, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_memory_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncation_keeps_whole_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_and_seek, setup, teardown),
