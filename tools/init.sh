@@ -14,6 +14,13 @@ case " $(cat /proc/cmdline) " in
 	echo "hwrng: $(dd if=/dev/hwrng bs=32 count=1 2>/dev/null | md5sum)"
 	echo "vda-head: $(dd if=/dev/vda bs=64k count=16 2>/dev/null | md5sum)"
 	echo "written by the guest" > /guest.txt && sync && echo "wrote /guest.txt"
+	# The kernel's linkwatch sets operstate up to a second after the link came up (it runs at
+	# most once a second): wait for it, up to 5 s, rather than race it.
+	i=0
+	while [ "$(cat /sys/class/net/eth0/operstate 2>/dev/null)" != up ] && [ $i -lt 50 ]; do
+		sleep 0.1 2>/dev/null || sleep 1
+		i=$((i + 1))
+	done
 	echo "eth0: $(cat /sys/class/net/eth0/address) $(cat /sys/class/net/eth0/operstate)"
 	;;
 esac
