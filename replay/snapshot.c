@@ -356,6 +356,7 @@ void snap_retire(void (*release)(void *ctx), void *ctx)
 {
 	sigset_t wait_mask;
 	bool forwarded = false;
+	unsigned gone = 0;
 
 	if (!is_root)
 		_exit(0);
@@ -377,8 +378,20 @@ void snap_retire(void (*release)(void *ctx), void *ctx)
 			kill(reg->active, SIGTERM);
 			forwarded = true;
 		}
+		/*
+		 * Dormant snapshots hold the status pipe's write end too, so a replaying
+		 * process that died without a word gives no EOF: notice it is gone (for
+		 * 3 s, longer than a handover takes to name its successor) instead.
+		 */
+		if (!pf.revents && kill(reg->active, 0) < 0 && errno == ESRCH && ++gone >= 3) {
+			end_snapshots();
+			fprintf(stderr, "vmm: the replaying process (pid %d) is gone without an exit status\n",
+				(int)reg->active);
+			exit(VMM_EXIT_ERROR);
+		}
 		if (!pf.revents)
 			continue;
+		gone = 0;
 		got = read(status_r, &status, sizeof(status));
 		if (got < 0 && errno == EINTR)
 			continue;

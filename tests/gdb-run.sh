@@ -40,7 +40,8 @@ start_vmm() {	# start_vmm NAME COMMAND ARGS...: vmm COMMAND with gdb on $tmp/NAM
 	sock=$tmp/$1.sock
 	name=$1 command=$2
 	shift 2
-	"$VMM" "$command" --gdb "unix:$sock" "$@" 2> "$tmp/$name.err" &
+	# Bounded like gdb is: a vmm that outlives its gdb session is killed and says so (124, 137).
+	timeout -k 10 400 "$VMM" "$command" --gdb "unix:$sock" "$@" 2> "$tmp/$name.err" &
 	vmm=$!
 	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$sock" ] && break; sleep 0.2; done
 }
@@ -90,7 +91,7 @@ fi
 
 # Under replay: the recorded run (status 15), debugged after the fact.
 failed_before=$failed
-"$VMM" record -o "$tmp/g.vrr" --serial none "$elf" 2> "$tmp/rec.err"
+timeout -k 10 120 "$VMM" record -o "$tmp/g.vrr" --serial none "$elf" 2> "$tmp/rec.err"
 rec=$?
 needs=hw_bp	# hbreak bump
 start_vmm replay replay "$tmp/g.vrr" > "$tmp/replay.console"
@@ -277,7 +278,8 @@ mmio_back=
 mmio_session mmio-run run --rng --serial none --gdb-wait "$rng"
 got=$(mmio_pcs)
 verdict step-mmio-run "$got (ret is $at_ret)" [ "$got" = "$at_ret " ]
-"$VMM" record -o "$tmp/rng.vrr" --rng --serial none "$rng" 2> /dev/null
+timeout -k 10 120 "$VMM" record -o "$tmp/rng.vrr" --rng --serial none "$rng" 2> "$tmp/rng.rec.err" ||
+	echo "NOTE: recording the rng guest for the step-mmio replay ended with status $? ($(tail -n 1 "$tmp/rng.rec.err"))"
 mmio_back='-ex reverse-stepi -ex x/i$pc -ex stepi -ex x/i$pc'
 mmio_session mmio-replay replay --serial none "$tmp/rng.vrr"
 got=$(mmio_pcs)
@@ -333,7 +335,7 @@ fi
 failed_before=$failed
 lm=$(dirname "$elf")/landmarks.elf
 needs=hw_bp	# hbreak isr_dispatch, and landmarks
-"$VMM" record -o "$tmp/lm.vrr" --serial none "$lm" 2> "$tmp/lmrec.err"
+timeout -k 10 120 "$VMM" record -o "$tmp/lm.vrr" --serial none "$lm" 2> "$tmp/lmrec.err"
 start_vmm lm replay --serial none "$tmp/lm.vrr"
 run_gdb "${lm%.elf}.elf64" \
 	-ex "hbreak isr_dispatch" -ex "continue" -ex "continue" -ex "continue" -ex "monitor when" \
@@ -371,7 +373,7 @@ fi
 # last tick's handler from a snapshot and replays from there to the end, finding every landmark.
 failed_before=$failed
 rtc=$(dirname "$elf")/rtc.elf
-"$VMM" record -o "$tmp/rtc.vrr" --serial none "$rtc" 2> /dev/null
+timeout -k 10 120 "$VMM" record -o "$tmp/rtc.vrr" --serial none "$rtc" 2> /dev/null
 rtc_status=$?
 snap_session() {	# snap_session NAME JOURNAL SYMBOLS INTERVAL FUNCTION [BREAK]: to the end, back to FUNCTION, to the end
 	start_vmm "$1" replay --serial none --snapshot-interval "$4" "$2"
