@@ -249,8 +249,7 @@ static void hvc_out(void *ctx, const uint8_t *bytes, size_t n)
 {
 	struct board *b = ctx;
 
-	for (size_t i = 0; i < n; i++)
-		console_putc(b->console, bytes[i]);
+	console_write(b->console, bytes, n);
 }
 
 static void net_tx(void *ctx, const uint8_t *frame, size_t len)
@@ -263,6 +262,13 @@ static void backend_submit(void *ctx, struct worker_job *job)
 	struct board *b = ctx;
 
 	worker_submit(&b->worker, job);
+}
+
+static void backend_cancel(void *ctx, const void *owner)
+{
+	struct board *b = ctx;
+
+	worker_cancel(&b->worker, owner);
 }
 
 static int open_disk(struct virtio_spec *spec, int *fdp, char *err, size_t errlen)
@@ -329,7 +335,7 @@ int board_add_virtio(struct board *b, const struct guest_mem *mem, const struct 
 		b->netdevs++;
 	}
 	b->mem = mem;
-	b->backend = (struct virtio_backend){ backend_submit, b };
+	b->backend = (struct virtio_backend){ backend_submit, backend_cancel, b };
 	v->irq = virtio_irqs[i];
 	if (!strcmp(spec.kind, "console")) {
 		if (b->hvc >= 0) {

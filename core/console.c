@@ -58,12 +58,25 @@ int console_open_keep(struct console *c, const char *spec, char *err, size_t err
 	return open_console(c, spec, true, err, errlen);
 }
 
-void console_putc(struct console *c, uint8_t byte)
+void console_write(struct console *c, const uint8_t *bytes, size_t n)
 {
 	if (c->out_fd < 0 || c->mute)
 		return;
-	while (write(c->out_fd, &byte, 1) < 0 && errno == EINTR)
-		;
+	while (n) {
+		ssize_t w = write(c->out_fd, bytes, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;	/* a closed or full output loses the guest's bytes, never the run */
+		bytes += w;
+		n -= (size_t)w;
+	}
+}
+
+void console_putc(struct console *c, uint8_t byte)
+{
+	console_write(c, &byte, 1);
 }
 
 static void push_input(struct console *c, uint8_t byte)

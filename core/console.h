@@ -34,6 +34,8 @@ int console_open_keep(struct console *c, const char *spec, char *err, size_t err
 int console_start(struct console *c, void (*kick)(void *), void *opaque);
 void console_close(struct console *c);
 void console_putc(struct console *c, uint8_t byte);
+/* The guest's output, in as few writes as the output takes. */
+void console_write(struct console *c, const uint8_t *bytes, size_t n);
 /* Move queued input into the guest while accept() takes it; returns bytes moved. */
 unsigned console_pump(struct console *c, int (*accept)(void *, uint8_t), void *opaque);
 bool console_quit_requested(struct console *c);

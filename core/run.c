@@ -294,10 +294,11 @@ static int service_completions(struct vm *vm)
 			dev++;
 		/*
 		 * A request whose device was reset meanwhile is dropped and not
-		 * journaled, so replay can hold every journaled one to be in flight.
+		 * journaled (even if the driver posted its head again: that is
+		 * another request), so replay can hold every journaled one to be in
+		 * flight.
 		 */
-		if (r == 0 && dev < b->n_virtio &&
-		    board_virtio_complete(b, dev, job->queue, job->head, job->data, job->len) == 0) {
+		if (r == 0 && dev < b->n_virtio && virtio_job_complete(b->virtio[dev]->vd, job) == 0) {
 			vm->applied++;
 			if (vm->hooks && vm->hooks->complete)
 				r = vm->hooks->complete(vm, dev, job);

@@ -107,3 +107,26 @@ struct worker_job *worker_take_done(struct worker *w)
 	pthread_mutex_unlock(&w->lock);
 	return list;
 }
+
+void worker_cancel(struct worker *w, const void *owner)
+{
+	struct worker_job **pp, *gone = NULL;
+
+	pthread_mutex_lock(&w->lock);
+	for (pp = &w->todo; *pp;) {
+		struct worker_job *j = *pp;
+
+		if (j->owner == owner) {
+			*pp = j->next;
+			j->next = gone;
+			gone = j;
+		} else {
+			pp = &j->next;
+		}
+	}
+	w->todo_tail = &w->todo;
+	while (*w->todo_tail)
+		w->todo_tail = &(*w->todo_tail)->next;
+	pthread_mutex_unlock(&w->lock);
+	free_list(gone);
+}

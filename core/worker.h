@@ -12,6 +12,7 @@ struct worker_job {
 	/* Runs on the worker thread; must not touch guest state (DESIGN.md section 1). */
 	void (*run)(struct worker_job *job);
 	void *owner;		/* the device that submitted it */
+	uint32_t generation;	/* the owner's resets when it was submitted */
 	unsigned queue;
 	uint16_t head;		/* the chain it completes */
 	uint32_t len;		/* bytes of data valid after run() */
@@ -39,6 +40,8 @@ struct worker {
 int worker_start(struct worker *w, void (*wake)(void *ctx), void *ctx);
 void worker_stop(struct worker *w);
 void worker_submit(struct worker *w, struct worker_job *job);
+/* Free owner's jobs that have not started; one running now still finishes (and is stale). */
+void worker_cancel(struct worker *w, const void *owner);
 /* The finished jobs in completion order (the caller frees them), or NULL. */
 struct worker_job *worker_take_done(struct worker *w);
 

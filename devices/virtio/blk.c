@@ -154,10 +154,7 @@ static void blk_notify(struct virtio_dev *vd, unsigned q)
 			free(virtio_untake(blk->inflight, VIRTIO_BLK_QUEUE_SIZE, c->head));
 			return;
 		}
-		job->owner = vd;
-		job->queue = q;
-		job->head = c->head;
-		blk->backend->submit(blk->backend->ctx, job);
+		virtio_submit(vd, blk->backend, job, q, c->head);
 	}
 }
 
@@ -185,6 +182,9 @@ static void blk_reset(struct virtio_dev *vd)
 {
 	struct virtio_blk *blk = vd->opaque;
 
+	/* Jobs not started go; one running finishes stale and virtio_job_complete drops it. */
+	if (blk->backend && blk->backend->cancel)
+		blk->backend->cancel(blk->backend->ctx, vd);
 	virtio_drop_all(blk->inflight, VIRTIO_BLK_QUEUE_SIZE);
 }
 
@@ -195,6 +195,7 @@ static const struct virtio_dev_ops blk_ops = {
 		    1ull << VIRTIO_BLK_F_FLUSH,
 	.num_queues = 1,
 	.queue_max = VIRTIO_BLK_QUEUE_SIZE,
+	.chain_max = 16 + VIRTIO_BLK_REQ_MAX + 1,	/* header, data, status */
 	.notify = blk_notify,
 	.reset = blk_reset,
 	.complete = blk_complete,

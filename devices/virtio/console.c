@@ -71,6 +71,7 @@ static const struct virtio_dev_ops console_ops = {
 	.type = VIRTIO_ID_CONSOLE,
 	.num_queues = 2,
 	.queue_max = VIRTIO_CONSOLE_QUEUE_SIZE,
+	.chain_max = VIRTIO_CONSOLE_CHAIN_MAX,
 	.notify = con_notify,
 	.reset = con_reset,
 	.complete = con_complete,

@@ -5,6 +5,7 @@
 #include "virtio.h"
 
 #define VIRTIO_CONSOLE_QUEUE_SIZE	64
+#define VIRTIO_CONSOLE_CHAIN_MAX	(64u << 10)	/* bytes in one buffer (Linux's hvc sends a page at most) */
 #define VIRTIO_CONSOLE_RX		0	/* receiveq: input for the guest */
 #define VIRTIO_CONSOLE_TX		1	/* transmitq: output from the guest */
 

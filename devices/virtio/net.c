@@ -98,6 +98,7 @@ static const struct virtio_dev_ops net_ops = {
 	.features = 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS,
 	.num_queues = 2,
 	.queue_max = VIRTIO_NET_QUEUE_SIZE,
+	.chain_max = VIRTIO_NET_CHAIN_MAX,
 	.notify = net_notify,
 	.reset = net_reset,
 	.complete = net_complete,

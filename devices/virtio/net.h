@@ -20,6 +20,8 @@
 #define VIRTIO_NET_HDR_V1	12
 /* Without GSO or MRG_RXBUF a frame fits a 1500-byte MTU: Ethernet header, VLAN tag, payload. */
 #define VIRTIO_NET_FRAME_MAX	1518
+/* A chain's bytes: no offload is offered, so a frame and its header fit well within this. */
+#define VIRTIO_NET_CHAIN_MAX	(64u << 10)
 
 struct virtio_net {
 	struct virtio_dev vd;

@@ -51,10 +51,7 @@ static void rng_notify(struct virtio_dev *vd, unsigned q)
 			return;
 		}
 		job->run = rng_fill;
-		job->owner = vd;
-		job->queue = q;
-		job->head = c->head;
-		rng->backend->submit(rng->backend->ctx, job);
+		virtio_submit(vd, rng->backend, job, q, c->head);
 	}
 }
 
@@ -79,7 +76,9 @@ static void rng_reset(struct virtio_dev *vd)
 {
 	struct virtio_rng *rng = vd->opaque;
 
-	/* Requests at the worker still complete; rng_complete finds nothing and drops them. */
+	/* Jobs not started go; one running finishes stale and virtio_job_complete drops it. */
+	if (rng->backend && rng->backend->cancel)
+		rng->backend->cancel(rng->backend->ctx, vd);
 	virtio_drop_all(rng->inflight, VIRTIO_RNG_QUEUE_SIZE);
 }
 
@@ -88,6 +87,7 @@ static const struct virtio_dev_ops rng_ops = {
 	.type = VIRTIO_ID_RNG,
 	.num_queues = 1,
 	.queue_max = VIRTIO_RNG_QUEUE_SIZE,
+	.chain_max = VIRTIO_RNG_CHAIN_MAX,
 	.notify = rng_notify,
 	.reset = rng_reset,
 	.complete = rng_complete,

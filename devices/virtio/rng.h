@@ -5,15 +5,8 @@
 #include "virtio.h"
 
 #define VIRTIO_RNG_QUEUE_SIZE	64
+#define VIRTIO_RNG_CHAIN_MAX	(64u << 10)	/* bytes one entropy request may ask for */
 #define VIRTIO_RNG_CHUNK	4096	/* bytes given per buffer at most */
-
-struct worker_job;
-
-/* Where the device sends its requests: a worker in run/record, nothing in replay. */
-struct virtio_backend {
-	void (*submit)(void *ctx, struct worker_job *job);
-	void *ctx;
-};
 
 struct virtio_rng {
 	struct virtio_dev vd;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../core/worker.h"
+
 void virtio_init(struct virtio_dev *vd, const struct virtio_dev_ops *ops, void *opaque,
 		 const struct guest_mem *mem, void (*set_irq)(void *ctx, int level), void *irq_ctx)
 {
@@ -27,6 +29,7 @@ uint64_t virtio_device_features(const struct virtio_dev *vd)
 
 static void reset(struct virtio_dev *vd)
 {
+	vd->generation++;
 	if (vd->ops->reset)
 		vd->ops->reset(vd);
 	vd->status = 0;
@@ -78,7 +81,7 @@ void virtio_queue_enable(struct virtio_dev *vd, unsigned q)
 		return;
 	if (virtq_enable(&vd->vq[q], vd->mem, c->size, c->desc, c->avail, c->used,
 			 vd->driver_features & (1ull << VIRTIO_F_RING_EVENT_IDX),
-			 vd->driver_features & (1ull << VIRTIO_F_RING_INDIRECT_DESC)) < 0) {
+			 vd->driver_features & (1ull << VIRTIO_F_RING_INDIRECT_DESC), vd->ops->chain_max) < 0) {
 		virtio_needs_reset(vd, "queue size or ring addresses refused (not a power of 2, misaligned or outside RAM)");
 		return;
 	}
@@ -255,4 +258,21 @@ void virtio_rxq_reset(struct virtio_rxq *rx)
 {
 	virtio_drop_all(rx->inflight, rx->n);
 	rx->first = rx->count = 0;
+}
+
+void virtio_submit(struct virtio_dev *vd, const struct virtio_backend *be, struct worker_job *job, unsigned q,
+		   uint16_t head)
+{
+	job->owner = vd;
+	job->generation = vd->generation;
+	job->queue = q;
+	job->head = head;
+	be->submit(be->ctx, job);
+}
+
+int virtio_job_complete(struct virtio_dev *vd, const struct worker_job *job)
+{
+	if (job->owner != vd || job->generation != vd->generation)
+		return -ESTALE;
+	return vd->ops->complete ? vd->ops->complete(vd, job->queue, job->head, job->data, job->len) : -EINVAL;
 }

@@ -27,17 +27,29 @@
 #define VIRTIO_ID_RNG			4
 
 #define VIRTIO_QUEUES_MAX		4
+
 #define VIRTIO_CONFIG_MAX		256
 
 struct virtio_dev;
 
 /* What a device type supplies; the core calls these on the vCPU thread. */
+struct worker_job;
+
+/* Where a device sends work that runs off the vCPU thread (the board's worker; none in replay). */
+struct virtio_backend {
+	void (*submit)(void *ctx, struct worker_job *job);
+	/* Drop the jobs of owner not yet started (its device was reset). */
+	void (*cancel)(void *ctx, const void *owner);
+	void *ctx;
+};
+
 struct virtio_dev_ops {
 	const char *name;
 	uint16_t type;			/* VIRTIO_ID_* */
 	uint64_t features;		/* device-specific feature bits it offers */
 	unsigned num_queues;
 	uint16_t queue_max;		/* entries per queue it offers */
+	uint64_t chain_max;		/* bytes one request's chain may carry (virtq_pop refuses more) */
 	/* The driver made buffers available on queue q. */
 	void (*notify)(struct virtio_dev *vd, unsigned q);
 	/* The driver reset the device: drop everything in flight. */
@@ -76,6 +88,7 @@ struct virtio_dev {
 	unsigned config_len;
 	uint8_t config_wmask[VIRTIO_CONFIG_MAX];	/* bytes of it the driver may write */
 	const char *broken;			/* why NEEDS_RESET was set, or NULL */
+	uint32_t generation;			/* resets so far: a job from before the last one is stale */
 };
 
 void virtio_init(struct virtio_dev *vd, const struct virtio_dev_ops *ops, void *opaque,
@@ -98,6 +111,16 @@ void virtio_queue_done(struct virtio_dev *vd, unsigned q);
 uint8_t virtio_isr_read(struct virtio_dev *vd);
 /* The driver broke a rule: NEEDS_RESET, a config interrupt, and the device stops using its queues. */
 void virtio_needs_reset(struct virtio_dev *vd, const char *why);
+/* Hand job (for chain head of queue q) to the backend, stamped with this device and its generation. */
+void virtio_submit(struct virtio_dev *vd, const struct virtio_backend *be, struct worker_job *job, unsigned q,
+		   uint16_t head);
+/*
+ * A finished job's bytes into its chain. -ESTALE, and nothing written, if the
+ * device was reset since the job was submitted: the driver may have posted
+ * the same head again for another request, which must not get this one's
+ * result. Otherwise what the device's complete gives.
+ */
+int virtio_job_complete(struct virtio_dev *vd, const struct worker_job *job);
 /* Is the driver running (DRIVER_OK, not NEEDS_RESET)? */
 bool virtio_running(const struct virtio_dev *vd);
 /*

@@ -27,7 +27,7 @@ void virtq_reset(struct virtq *q)
 }
 
 int virtq_enable(struct virtq *q, const struct guest_mem *m, uint16_t size, uint64_t desc,
-		 uint64_t avail, uint64_t used, bool event_idx, bool indirect)
+		 uint64_t avail, uint64_t used, bool event_idx, bool indirect, uint64_t chain_max)
 {
 	virtq_reset(q);
 	if (size == 0 || size > VIRTQ_SIZE_MAX || (size & (size - 1)))
@@ -44,12 +44,14 @@ int virtq_enable(struct virtq *q, const struct guest_mem *m, uint16_t size, uint
 	q->used = used;
 	q->event_idx = event_idx;
 	q->indirect = indirect;
+	q->chain_max = chain_max;
 	q->ready = true;
 	return 0;
 }
 
 struct walk {
 	const struct guest_mem *m;
+	uint64_t max;
 	struct virtq_chain *c;
 	bool writable_seen;
 	const char **why;
@@ -72,6 +74,13 @@ static int add_seg(struct walk *w, uint64_t addr, uint32_t len, uint16_t flags)
 		return refuse(w, "descriptor chain has more segments than the queue has entries");
 	if (!gmem_ptr(w->m, addr, len))
 		return refuse(w, "descriptor buffer lies outside guest RAM");
+	/*
+	 * Every segment may lie in RAM and the chain still be absurd (1024
+	 * descriptors each covering all of RAM): the device bounds what one
+	 * request may carry, so no exit does unbounded work.
+	 */
+	if (len > w->max - c->out_bytes - c->in_bytes)
+		return refuse(w, "descriptor chain carries more bytes than the device takes in one request");
 	if (!writable && w->writable_seen)
 		return refuse(w, "device-readable descriptor after a device-writable one");
 	w->writable_seen |= writable;
@@ -117,7 +126,7 @@ static int walk_indirect(struct walk *w, uint64_t addr, uint32_t len)
 
 int virtq_pop(struct virtq *q, const struct guest_mem *m, struct virtq_chain *c, const char **why)
 {
-	struct walk w = { m, c, false, why };
+	struct walk w = { m, q->chain_max, c, false, why };
 	const uint8_t *avail, *desc;
 	uint16_t avail_idx, i;
 	int r;

@@ -28,6 +28,7 @@ struct virtq {
 	uint16_t used_idx;		/* the next used entry the device fills */
 	uint16_t signalled;		/* used_idx when the driver was last interrupted */
 	bool signalled_valid;
+	uint64_t chain_max;		/* bytes one chain may carry, readable and writable together */
 };
 
 /* One segment of a descriptor chain: guest physical, checked to lie in RAM. */
@@ -55,14 +56,14 @@ size_t virtq_used_bytes(uint16_t size);
  * misaligned, or any part does not lie wholly in guest RAM.
  */
 int virtq_enable(struct virtq *q, const struct guest_mem *m, uint16_t size, uint64_t desc,
-		 uint64_t avail, uint64_t used, bool event_idx, bool indirect);
+		 uint64_t avail, uint64_t used, bool event_idx, bool indirect, uint64_t chain_max);
 void virtq_reset(struct virtq *q);
 
 /*
  * The next available chain. 1: *c holds it; 0: none available; -EINVAL: the
  * driver broke the rules (an index out of range, a loop, a chain longer than
  * the queue, memory outside RAM, a readable segment after a writable one, a
- * nested or malformed indirect table). The device then sets NEEDS_RESET;
+ * nested or malformed indirect table, more bytes than chain_max). The device then sets NEEDS_RESET;
  * *why says what was wrong.
  */
 int virtq_pop(struct virtq *q, const struct guest_mem *m, struct virtq_chain *c, const char **why);

@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(ram, 0, sizeof(ram));
 	memcpy(ram, data + HDR, n);
 	if (virtq_enable(&q, &m, (uint16_t)(data[0] | data[1] << 8), get_le32(data + 4), get_le32(data + 8),
-			 get_le32(data + 12), data[2] & 1, data[2] & 2) < 0)
+			 get_le32(data + 12), data[2] & 1, data[2] & 2, 1u << 20) < 0)
 		return 0;
 	/* As a device would: take every chain, read it, fill it, return it; twice round the ring at most. */
 	for (unsigned i = 0; i < 2u * q.size; i++) {

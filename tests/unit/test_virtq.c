@@ -16,6 +16,7 @@
 #define AVAIL	0x2000u
 #define USED	0x3000u
 #define BUF	0x10000u
+#define CHAIN_MAX	(64u << 10)	/* as virtio-console's */
 
 static struct guest_mem mem;
 static struct virtq q;
@@ -63,7 +64,7 @@ static int setup_flags(bool event_idx, bool indirect)
 	avail_idx = 0;
 	if (!mem.host || !chain)
 		return -1;
-	return virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, event_idx, indirect);
+	return virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, event_idx, indirect, CHAIN_MAX);
 }
 
 static int setup(void **state)
@@ -209,7 +210,7 @@ static void test_refuses_bad_head_and_next(void **state)
 	(void)state;
 	make_available(QSZ);
 	expect_refused("outside the queue");
-	virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, false, true);
+	virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, false, true, CHAIN_MAX);
 	avail_idx = 0;
 	put_desc(DESC, 0, BUF, 4, VIRTQ_DESC_F_NEXT, 0xffff);
 	make_available(0);
@@ -224,7 +225,7 @@ static void test_refuses_loops_and_long_chains(void **state)
 	make_available(0);
 	expect_refused("loops");
 	/* A loop in an indirect table too. */
-	virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, false, true);
+	virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, false, true, CHAIN_MAX);
 	avail_idx = 0;
 	put_desc(0x4000, 0, BUF, 4, VIRTQ_DESC_F_NEXT, 1);
 	put_desc(0x4000, 1, BUF, 4, VIRTQ_DESC_F_NEXT, 0);
@@ -240,12 +241,12 @@ static void test_refuses_memory_outside_ram(void **state)
 	make_available(0);
 	expect_refused("outside guest RAM");
 	/* addr + len wrapping around 2^64 is outside too. */
-	virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, false, true);
+	virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, false, true, CHAIN_MAX);
 	avail_idx = 0;
 	put_desc(DESC, 0, ~0ull - 1, 16, 0, 0);
 	make_available(0);
 	expect_refused("outside guest RAM");
-	virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, false, true);
+	virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, false, true, CHAIN_MAX);
 	avail_idx = 0;
 	put_desc(DESC, 0, 2ull * RAM, 16, VIRTQ_DESC_F_INDIRECT, 0);
 	make_available(0);
@@ -260,30 +261,54 @@ static void test_refuses_rule_breaking_chains(void **state)
 	make_available(0);
 	expect_refused("readable descriptor after a device-writable");
 
-	virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, false, true);
+	virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, false, true, CHAIN_MAX);
 	avail_idx = 0;
 	put_desc(DESC, 0, 0x4000, 16, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT, 1);
 	make_available(0);
 	expect_refused("both indirect and chained");
 
-	virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, false, true);
+	virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, false, true, CHAIN_MAX);
 	avail_idx = 0;
 	put_desc(0x4000, 0, 0x5000, 16, VIRTQ_DESC_F_INDIRECT, 0);
 	put_desc(DESC, 0, 0x4000, 16, VIRTQ_DESC_F_INDIRECT, 0);
 	make_available(0);
 	expect_refused("inside an indirect table");
 
-	virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, false, true);
+	virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, false, true, CHAIN_MAX);
 	avail_idx = 0;
 	put_desc(DESC, 0, 0x4000, 20, VIRTQ_DESC_F_INDIRECT, 0);
 	make_available(0);
 	expect_refused("bad length");
 
-	virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, false, false);
+	virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, false, false, CHAIN_MAX);
 	avail_idx = 0;
 	put_desc(DESC, 0, 0x4000, 16, VIRTQ_DESC_F_INDIRECT, 0);
 	make_available(0);
 	expect_refused("without VIRTIO_F_INDIRECT_DESC");
+}
+
+/* A guest's 1024 descriptors each covering all of RAM would be a gigabyte per request: refused. */
+static void test_refuses_oversized_chains(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < 4; i++)
+		put_desc(0x4000, i, 0, RAM, i < 3 ? VIRTQ_DESC_F_NEXT : 0, (uint16_t)(i + 1));
+	put_desc(DESC, 0, 0x4000, 64, VIRTQ_DESC_F_INDIRECT, 0);
+	make_available(0);
+	expect_refused("more bytes than the device takes");
+	/* One byte past the bound in plain chained descriptors, and the bound itself accepted. */
+	virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, false, true, CHAIN_MAX);
+	avail_idx = 0;
+	put_desc(DESC, 0, BUF, CHAIN_MAX - 1, VIRTQ_DESC_F_NEXT, 1);
+	put_desc(DESC, 1, BUF, 2, VIRTQ_DESC_F_WRITE, 0);
+	make_available(0);
+	expect_refused("more bytes than the device takes");
+	virtq_enable(&q, &mem, QSZ, DESC, AVAIL, USED, false, true, CHAIN_MAX);
+	avail_idx = 0;
+	put_desc(DESC, 1, BUF, 1, VIRTQ_DESC_F_WRITE, 0);
+	make_available(0);
+	assert_int_equal(virtq_pop(&q, &mem, chain, NULL), 1);
+	assert_int_equal(chain->out_bytes + chain->in_bytes, CHAIN_MAX);
 }
 
 static void test_refuses_avail_index_jump(void **state)
@@ -300,16 +325,16 @@ static void test_enable_checks_layout(void **state)
 	struct virtq t;
 
 	(void)state;
-	assert_int_equal(virtq_enable(&t, &mem, 0, DESC, AVAIL, USED, false, false), -EINVAL);
-	assert_int_equal(virtq_enable(&t, &mem, 6, DESC, AVAIL, USED, false, false), -EINVAL);
-	assert_int_equal(virtq_enable(&t, &mem, 2048, DESC, AVAIL, USED, false, false), -EINVAL);
-	assert_int_equal(virtq_enable(&t, &mem, QSZ, DESC + 8, AVAIL, USED, false, false), -EINVAL);
-	assert_int_equal(virtq_enable(&t, &mem, QSZ, DESC, AVAIL + 1, USED, false, false), -EINVAL);
-	assert_int_equal(virtq_enable(&t, &mem, QSZ, DESC, AVAIL, USED + 2, false, false), -EINVAL);
-	assert_int_equal(virtq_enable(&t, &mem, QSZ, DESC, AVAIL, RAM - 8, false, false), -EINVAL);
+	assert_int_equal(virtq_enable(&t, &mem, 0, DESC, AVAIL, USED, false, false, CHAIN_MAX), -EINVAL);
+	assert_int_equal(virtq_enable(&t, &mem, 6, DESC, AVAIL, USED, false, false, CHAIN_MAX), -EINVAL);
+	assert_int_equal(virtq_enable(&t, &mem, 2048, DESC, AVAIL, USED, false, false, CHAIN_MAX), -EINVAL);
+	assert_int_equal(virtq_enable(&t, &mem, QSZ, DESC + 8, AVAIL, USED, false, false, CHAIN_MAX), -EINVAL);
+	assert_int_equal(virtq_enable(&t, &mem, QSZ, DESC, AVAIL + 1, USED, false, false, CHAIN_MAX), -EINVAL);
+	assert_int_equal(virtq_enable(&t, &mem, QSZ, DESC, AVAIL, USED + 2, false, false, CHAIN_MAX), -EINVAL);
+	assert_int_equal(virtq_enable(&t, &mem, QSZ, DESC, AVAIL, RAM - 8, false, false, CHAIN_MAX), -EINVAL);
 	assert_false(t.ready);
 	assert_int_equal(virtq_pop(&t, &mem, chain, NULL), 0);	/* a queue that is off yields nothing */
-	assert_int_equal(virtq_enable(&t, &mem, VIRTQ_SIZE_MAX, DESC, 0x8000, 0x9000, true, true), 0);
+	assert_int_equal(virtq_enable(&t, &mem, VIRTQ_SIZE_MAX, DESC, 0x8000, 0x9000, true, true, CHAIN_MAX), 0);
 	assert_true(t.ready);
 }
 
@@ -325,6 +350,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuses_loops_and_long_chains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_memory_outside_ram, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_rule_breaking_chains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_oversized_chains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_avail_index_jump, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enable_checks_layout, setup, teardown),
 	};
