@@ -32,10 +32,11 @@ struct netdev {
 	pthread_mutex_t peer_lock;	/* the reader learns the peer, the vCPU thread sends to it */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;		/* 0: no peer known yet */
+	bool peer_fixed;		/* peer= given: datagrams from anyone else are refused */
 	unsigned head, tail;		/* ring indices: the vCPU thread owns head, the reader tail */
 	uint16_t len[NETDEV_RING];
 	uint8_t frame[NETDEV_RING][NETDEV_FRAME];
-	uint64_t rx, rx_dropped, tx, tx_dropped;
+	uint64_t rx, rx_dropped, rx_foreign, tx, tx_dropped;
 };
 
 /* "[HOST:]PORT" into an address; HOST defaults to 127.0.0.1. */
@@ -101,6 +102,7 @@ static int open_udp(struct netdev *nd, const char *arg, char *err, size_t errlen
 		}
 		if ((r = resolve(peer + 5, &nd->peer, &nd->peer_len, err, errlen)) < 0)
 			return r;
+		nd->peer_fixed = true;
 	}
 	if ((r = resolve(local, &sa, &sl, err, errlen)) < 0)
 		return r;
@@ -111,6 +113,24 @@ static int open_udp(struct netdev *nd, const char *arg, char *err, size_t errlen
 		return -errno;
 	}
 	return 0;
+}
+
+/* Is from the same address and port as peer? */
+static bool same_endpoint(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
+	}
+	return false;
 }
 
 static int open_tap(struct netdev *nd, const char *name, char *err, size_t errlen)
@@ -200,7 +220,16 @@ static void *netdev_reader(void *arg)
 				continue;
 			break;
 		}
-		if (nd->udp && fl <= sizeof(from)) {
+		/*
+		 * With peer= the other end is fixed: anyone else on this host could
+		 * otherwise inject frames and take the guest's next ones. Without
+		 * it, the last sender is the peer, as the README says.
+		 */
+		if (nd->udp && nd->peer_fixed && !same_endpoint(&from, &nd->peer)) {
+			__atomic_add_fetch(&nd->rx_foreign, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (nd->udp && !nd->peer_fixed && fl <= sizeof(from)) {
 			pthread_mutex_lock(&nd->peer_lock);
 			memcpy(&nd->peer, &from, fl);
 			nd->peer_len = fl;
@@ -298,6 +327,7 @@ void netdev_stats(const struct netdev *nd, struct netdev_stats *st)
 {
 	st->rx = __atomic_load_n(&nd->rx, __ATOMIC_RELAXED);
 	st->rx_dropped = __atomic_load_n(&nd->rx_dropped, __ATOMIC_RELAXED);
+	st->rx_foreign = __atomic_load_n(&nd->rx_foreign, __ATOMIC_RELAXED);
 	st->tx = nd->tx;
 	st->tx_dropped = nd->tx_dropped;
 }

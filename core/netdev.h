@@ -13,8 +13,9 @@ struct netdev;
 
 /*
  * Open the backend named by spec: "tap:NAME" or "udp:[HOST:]PORT" with an
- * optional ",peer=HOST:PORT" (without one, frames go to whoever sent the
- * last datagram). err says what went wrong.
+ * optional ",peer=HOST:PORT" (then datagrams from any other address or port
+ * are refused; without one, frames go to whoever sent the last datagram).
+ * err says what went wrong.
  */
 int netdev_open(struct netdev **out, const char *spec, char *err, size_t errlen);
 /* Start reading frames; wake is called (from another thread) when one arrives. */
@@ -29,6 +30,7 @@ void netdev_pop(struct netdev *nd);
 
 struct netdev_stats {
 	uint64_t rx, rx_dropped, tx, tx_dropped;
+	uint64_t rx_foreign;	/* datagrams refused: not from the fixed peer */
 };
 void netdev_stats(const struct netdev *nd, struct netdev_stats *st);
 

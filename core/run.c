@@ -1093,9 +1093,11 @@ void vm_print_stats(const struct vm *vm, double seconds)
 		if (v->nd)
 			netdev_stats(v->nd, &st);
 		fprintf(stderr, "vmm: virtio-net at 00:%02x.0: %llu frames sent (%llu refused by the host, %llu malformed), "
-			"%llu received (%llu dropped waiting for the guest, %llu too big for its buffers)\n", i + 1,
+			"%llu received (%llu dropped waiting for the guest, %llu too big for its buffers, "
+			"%llu refused: not from the peer)\n", i + 1,
 			(unsigned long long)v->u.net.tx_frames, (unsigned long long)st.tx_dropped,
 			(unsigned long long)v->u.net.tx_bad, (unsigned long long)v->u.net.rx_frames,
-			(unsigned long long)st.rx_dropped, (unsigned long long)v->u.net.rx_dropped);
+			(unsigned long long)st.rx_dropped, (unsigned long long)v->u.net.rx_dropped,
+			(unsigned long long)st.rx_foreign);
 	}
 }
