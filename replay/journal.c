@@ -430,6 +430,42 @@ bad_len:
 	return 0;
 }
 
+/* The offset of a well-formed index frame at the end of the file, or 0 if there is none. */
+static size_t index_offset(const struct journal_reader *r)
+{
+	size_t fsz, at;
+
+	if (r->size < r->next + 16)
+		return 0;
+	fsz = get32(r->map + r->size - 4);
+	if (fsz < 16 || fsz > r->size - r->next)
+		return 0;
+	at = r->size - fsz;
+	if (get32(r->map + at) != JOURNAL_SKIPPABLE_INDEX || get32(r->map + at + 4) != fsz - 8 ||
+	    memcmp(r->map + at + 8, JOURNAL_INDEX_MAGIC, 4) != 0)
+		return 0;
+	return at;
+}
+
+/*
+ * The file ends inside the frame at r->next. A killed recorder leaves that,
+ * but only as the last thing in a file without an index: a journal closed
+ * properly (its index is there) or a frame that would run past the index
+ * is damaged, not cut short.
+ */
+static int cut_short(struct journal_reader *r, const char *what, char *err, size_t errlen)
+{
+	if (r->frames_end < r->size) {
+		snprintf(err, errlen, "offset %zu: damaged journal: %s runs past the index at offset %zu "
+			 "(the journal was closed properly, so this is not a recording cut short)",
+			 r->next, what, r->frames_end);
+		return -EINVAL;
+	}
+	r->truncated = true;
+	r->truncated_at = r->next;
+	return 0;
+}
+
 int journal_reader_open(struct journal_reader *r, const char *path, struct journal_header *h,
 			char *err, size_t errlen)
 {
@@ -479,6 +515,9 @@ int journal_reader_open(struct journal_reader *r, const char *path, struct journ
 		return rc;
 	}
 	r->next = 8 + (size_t)len;
+	r->frames_end = index_offset(r);
+	if (!r->frames_end)
+		r->frames_end = r->size;
 	r->dctx = ZSTD_createDCtx();
 	if (!r->dctx) {
 		journal_reader_close(r);
@@ -496,20 +535,14 @@ static int next_frame(struct journal_reader *r, char *err, size_t errlen)
 
 		if (left == 0)
 			return 0;
-		if (left < 8) {
-			r->truncated = true;
-			r->truncated_at = r->next;
-			return 0;
-		}
+		if (left < 8)
+			return cut_short(r, "a frame header", err, errlen);
 		magic = get32(r->map + r->next);
 		if ((magic & 0xfffffff0u) == 0x184d2a50u) {	/* skippable: index or future data */
 			uint32_t len = get32(r->map + r->next + 4);
 
-			if (len > left - 8) {
-				r->truncated = true;
-				r->truncated_at = r->next;
-				return 0;
-			}
+			if (len > left - 8)
+				return cut_short(r, "a skippable frame", err, errlen);
 			r->next += 8 + (size_t)len;
 			continue;
 		}
@@ -518,14 +551,13 @@ static int next_frame(struct journal_reader *r, char *err, size_t errlen)
 				 r->next, JOURNAL_ZSTD_MAGIC, magic);
 			return -EINVAL;
 		}
-		csize = ZSTD_findFrameCompressedSize(r->map + r->next, left);
+		/* Data frames lie before the index: one that would reach into it is damaged. */
+		csize = ZSTD_findFrameCompressedSize(r->map + r->next,
+						     r->next < r->frames_end ? r->frames_end - r->next : left);
 		if (ZSTD_isError(csize)) {
 			/* A frame cut short is what SIGKILL leaves behind; anything else is damage. */
-			if (ZSTD_getErrorCode(csize) == ZSTD_error_srcSize_wrong) {
-				r->truncated = true;
-				r->truncated_at = r->next;
-				return 0;
-			}
+			if (ZSTD_getErrorCode(csize) == ZSTD_error_srcSize_wrong)
+				return cut_short(r, "a zstd frame", err, errlen);
 			snprintf(err, errlen, "offset %zu: damaged zstd frame: %s", r->next, ZSTD_getErrorName(csize));
 			return -EINVAL;
 		}
@@ -610,15 +642,9 @@ int journal_read_index(struct journal_reader *r, struct journal_index_entry **e,
 
 	*e = NULL;
 	*n = 0;
-	if (r->size < r->next + 16)
-		return 0;
-	fsz = get32(r->map + r->size - 4);
-	if (fsz < 16 || fsz > r->size - r->next)
-		return 0;
-	at = r->size - fsz;
-	if (get32(r->map + at) != JOURNAL_SKIPPABLE_INDEX || get32(r->map + at + 4) != fsz - 8 ||
-	    memcmp(r->map + at + 8, JOURNAL_INDEX_MAGIC, 4) != 0)
+	if (!(at = index_offset(r)))
 		return 0;	/* no index: the last frame is data */
+	fsz = r->size - at;
 	c = (struct jcur){ r->map + at + 12, fsz - 16, 0, false };
 	count = jcur_varint(&c);
 	if (c.bad || count > (fsz - 16) / 4) {

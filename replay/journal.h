@@ -109,6 +109,7 @@ struct journal_reader {
 	size_t buf_len, buf_cap, pos;
 	uint64_t records;
 	bool truncated;			/* the file ends inside a frame (a killed recorder) */
+	size_t frames_end;		/* where the index frame starts, or the file's size without one */
 	uint64_t truncated_at;
 };
 

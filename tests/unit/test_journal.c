@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zstd.h>
+
 #include "hash.h"
 #include "journal.h"
 
@@ -169,6 +171,57 @@ static void test_truncation_keeps_whole_frames(void **state)
 	assert_true(r.truncated);
 	assert_true(n > 0 && n < 100);
 	assert_int_equal(n % 5, 0);	/* a frame ends with the record that reaches 100 ms: 5 of 30 ms */
+	journal_reader_close(&r);
+}
+
+/*
+ * A block header in the third data frame claiming 2 MiB: the frame would run
+ * past the index, so this is damage with its offset, not a recording cut short.
+ */
+static void test_damage_before_the_end(void **state)
+{
+	static const unsigned dict_bytes[4] = { 0, 1, 2, 4 }, fcs_bytes[4] = { 0, 2, 4, 8 };
+	struct journal_reader r;
+	struct journal_header h;
+	struct journal_record rec;
+	char err[200], want[40];
+	struct stat st;
+	uint8_t *buf, fhd;
+	size_t off, hdr;
+	int fd, rc;
+	unsigned n = 0;
+
+	(void)state;
+	write_journal(100);
+	assert_int_equal(stat(path, &st), 0);
+	buf = malloc((size_t)st.st_size);
+	assert_non_null(buf);
+	fd = open(path, O_RDWR);
+	assert_int_equal(read(fd, buf, (size_t)st.st_size), st.st_size);
+	/* Past the skippable header frame, then two data frames. */
+	off = 8 + (buf[4] | buf[5] << 8 | buf[6] << 16 | (size_t)buf[7] << 24);
+	for (int i = 0; i < 2; i++) {
+		size_t c = ZSTD_findFrameCompressedSize(buf + off, (size_t)st.st_size - off);
+
+		assert_false(ZSTD_isError(c));
+		off += c;
+	}
+	fhd = buf[off + 4];
+	hdr = 1 + !((fhd >> 5) & 1) + dict_bytes[fhd & 3] + ((fhd >> 6) == 0 ? (fhd >> 5 & 1) : fcs_bytes[fhd >> 6]);
+	buf[off + 4 + hdr] = 0xf8;	/* raw block, not last, size 0x1fffff */
+	buf[off + 4 + hdr + 1] = 0xff;
+	buf[off + 4 + hdr + 2] = 0xff;
+	assert_int_equal(pwrite(fd, buf, (size_t)st.st_size, 0), st.st_size);
+	close(fd);
+	free(buf);
+	assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), 0);
+	while ((rc = journal_read(&r, &rec, err, sizeof(err))) > 0)
+		n++;
+	assert_int_equal(rc, -EINVAL);
+	assert_false(r.truncated);
+	snprintf(want, sizeof(want), "offset %zu: damaged journal", off);
+	assert_non_null(strstr(err, want));
+	assert_int_equal(n, 10);	/* the two whole frames before it, 5 records each */
 	journal_reader_close(&r);
 }
 
@@ -352,6 +405,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuses_overwrite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_memory_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncation_keeps_whole_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damage_before_the_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_and_seek, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_or_missing_index, setup, teardown),
