@@ -152,6 +152,9 @@ static void arm_timer(struct vm *vm)
 		d = vm->rekick_at;	/* the due work waits for this kick */
 	else if (d != NEVER)
 		d += defer_ns(vm);	/* an exit before then carries the tick: no kick */
+	/* A guest that runs without exits or ticks still gets its journal written out. */
+	if (vm->idle_at < d)
+		d = vm->idle_at;
 
 	if (d == vm->armed)
 		return;
@@ -906,6 +909,8 @@ static int kicked(struct vm *vm)
 	 */
 	vm->event_queued = false;
 	now = vm_now(vm);
+	if (now >= vm->idle_at && vm->hooks && vm->hooks->idle)
+		vm->hooks->idle(vm);
 	if (!work_due(vm, now))
 		return 0;
 	if (defer_for_exit(vm, now))
@@ -938,7 +943,7 @@ static int entry_hit(struct vm *vm)
 int vm_run(struct vm *vm, char *err, size_t errlen)
 {
 	struct kvm_regs before;
-	bool stepping;
+	bool stepping, off_position = false;	/* the guest ran since the last exit or landmark */
 	int r;
 
 	if ((r = vm_signals_init(vm, err, errlen)) < 0)
@@ -968,6 +973,13 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 			vm->at_position = false;
 		}
 		if (stop_signal) {
+			/*
+			 * Stopped by a signal in an exit-less stretch: the state the end
+			 * record's digest holds is no position replay knows of, unless it
+			 * is journaled as a landmark to stop at.
+			 */
+			if (off_position && vm->hooks && !vm_event_pending(vm) && (r = vm->hooks->landmark(vm)) < 0)
+				goto hook_error;
 			vm->stop = VM_STOP_SIGNAL;
 			vm->signal = stop_signal;
 			break;
@@ -988,6 +1000,7 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 			if (errno == EINTR || errno == EAGAIN) {
 				if ((r = kicked(vm)) < 0)
 					goto hook_error;
+				off_position = !vm->at_position;
 				continue;
 			}
 			r = -errno;
@@ -995,6 +1008,7 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 			goto error;
 		}
 		vm->event_queued = false;
+		off_position = true;
 		/* gdb's step must not leave its TF in what the guest saved (it would be journaled). */
 		if (stepping && vm->run->exit_reason == KVM_EXIT_DEBUG && (r = vm_step_fixup(vm, &before)) < 0)
 			goto error_gdb;
@@ -1017,6 +1031,7 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 		if (vm->run->exit_reason == KVM_EXIT_DEBUG && vm->entry_bps) {
 			if ((r = entry_hit(vm)) < 0)
 				goto hook_error;
+			off_position = !vm->at_position;
 			continue;
 		}
 		if (vm->run->exit_reason == KVM_EXIT_DEBUG && vm->gdb) {
@@ -1030,6 +1045,7 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 			goto error;
 		if (vm->hooks && (r = vm->hooks->exit(vm)) < 0)
 			goto hook_error;
+		off_position = false;
 		vm_check_board_stop(vm);
 		vm->at_position = true;
 		vm->place = vm->run->exit_reason == KVM_EXIT_IRQ_WINDOW_OPEN ? VM_PLACE_WINDOW : VM_PLACE_EXIT;

@@ -66,7 +66,8 @@ struct vm_hooks {
 	int (*landmark)(struct vm *vm);				/* a kick point, before the above */
 	/* A backend result was just applied to virtio device dev. Optional. */
 	int (*complete)(struct vm *vm, unsigned dev, const struct worker_job *job);
-	void (*idle)(struct vm *vm);				/* about to sleep in hlt: flush */
+	/* About to sleep in hlt, or idle_at passed while the guest ran without events: flush. */
+	void (*idle)(struct vm *vm);
 };
 
 #define VM_PAGE_SHIFT 12
@@ -106,6 +107,7 @@ struct vm {
 	bool input_waiting;		/* serial input queued that COM1 had no room for */
 	uint64_t user_defer_until;	/* user mode since a kick: landmark no sooner than this */
 	uint64_t rekick_at;		/* when to kick again without a landmark, or 0 */
+	uint64_t idle_at;		/* hooks->idle is owed by then (the recorder's open frame), or NEVER */
 	uint64_t defer_ns;		/* how long due work may wait for an exit (--defer) */
 	uint64_t due_since;		/* since when work has waited for a position, or 0 */
 	bool window_wait;		/* an interrupt-window exit was asked for to carry it */

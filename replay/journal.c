@@ -241,10 +241,14 @@ int journal_write(struct journal_writer *w, uint8_t type, const void *payload, s
 
 int journal_flush(struct journal_writer *w)
 {
+	int r;
+
 	if (!w->frame_open)
 		return 0;
 	w->frame_open = false;
-	return compress(w, NULL, 0, ZSTD_e_end);
+	if ((r = compress(w, NULL, 0, ZSTD_e_end)) < 0)
+		return r;
+	return w->sync && fdatasync(w->fd) < 0 ? -errno : 0;
 }
 
 int journal_write_checkpoint(struct journal_writer *w, const void *payload, size_t len,

@@ -84,6 +84,7 @@ struct journal_writer {
 	uint8_t *out;
 	size_t out_cap;
 	bool frame_open;
+	bool sync;			/* fdatasync after every frame */
 	size_t frame_raw;		/* raw bytes in the open frame */
 	uint64_t frame_start_ns;
 	uint64_t raw_bytes, file_bytes, records;

@@ -17,13 +17,21 @@ static struct recorder *rec_of(struct vm *vm)
 
 static int emit(struct recorder *rec, uint8_t type, struct jbuf *b)
 {
+	struct vm *vm = rec->rr.vm;
 	int r;
 
 	if (b->len > b->cap)
 		return -E2BIG;
-	r = journal_write(&rec->w, type, b->p, b->len, rec->rr.vm->board.now);
+	r = journal_write(&rec->w, type, b->p, b->len, vm->board.now);
 	if (r < 0)
 		rec->error = r;
+	/*
+	 * A record waiting in an open frame reaches the file within
+	 * JOURNAL_FLUSH_NS even if nothing else is ever recorded: the run
+	 * loop kicks the guest then and calls rec_idle.
+	 */
+	if (rec->w.frame_open && vm->idle_at == UINT64_MAX)
+		vm->idle_at = vm->board.now + JOURNAL_FLUSH_NS;
 	return r;
 }
 
@@ -145,6 +153,7 @@ static void rec_idle(struct vm *vm)
 	struct recorder *rec = rec_of(vm);
 	int r = journal_flush(&rec->w);
 
+	vm->idle_at = UINT64_MAX;
 	if (r < 0)
 		rec->error = r;
 }
@@ -154,7 +163,7 @@ const struct vm_hooks recorder_hooks = {
 	.landmark = rec_landmark, .idle = rec_idle, .complete = rec_complete,
 };
 
-int recorder_open(struct recorder *rec, struct vm *vm, const char *path, bool force,
+int recorder_open(struct recorder *rec, struct vm *vm, const char *path, bool force, bool sync,
 		  const struct journal_header *h, char *err, size_t errlen)
 {
 	int r;
@@ -163,6 +172,7 @@ int recorder_open(struct recorder *rec, struct vm *vm, const char *path, bool fo
 	rec->w.fd = -1;
 	if ((r = journal_writer_open(&rec->w, path, force, h, err, errlen)) < 0)
 		return r;
+	rec->w.sync = sync;
 	if ((r = rr_init(&rec->rr, vm, err, errlen)) < 0)
 		return r;
 	vm->hooks = &recorder_hooks;

@@ -76,7 +76,8 @@ struct recorder {
 	int error;
 };
 extern const struct vm_hooks recorder_hooks;
-int recorder_open(struct recorder *rec, struct vm *vm, const char *path, bool force,
+/* sync: every frame is on stable storage (fdatasync) before recording goes on (--fsync). */
+int recorder_open(struct recorder *rec, struct vm *vm, const char *path, bool force, bool sync,
 		  const struct journal_header *h, char *err, size_t errlen);
 /* Write the end record (for a clean stop) and close the journal. */
 int recorder_close(struct recorder *rec, struct vm *vm, bool clean);

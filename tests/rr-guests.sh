@@ -217,5 +217,59 @@ if [ -f "$src" ] && [ -f "$guest" ]; then
 		bad "record over an existing journal" "$tmp/err"
 	fi
 fi
+
+# SIGKILL of a recorder. The spin guest says one line and then runs exit-less with no timer:
+# nothing is recorded after the line, so only the recorder's own flush (every 100 ms of guest
+# time, by a kick) puts it on disk. Then kills at random moments of a ticking run: what is left
+# must replay, to its end, with the guest's output as recorded so far.
+spin=$(dirname "$1")/spin.elf
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+wait_line() {	# wait_line FILE: up to 10 s for the spin guest's line
+	for _ in $(seq 100); do grep -q spinning "$1" 2> /dev/null && return 0; sleep 0.1; done
+	return 1
+}
+if [ -f "$spin" ]; then
+	"$VMM" record --force -o "$tmp/quiet.vrr" "$spin" > "$tmp/quiet.out" 2> "$tmp/quiet.err" &
+	pid=$!
+	wait_line "$tmp/quiet.out"
+	sleep 0.5
+	kill -KILL $pid 2> /dev/null
+	wait $pid 2> /dev/null
+	timeout -k 10 60 "$VMM" replay "$tmp/quiet.vrr" > "$tmp/quiet.rep" 2> "$tmp/err"
+	st=$?
+	if [ $st -eq 0 ] && grep -q spinning "$tmp/quiet.rep" && grep -q 'cut short' "$tmp/err"; then
+		ok "SIGKILL of a quiet guest: its last line was on disk and replays ($(tail -n 1 "$tmp/err" | cut -c1-80))"
+	else
+		bad "SIGKILL of a quiet guest: replay status $st, output '$(cat "$tmp/quiet.rep")'" "$tmp/err"
+	fi
+	worst=0 kills=0 replayed=0 losses=
+	for _ in 1 2 3 4 5 6; do
+		ms=$((200 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 1300))
+		"$VMM" record --force -o "$tmp/kill.vrr" --append ticking "$spin" > "$tmp/kill.out" 2> "$tmp/kill.err" &
+		pid=$!
+		wait_line "$tmp/kill.out"
+		start=$(now_ms)
+		sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
+		kill -KILL $pid 2> /dev/null
+		end=$(now_ms)
+		wait $pid 2> /dev/null
+		kills=$((kills + 1))
+		g=$("$VMM" journal stat "$tmp/kill.vrr" 2> /dev/null | awk '/^guest time:/ { printf "%d", $3 * 1000 }')
+		lost=$((end - start - ${g:-0}))
+		[ $lost -gt $worst ] && worst=$lost
+		losses="$losses $lost"
+		timeout -k 10 120 "$VMM" replay "$tmp/kill.vrr" > "$tmp/kill.rep" 2> "$tmp/err"
+		st=$?
+		if [ $st -eq 0 ] && grep -q 'cut short' "$tmp/err" && cmp -s "$tmp/kill.rep" "$tmp/kill.out"; then
+			replayed=$((replayed + 1))
+		else
+			bad "SIGKILL after ${ms} ms: replay status $st" "$tmp/err"
+			break
+		fi
+	done
+	if [ $replayed -eq $kills ]; then
+		ok "SIGKILL at $kills random moments: every cut journal replays; guest time lost (ms, an upper bound):$losses; worst $worst"
+	fi
+fi
 summary "record/replay"
 [ "$failed" -eq 0 ]
