@@ -85,6 +85,9 @@ int vm_signals_init(struct vm *vm, char *err, size_t errlen)
 		uint8_t set[8];
 	} kmask;
 
+	if (vm->timer_valid)
+		return 0;	/* done already (before a wait for gdb) */
+
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);

@@ -12,11 +12,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <arpa/inet.h>
 #include <unistd.h>
@@ -28,7 +30,7 @@ _Static_assert(GDB_SW_BPS <= VM_SWBPS_MAX, "vm plants every software breakpoint"
 #define GDB_SIGINT	2
 #define GDB_SIGTRAP	5
 
-enum next { SERVE, RESUME, STEP, DETACH, KILL };
+enum next { SERVE, RESUME, STEP, DETACH, KILL, SIGNALLED };
 
 static int send_packet(struct gdbstub *g, const char *payload, size_t len)
 {
@@ -646,15 +648,34 @@ static const struct {
 	{ 'k', h_kill },
 };
 
+/* The current signal mask without SIGINT and SIGTERM: what a wait for gdb runs with. */
+static void stop_signals_open(sigset_t *m)
+{
+	pthread_sigmask(SIG_BLOCK, NULL, m);
+	sigdelset(m, SIGINT);
+	sigdelset(m, SIGTERM);
+}
+
 /* Read one event from the client (blocking); the packet handlers decide what the guest does. */
 static enum next serve_one(struct gdbstub *g, struct vm *vm)
 {
 	static struct ctx c;
+	struct pollfd pfd = { g->fd, POLLIN, 0 };
 	uint8_t byte;
-	ssize_t n = read(g->fd, &byte, 1);
+	ssize_t n;
 	enum rsp_event e;
 
-	if (n < 0 && errno == EINTR)
+	sigset_t open_mask;
+
+	/* Waiting for gdb is no reason to ignore SIGINT and SIGTERM: they get through here. */
+	stop_signals_open(&open_mask);
+	if (ppoll(&pfd, 1, NULL, &open_mask) < 0) {
+		if (errno == EINTR && vm_stop_signal())
+			return SIGNALLED;
+		return errno == EINTR ? SERVE : DETACH;
+	}
+	n = read(g->fd, &byte, 1);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return SERVE;
 	if (n <= 0)
 		return DETACH;		/* the client went away: the guest runs on */
@@ -697,6 +718,11 @@ int gdbstub_stop(struct gdbstub *g, struct vm *vm, int signo)
 		vm->stop = VM_STOP_QUIT;
 		return 0;
 	}
+	if (next == SIGNALLED) {
+		vm->stop = VM_STOP_SIGNAL;
+		vm->signal = vm_stop_signal();
+		return 0;
+	}
 	if (next == DETACH) {
 		close(g->fd);
 		g->fd = -1;
@@ -736,8 +762,13 @@ int gdbstub_poll(struct gdbstub *g, struct vm *vm)
 		struct pollfd lfd = { g->listen_fd, POLLIN, 0 };
 		char err[128];
 
-		if (g->listen_fd < 0 || poll(&lfd, 1, 0) <= 0 || gdbstub_accept(g, err, sizeof(err)) < 0)
+		if (g->listen_fd < 0 || poll(&lfd, 1, 0) <= 0)
 			return 0;
+		if (gdbstub_accept(g, err, sizeof(err)) < 0) {
+			if (vm_stop_signal())
+				vm->stop = VM_STOP_SIGNAL, vm->signal = vm_stop_signal();
+			return 0;
+		}
 		return gdbstub_stop(g, vm, 0);
 	}
 	if (poll(&pfd, 1, 0) <= 0)
@@ -930,6 +961,21 @@ void gdbstub_exited(struct gdbstub *g, int status)
 	send_str(g, msg);
 }
 
+/* Is the file at a a socket no process listens on? Anything else (a listener, a regular file) is left alone. */
+static bool stale_socket(const struct sockaddr_un *a)
+{
+	struct stat st;
+	int fd, r;
+
+	if (lstat(a->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return false;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return false;
+	r = connect(fd, (const struct sockaddr *)a, sizeof(*a));
+	close(fd);
+	return r < 0 && errno == ECONNREFUSED;
+}
+
 int gdbstub_open(struct gdbstub *g, const char *where, char *err, size_t errlen)
 {
 	int one = 1;
@@ -947,8 +993,18 @@ int gdbstub_open(struct gdbstub *g, const char *where, char *err, size_t errlen)
 		}
 		strcpy(a.sun_path, where + 5);
 		g->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (g->listen_fd < 0 || bind(g->listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		if (g->listen_fd < 0)
 			goto fail;
+		if (bind(g->listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+			if (errno != EADDRINUSE || !stale_socket(&a))
+				goto fail;
+			/* A socket file left by a vmm that is gone: nobody listens there, so it is ours to reuse. */
+			unlink(a.sun_path);
+			if (bind(g->listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+				goto fail;
+		}
+		snprintf(g->unix_path, sizeof(g->unix_path), "%s", a.sun_path);
+		g->owner = (int)getpid();
 	} else {
 		struct sockaddr_in a = { .sin_family = AF_INET };
 		const char *colon = strrchr(where, ':');
@@ -986,22 +1042,59 @@ fail:
 	return -errno;
 }
 
+/* Wait up to ms (-1: for ever) for fd to be readable, letting SIGINT and SIGTERM through. */
+static int wait_readable(int fd, int ms)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	sigset_t open_mask;
+	int r;
+
+	sigemptyset(&open_mask);
+	do {
+		r = ppoll(&pfd, 1, ms < 0 ? NULL : &ts, &open_mask);
+		if (r < 0 && errno == EINTR && vm_stop_signal())
+			return -EINTR;
+	} while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
 int gdbstub_accept(struct gdbstub *g, char *err, size_t errlen)
 {
-	int one = 1;
+	int one = 1, r;
 
-	do
-		g->fd = accept4(g->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	while (g->fd < 0 && errno == EINTR);
-	if (g->fd < 0) {
-		snprintf(err, errlen, "gdb: accept: %s", strerror(errno));
-		return -errno;
+	for (;;) {
+		if ((r = wait_readable(g->listen_fd, -1)) < 0) {
+			snprintf(err, errlen, r == -EINTR ? "gdb: stopped while waiting for a client"
+				 : "gdb: waiting for a client: %s", strerror(-r));
+			return r;
+		}
+		do
+			g->fd = accept4(g->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		while (g->fd < 0 && errno == EINTR);
+		if (g->fd < 0) {
+			if (errno == EAGAIN || errno == ECONNABORTED)
+				continue;
+			snprintf(err, errlen, "gdb: accept: %s", strerror(errno));
+			return -errno;
+		}
+		setsockopt(g->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		/* gdb speaks at once; a port scan or a stray connect does not, and must not hold the stub. */
+		if ((r = wait_readable(g->fd, GDB_HELLO_S * 1000)) > 0) {
+			uint8_t first;
+
+			if (recv(g->fd, &first, 1, MSG_PEEK) == 1)
+				return 0;
+		}
+		close(g->fd);
+		g->fd = -1;
+		if (r == -EINTR) {
+			snprintf(err, errlen, "gdb: stopped while waiting for a client");
+			return r;
+		}
+		fprintf(stderr, "vmm: gdb: a connection %s; closed it, waiting for gdb\n",
+			r > 0 ? "closed without a word" : "sent nothing in " GDB_HELLO_TEXT " s");
 	}
-	setsockopt(g->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	/* One client at a time: later ones are refused by closing the listener. */
-	close(g->listen_fd);
-	g->listen_fd = -1;
-	return 0;
 }
 
 void gdbstub_close(struct gdbstub *g)
@@ -1010,6 +1103,9 @@ void gdbstub_close(struct gdbstub *g)
 		close(g->fd);
 	if (g->listen_fd >= 0)
 		close(g->listen_fd);
+	/* The socket file goes with the listener that made it (not with a snapshot's copy). */
+	if (g->listen_fd >= 0 && g->unix_path[0] && g->owner == getpid())
+		unlink(g->unix_path);
 	g->fd = g->listen_fd = -1;
 	g->kicks = false;
 }

@@ -32,6 +32,8 @@ struct gdb_swbp {
 
 struct gdbstub {
 	int listen_fd, fd;
+	char unix_path[108];		/* the socket file this process made, removed at close; "" if TCP */
+	int owner;			/* the pid that made it */
 	struct rsp rsp;
 	bool no_ack;
 	bool stepping;
@@ -61,8 +63,15 @@ struct gdbstub {
 /* Listen on "[HOST:]PORT" (host default 127.0.0.1) or "unix:PATH". */
 int gdbstub_open(struct gdbstub *g, const char *where, char *err, size_t errlen);
 void gdbstub_close(struct gdbstub *g);
-/* Block until a client connects. */
+/*
+ * Block until a client connects and sends its first packet; a connection that
+ * stays silent for GDB_HELLO_S seconds is closed and the next one awaited.
+ * The listener stays open: after a client leaves, another may connect.
+ * -EINTR if SIGINT or SIGTERM came meanwhile.
+ */
 int gdbstub_accept(struct gdbstub *g, char *err, size_t errlen);
+#define GDB_HELLO_S 10
+#define GDB_HELLO_TEXT "10"
 /* The guest stopped (signal signo, watch address if a watchpoint): serve packets until it may run on. */
 int gdbstub_stop(struct gdbstub *g, struct vm *vm, int signo);
 /* Between exits (in vm_run): a Ctrl-C from the client stops the guest here; its input kicks KVM_RUN. */
