@@ -19,9 +19,10 @@ CORE_SRC    := $(wildcard core/*.c)
 DEVICE_SRC  := $(wildcard devices/*.c devices/virtio/*.c)
 REPLAY_SRC  := $(wildcard replay/*.c)
 GDB_SRC     := $(wildcard gdbstub/*.c)
-LIB_SRC     := $(filter-out core/main.c,$(CORE_SRC)) $(DEVICE_SRC) $(REPLAY_SRC) $(GDB_SRC)
+CLI_SRC     := core/main.c core/cli_journal.c
+LIB_SRC     := $(filter-out $(CLI_SRC),$(CORE_SRC)) $(DEVICE_SRC) $(REPLAY_SRC) $(GDB_SRC)
 LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/%.o)
-MAIN_OBJ    := $(BUILD)/core/main.o
+MAIN_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

@@ -20,6 +20,7 @@
 #include "vm.h"
 #include "../gdbstub/gdbstub.h"
 #include "kvm_caps.h"
+#include "cli.h"
 
 #ifndef VMM_VERSION
 #define VMM_VERSION "0.1.0"
@@ -28,6 +29,7 @@
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
+	void (*usage)(FILE *f);		/* its --help, also `vmm help NAME` */
 	const char *summary;
 };
 
@@ -35,16 +37,21 @@ static int cmd_run(int argc, char **argv);
 static int cmd_record(int argc, char **argv);
 static int cmd_replay(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
-static int cmd_journal(int argc, char **argv);
 static int cmd_probe(int argc, char **argv);
 
+static void usage_main(FILE *f);
+static void usage_run(FILE *f);
+static void usage_record(FILE *f);
+static void usage_replay(FILE *f);
+static void usage_probe(FILE *f);
+
 static const struct command commands[] = {
-	{ "run", cmd_run, "boot a guest kernel" },
-	{ "record", cmd_record, "boot a guest kernel and record the run into a journal" },
-	{ "replay", cmd_replay, "re-execute a recorded run from its journal" },
-	{ "journal", cmd_journal, "dump or summarize a journal (journal dump|stat JOURNAL)" },
-	{ "probe", cmd_probe, "say which KVM this host has and what it can do for replay and gdb" },
-	{ "help", cmd_help, "show help for vmm or one command" },
+	{ "run", cmd_run, usage_run, "boot a guest kernel" },
+	{ "record", cmd_record, usage_record, "boot a guest kernel and record the run into a journal" },
+	{ "replay", cmd_replay, usage_replay, "re-execute a recorded run from its journal" },
+	{ "journal", cmd_journal, usage_journal, "dump, summarize or compare journals (journal dump|stat|diff)" },
+	{ "probe", cmd_probe, usage_probe, "say which KVM this host has and what it can do for replay and gdb" },
+	{ "help", cmd_help, usage_main, "show help for vmm or one command" },
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
 
@@ -293,7 +300,7 @@ static const char *stop_message(const struct vm *vm)
 	}
 }
 
-static int stop_status(const struct vm *vm)
+int cli_stop_status(const struct vm *vm)
 {
 	switch (vm->stop) {
 	case VM_STOP_DEBUG_EXIT:
@@ -700,8 +707,19 @@ static int run_or_record(int argc, char **argv, bool record)
 		if (o.gdb_wait) {
 			fprintf(stderr, "vmm: waiting for gdb on %s (in gdb: target remote %s%s)\n", o.gdb,
 				strchr(o.gdb, ':') ? "" : "localhost:", strncmp(o.gdb, "unix:", 5) ? o.gdb : o.gdb + 5);
-			if (gdbstub_accept(&stub, err, sizeof(err)) < 0 || gdbstub_stop(&stub, vm, 0) < 0) {
+			/* SIGINT and SIGTERM end the wait (and remove a unix socket) like a run. */
+			if (vm_signals_init(vm, err, sizeof(err)) < 0) {
 				status = error_exit(VMM_EXIT_ERROR, "%s%s", err, "");
+				goto out;
+			}
+			if ((r = gdbstub_accept(&stub, err, sizeof(err))) < 0 ||
+			    (r = gdbstub_stop(&stub, vm, 0)) < 0) {
+				status = r == -EINTR ? VMM_EXIT_SIGNAL_BASE + vm_stop_signal()
+						     : error_exit(VMM_EXIT_ERROR, "%s%s", err, "");
+				goto out;
+			}
+			if (vm->stop == VM_STOP_SIGNAL) {
+				status = VMM_EXIT_SIGNAL_BASE + vm->signal;
 				goto out;
 			}
 		}
@@ -713,7 +731,7 @@ static int run_or_record(int argc, char **argv, bool record)
 		fprintf(stderr, "vmm: %s\n", err);
 	else if (stop_message(vm))
 		fprintf(stderr, "vmm: %s\n", stop_message(vm));
-	status = stop_status(vm);
+	status = cli_stop_status(vm);
 	if (o.gdb)
 		gdbstub_exited(&stub, status);
 	if (record) {
@@ -751,205 +769,11 @@ static int cmd_record(int argc, char **argv)
 	return run_or_record(argc, argv, true);
 }
 
-/* One line per record: index, kind, details. */
-static void dump_record(const struct journal_record *rec, uint64_t *now)
-{
-	struct jcur c = { rec->data, rec->len, 0, false };
-
-	printf("%8llu %-8s", (unsigned long long)rec->index, journal_record_name(rec->type));
-	switch (rec->type) {
-	case JREC_EXIT: {
-		struct rr_exit e;
-		char text[200];
-
-		if (rr_exit_decode(rec->data, rec->len, &e) < 0) {
-			printf(" (malformed exit record)");
-			break;
-		}
-		*now += e.dt;
-		rr_exit_dump(&e, text, sizeof(text));
-		printf(" t=%.6f %s", (double)*now / 1e9, text);
-		break;
-	}
-	case JREC_TICK:
-		*now += jcur_varint(&c);
-		printf(" t=%.6f", (double)*now / 1e9);
-		break;
-	case JREC_INJECT:
-		printf(" vector=0x%x", rec->len ? rec->data[0] : 0);
-		break;
-	case JREC_INPUT:
-		printf(" %zu bytes", rec->len);
-		break;
-	case JREC_LANDMARK: {
-		struct rr_landmark l;
-
-		if (rr_landmark_decode(&c, &l) == 0)
-			printf(" rip=%llx rcx=%llx fp=%016llx", (unsigned long long)l.rip,
-			       (unsigned long long)l.gpr[2], (unsigned long long)l.fingerprint);
-		break;
-	}
-	case JREC_END: {
-		unsigned stop = jcur_u8(&c);	/* read in order: arguments are evaluated in any */
-		unsigned long long code = jcur_varint(&c);
-
-		printf(" stop=%u code=%llu", stop, code);
-		break;
-	}
-	case JREC_VIRTIO: {
-		uint64_t dev = jcur_varint(&c), q = jcur_varint(&c), head = jcur_varint(&c), len = jcur_varint(&c);
-
-		printf(" device=%llu queue=%llu head=%llu len=%llu", (unsigned long long)dev, (unsigned long long)q,
-		       (unsigned long long)head, (unsigned long long)len);
-		break;
-	}
-	case JREC_CHECKPOINT: {
-		struct rr_checkpoint ck;
-
-		if (rr_checkpoint_decode(&c, &ck) == 0)
-			printf(" #%llu exit=%llu t=%.6f memory=%016llx cpu=%016llx", (unsigned long long)ck.number,
-			       (unsigned long long)ck.exits, (double)ck.time_ns / 1e9,
-			       (unsigned long long)ck.mem_digest, (unsigned long long)ck.cpu_digest);
-		break;
-	}
-	}
-	printf("\n");
-}
-
-/* The guest time a timed record (an exit or a tick) moves the clock by; 0 for the rest. */
-static uint64_t record_dt(const struct journal_record *rec)
-{
-	struct jcur c = { rec->data, rec->len, 0, false };
-	struct rr_exit e;
-
-	if (rec->type == JREC_EXIT)
-		return rr_exit_decode(rec->data, rec->len, &e) == 0 ? e.dt : 0;
-	return rec->type == JREC_TICK ? jcur_varint(&c) : 0;
-}
-
-static int cmd_journal(int argc, char **argv)
-{
-	struct journal_header *h;
-	struct journal_reader jr;
-	struct journal_record rec;
-	unsigned long long from = 0, count = ~0ull;
-	uint64_t now = 0, kinds[JREC_MAX] = { 0 }, bytes[JREC_MAX] = { 0 }, placed[VM_PLACES] = { 0 };
-	enum vm_place place = VM_PLACE_EXIT;
-	struct journal_index_entry *index = NULL;
-	size_t nindex = 0;
-	char err[300];
-	const char *path;
-	bool dump;
-	int r;
-
-	if (argc < 3 || (strcmp(argv[1], "dump") != 0 && strcmp(argv[1], "stat") != 0)) {
-		fprintf(stderr, "usage: vmm journal dump JOURNAL [--from N] [--count K]\n"
-				"       vmm journal stat JOURNAL\n");
-		return VMM_EXIT_USAGE;
-	}
-	dump = strcmp(argv[1], "dump") == 0;
-	path = argv[2];
-	for (int i = 3; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--from") == 0)
-			from = strtoull(argv[i + 1], NULL, 0);
-		else if (strcmp(argv[i], "--count") == 0)
-			count = strtoull(argv[i + 1], NULL, 0);
-		else
-			return error_exit(VMM_EXIT_USAGE, "journal: unknown option '%s'%s", argv[i], "");
-	}
-	h = calloc(1, sizeof(*h));
-	if (!h)
-		return VMM_EXIT_ERROR;
-	if (journal_reader_open(&jr, path, h, err, sizeof(err)) < 0) {
-		free(h);
-		return error_exit(VMM_EXIT_ERROR, "%s: %s", path, err);
-	}
-	if ((r = journal_read_index(&jr, &index, &nindex, err, sizeof(err))) < 0) {
-		journal_reader_close(&jr);
-		free(h);
-		return error_exit(VMM_EXIT_ERROR, "%s: %s", path, err);
-	}
-	if (!dump)
-		printf("journal:   %s\nversion:   %u (vmm %s)\nkernel:    %s\ninitrd:    %s\ncmdline:   %s\n"
-		       "memory:    %llu MiB\nrtc epoch: %lld\nhost CPU:  %d\n", path, h->version, h->vmm_version, h->kernel_path,
-		       h->has_initrd ? h->initrd_path : "(none)", h->cmdline,
-		       (unsigned long long)(h->mem_size >> 20), (long long)h->rtc_epoch, h->host_cpu);
-	/* The index lets a dump start at the last checkpoint before --from instead of the beginning. */
-	for (size_t i = nindex; dump && i-- > 0;)
-		if (index[i].record <= from) {
-			journal_seek(&jr, &index[i]);
-			now = index[i].time_ns;
-			break;
-		}
-	while ((r = journal_read(&jr, &rec, err, sizeof(err))) > 0) {
-		kinds[rec.type]++;
-		bytes[rec.type] += rec.len + 2;
-		/* Where each event was placed: the position the record before it made. */
-		if (rec.type == JREC_EXIT)
-			place = rec.len && rec.data[0] == KVM_EXIT_IRQ_WINDOW_OPEN ? VM_PLACE_WINDOW : VM_PLACE_EXIT;
-		else if (rec.type == JREC_LANDMARK)
-			place = VM_PLACE_LANDMARK;
-		else if (rec.type == JREC_TICK || rec.type == JREC_INPUT || rec.type == JREC_VIRTIO)
-			placed[place]++;
-		if (dump) {
-			if (rec.index >= from && rec.index - from < count)
-				dump_record(&rec, &now);
-			else
-				now += record_dt(&rec);
-		} else {
-			now += record_dt(&rec);
-		}
-	}
-	if (r < 0)
-		fprintf(stderr, "vmm: %s: %s\n", path, err);
-	if (!dump) {
-		double secs = (double)now / 1e9;
-
-		printf("records:\n");
-		for (int t = 1; t < JREC_MAX; t++)
-			printf("  %-9s %10llu  %10llu bytes raw\n", journal_record_name((uint8_t)t),
-			       (unsigned long long)kinds[t], (unsigned long long)bytes[t]);
-		printf("file:      %zu bytes%s\nguest time: %.3f s; %.0f exits/s\n", jr.size,
-		       jr.truncated ? " (truncated: no end record)" : "", secs,
-		       secs > 0 ? (double)kinds[JREC_EXIT] / secs : 0.0);
-		if (nindex)
-			printf("index:     %zu checkpoints, the last at record %llu (guest time %.3f s)\n", nindex,
-			       (unsigned long long)index[nindex - 1].record, (double)index[nindex - 1].time_ns / 1e9);
-		else if (kinds[JREC_END])
-			printf("index:     no checkpoints (the run covered under 1 s of guest time)\n");
-		else
-			printf("index:     none (a recording that did not end cleanly)\n");
-		printf("events:    %llu placed at exits, %llu at window exits, %llu at landmarks",
-		       (unsigned long long)placed[VM_PLACE_EXIT], (unsigned long long)placed[VM_PLACE_WINDOW],
-		       (unsigned long long)placed[VM_PLACE_LANDMARK]);
-		if (h->version >= 3)
-			printf(" (--defer %llu us)\n", (unsigned long long)h->defer_ns / 1000);
-		else
-			printf(" (a version %u journal: --defer not recorded)\n", h->version);
-		if (kinds[JREC_LANDMARK]) {
-			struct kvm_caps caps;
-			char name[48];
-
-			kvm_caps_probe(&caps);
-			printf("landmarks: %llu, found here (%s) by %s\n", (unsigned long long)kinds[JREC_LANDMARK],
-			       kvm_caps_name(&caps, name, sizeof(name)),
-			       caps.hw_bp == KVM_YES ? "debug-register breakpoints" :
-			       caps.hw_bp == KVM_NO ? "single-stepping from the exit before each (no debug-register "
-						      "breakpoint fires: slow, and a long stretch is not reached)" :
-			       "nothing: this host has no usable KVM");
-		}
-	}
-	free(index);
-	journal_reader_close(&jr);
-	free(h);
-	return r < 0 ? VMM_EXIT_ERROR : 0;
-}
-
 static int status_of(uint8_t stop, uint32_t code, int signal)
 {
 	struct vm v = { .stop = (enum vm_stop)stop, .exit_code = code, .signal = signal };
 
-	return stop_status(&v);
+	return cli_stop_status(&v);
 }
 
 /* An input named by the journal, or overridden: it must hash as recorded unless forced. */
@@ -1186,24 +1010,18 @@ static int cmd_probe(int argc, char **argv)
 
 static int cmd_help(int argc, char **argv)
 {
-	if (argc >= 2 && strcmp(argv[1], "probe") == 0) {
-		usage_probe(stdout);
+	if (argc < 2) {
+		usage_main(stdout);
 		return 0;
 	}
-	if (argc >= 2 && strcmp(argv[1], "run") == 0) {
-		usage_run(stdout);
-		return 0;
-	}
-	if (argc >= 2 && strcmp(argv[1], "record") == 0) {
-		usage_record(stdout);
-		return 0;
-	}
-	if (argc >= 2 && strcmp(argv[1], "replay") == 0) {
-		usage_replay(stdout);
-		return 0;
-	}
-	usage_main(stdout);
-	return 0;
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			commands[i].usage(stdout);
+			return 0;
+		}
+	fprintf(stderr, "vmm: help: no command '%s'\n", argv[1]);
+	usage_main(stderr);
+	return VMM_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)

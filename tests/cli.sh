@@ -38,6 +38,18 @@ expect help 0 'usage: vmm COMMAND' -- --help
 expect run-help 0 'exit status' -- run --help
 expect help-cmd 0 'usage: vmm run' -- help run
 expect version 0 '^vmm [0-9]' -- --version
+expect journal-help 0 'usage: vmm journal dump' -- journal --help
+expect help-journal 0 'vmm journal diff A B' -- help journal
+expect journal-alone 2 'usage: vmm journal' -- journal
+expect journal-bad-sub 2 "unknown subcommand 'show'" -- journal show "$tmp/text"
+expect journal-from-dangling 2 'needs a record number' -- journal dump "$tmp/text" --from
+expect journal-from-text 2 "give a whole number" -- journal dump "$tmp/text" --from ten
+expect journal-unknown-opt 2 "unknown option '--to'" -- journal dump "$tmp/text" --to 3
+expect journal-stat-opt 2 "unknown option '--from'" -- journal stat "$tmp/text" --from 3
+expect journal-two-files 2 'takes one JOURNAL' -- journal stat "$tmp/text" "$tmp/random"
+expect journal-diff-one 2 'usage: vmm journal diff A B' -- journal diff "$tmp/text"
+expect journal-diff-bad 116 'offset 0' -- journal diff "$tmp/text" "$tmp/random"
+expect help-unknown 2 "no command 'frobnicate'" -- help frobnicate
 expect no-args 2 'usage' --
 expect unknown-command 2 "unknown command 'frobnicate'" -- frobnicate
 expect probe-help 0 'usage: vmm probe' -- probe --help
@@ -101,6 +113,45 @@ if have_kvm; then
 	expect bad-gdb-port 2 "give \[HOST:\]PORT or unix:PATH" -- run --gdb 99999 "$guest"
 	expect bad-gdb-host 2 "is not an IPv4 address" -- run --gdb nohost:1234 "$guest"
 	expect gdb-wait-alone 2 'gdb-wait needs --gdb' -- run --gdb-wait "$guest"
+
+	# The gdb listener: SIGTERM ends a wait for gdb (and removes the socket file); a stray
+	# connection, closed at once or silent, does not use up the port: gdb still gets in after it.
+	"$VMM" run --gdb "unix:$tmp/w.sock" --gdb-wait "$guest" > /dev/null 2> "$tmp/err" &
+	v=$!
+	for _ in $(seq 50); do [ -S "$tmp/w.sock" ] && break; sleep 0.1; done
+	kill -TERM $v
+	wait $v
+	st=$?
+	if [ $st -eq 143 ] && [ ! -e "$tmp/w.sock" ]; then
+		passed=$((passed + 1)); echo "PASS gdb-wait-sigterm: status 143, socket file removed"
+	else
+		failed=$((failed + 1)); echo "FAIL gdb-wait-sigterm: status $st, socket $(ls "$tmp/w.sock" 2>&1)"
+		head -n 3 "$tmp/err"
+	fi
+	if command -v busybox > /dev/null && command -v gdb > /dev/null; then
+		port=$((20000 + $$ % 20000))
+		"$VMM" run --gdb "127.0.0.1:$port" --gdb-wait "$guest" > /dev/null 2> "$tmp/err" &
+		v=$!
+		for _ in $(seq 50); do grep -q 'waiting for gdb' "$tmp/err" && break; sleep 0.1; done
+		busybox nc 127.0.0.1 "$port" < /dev/null > /dev/null 2>&1	# connects and hangs up
+		sleep 12 | busybox nc 127.0.0.1 "$port" > /dev/null 2>&1 &	# connects and says nothing
+		silent=$!
+		sleep 0.5
+		timeout -k 5 60 gdb -batch -nx -ex 'set remotetimeout 30' -ex "target remote 127.0.0.1:$port" \
+			-ex detach > "$tmp/gdb.out" 2>&1
+		wait $v
+		st=$?
+		kill $silent 2> /dev/null
+		if [ $st -eq 42 ] && grep -q 'closed without a word' "$tmp/err" &&
+		   grep -q 'sent nothing in 10 s' "$tmp/err" && grep -q 'Remote target) detached' "$tmp/gdb.out"; then
+			passed=$((passed + 1)); echo "PASS gdb-stray-connections: a hang-up and a silent client, then gdb attached (status 42)"
+		else
+			failed=$((failed + 1)); echo "FAIL gdb-stray-connections: status $st"
+			tail -n 3 "$tmp/err" "$tmp/gdb.out"
+		fi
+	else
+		failed=$((failed + 1)); echo "FAIL gdb-stray-connections: needs busybox and gdb (tools/install-deps.sh)"
+	fi
 
 	# With --console, typed input goes to hvc0, and a recording of it replays with the same bytes.
 	hvc=$(dirname "$guest")/virtio_console.elf
