@@ -1,0 +1,73 @@
+/* The replayer's state and the parts of it that live in other files (landmark.c): not a public interface. */
+#ifndef VMM_REPLAYER_H
+#define VMM_REPLAYER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "rr.h"
+#include "../gdbstub/gdbstub.h"
+
+#define LANDMARK_PATIENCE_S 10
+#define LANDMARK_STEP_PATIENCE_S 60	/* single-stepping to a landmark: one exit an instruction */
+#define RFLAGS_IF (1ull << 9)
+
+struct replayer {
+	struct rr rr;
+	struct vm *vm;
+	struct journal_reader *jr;
+	struct journal_record rec;
+	bool have;
+	bool eof;
+	struct replay_result *res;
+	char *err;
+	size_t errlen;
+	bool progress;
+	uint64_t total_hint;
+	struct gdbstub *gdb;		/* a client debugging the replay, or NULL */
+	time_t paused;			/* seconds spent stopped in gdb: not the guest's fault */
+	bool debug_dirty;		/* gdb's debug registers may still be set */
+	const struct replay_ctl *ctl;
+	struct replay_resume goal;	/* what this re-execution looks for (REPLAY_GOAL_NONE: nothing) */
+	struct replay_pos cand;		/* scan: the last stop before the target so far */
+	char cand_reply[64];
+	bool have_cand;
+	struct replay_pos prev;		/* stepback: the point before the one just seen */
+	bool have_prev;
+	uint64_t boundary_checked;	/* events + 1 of the last stretch start compared with the target */
+	bool step_over;			/* scan: step off a breakpoint before arming it again */
+	bool at_end;			/* the end record was replayed: gdb is stopped at the end */
+	bool at_boundary;		/* gdb is stopped between records (the start, a goto) */
+	unsigned n_marks;		/* monitor checkpoint: the stops gdb can restart at */
+	struct replay_mark marks[REPLAY_MARKS];
+	uint64_t start_events;		/* where this process began replaying: 0, or a snapshot's events */
+	bool snap_off;			/* a snapshot failed: take no more (going back still works from older ones) */
+	struct vm_cpu snap_cpu;		/* the vCPU as the last snapshot took it */
+};
+
+/* The closest miss of a hunt, for its divergence report. */
+struct near_miss {
+	uint64_t hits;		/* breakpoint hits or kicks at the landmark's rip */
+	unsigned ndiff;		/* fields that differed at the closest one */
+	char what[112];
+};
+
+/* replay.c */
+const char *exit_name(unsigned reason);
+/* Report the first difference between the run and its journal; returns what replay returns then. */
+int diverge(struct replayer *p, const char *expected, const char *actual);
+int set_debug(struct vm *vm, uint32_t control, uint64_t bp);
+/* KVM_RUN as replay does it, gdb's stops and watchpoints included; as the ioctl returns. */
+int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp);
+
+/* landmark.c */
+bool landmark_matches_near(struct replayer *p, const struct rr_landmark *want, const struct kvm_regs *regs,
+			   struct near_miss *near);
+bool landmark_matches(struct replayer *p, const struct rr_landmark *want, const struct kvm_regs *regs);
+/* Run to the landmark want (or, with window, to a window exit in that state): 0, or a divergence. */
+int landmark_hunt(struct replayer *p, const struct rr_landmark *want, bool window);
+/* The landmark record in p->rec: run to it. */
+int run_to_landmark(struct replayer *p);
+
+#endif
