@@ -39,7 +39,7 @@ GUEST_CFLAGS := -m64 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-
 
 LINUX_DIR   := build/guest
 
-.PHONY: all test check unit guests guest-tests cli-tests rr-tests net-tests gdb-tests kvm-tests nested-tests nested-linux-tests fuzz bench linux linux-tests demo deps deps-check clean help
+.PHONY: all test check unit guests guest-tests cli-tests rr-tests net-tests gdb-tests kvm-tests nested-tests nested-linux-tests fuzz fuzz-seeds fuzz-coverage bench linux linux-tests demo deps deps-check clean help
 all: $(VMM)
 
 help:
@@ -124,10 +124,39 @@ build/fuzz/fuzz_rsp: tests/fuzz/fuzz_rsp.c tests/fuzz/driver.c tests/fuzz/fuzz.h
 	@mkdir -p $(dir $@)
 	$(CC) -D_GNU_SOURCE $(FUZZ_FLAGS) $(WARN) -Igdbstub -o $@ tests/fuzz/fuzz_rsp.c tests/fuzz/driver.c gdbstub/rsp.c
 
-fuzz: build/fuzz/fuzz_journal build/fuzz/fuzz_virtq build/fuzz/fuzz_rsp
-	build/fuzz/fuzz_journal $(FUZZ_SECONDS)
-	build/fuzz/fuzz_virtq $(FUZZ_SECONDS)
-	build/fuzz/fuzz_rsp $(FUZZ_SECONDS)
+build/fuzz/fuzz_board: tests/fuzz/fuzz_board.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_JOURNAL_SRC) $(wildcard core/*.h devices/*.h devices/virtio/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE $(FUZZ_FLAGS) $(WARN) -Icore -Idevices -Ireplay -Igdbstub -o $@ tests/fuzz/fuzz_board.c tests/fuzz/driver.c \
+		$(FUZZ_JOURNAL_SRC) -lzstd -lpthread -lrt
+
+FUZZ_TARGETS := fuzz_journal fuzz_virtq fuzz_rsp fuzz_board
+# Each target's sources besides its own file, for the libFuzzer and coverage builds (clang).
+FUZZ_DEPS_fuzz_journal := $(FUZZ_JOURNAL_SRC)
+FUZZ_DEPS_fuzz_board := $(FUZZ_JOURNAL_SRC)
+FUZZ_DEPS_fuzz_virtq := devices/virtio/virtq.c core/guest_mem.c
+FUZZ_DEPS_fuzz_rsp := gdbstub/rsp.c
+FUZZ_INC := -Icore -Idevices -Ireplay -Igdbstub
+LIBFUZZER_FLAGS := -Wno-gnu-variable-sized-type-not-at-end -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+COVERAGE_FLAGS := -Wno-gnu-variable-sized-type-not-at-end -O0 -g -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping
+
+.SECONDEXPANSION:
+build/libfuzzer/%: tests/fuzz/%.c tests/fuzz/libfuzzer.c tests/fuzz/fuzz.h $$(FUZZ_DEPS_$$*)
+	@mkdir -p $(dir $@)
+	clang -D_GNU_SOURCE $(WARN) $(LIBFUZZER_FLAGS) $(FUZZ_INC) -o $@ $< tests/fuzz/libfuzzer.c $(FUZZ_DEPS_$*) -lzstd -lpthread -lrt
+build/cov/%: tests/fuzz/%.c tests/fuzz/libfuzzer.c tests/fuzz/fuzz.h $$(FUZZ_DEPS_$$*)
+	@mkdir -p $(dir $@)
+	clang -D_GNU_SOURCE $(WARN) $(COVERAGE_FLAGS) $(FUZZ_INC) -o $@ $< tests/fuzz/libfuzzer.c $(FUZZ_DEPS_$*) -lzstd -lpthread -lrt
+
+fuzz:
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The seeds libFuzzer starts from, written by each target's own seed builder (committed).
+fuzz-seeds: $(FUZZ_TARGETS:%=build/fuzz/%)
+	@for t in $(FUZZ_TARGETS); do mkdir -p tests/fuzz/corpus/$$t && build/fuzz/$$t --seeds tests/fuzz/corpus/$$t; done
+
+# Line coverage of each target's sources by the corpus `make fuzz` grew (llvm-cov).
+fuzz-coverage: $(FUZZ_TARGETS:%=build/cov/%)
+	@tests/fuzz/coverage.sh $(FUZZ_TARGETS)
 
 rr-tests: $(VMM) guests $(NETPEER)
 	@VMM=$(abspath $(VMM)) NETPEER=$(abspath $(NETPEER)) tests/rr-guests.sh $(GUEST_ELF)

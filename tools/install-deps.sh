@@ -8,9 +8,11 @@ set -eu
 # qemu-system-x86, cpio and busybox-static: the nested kvm_amd the KVM suites also run on
 # (tests/nested/run.sh), the only KVM of a host without /dev/kvm.
 build="gcc make libc6-dev binutils libcmocka-dev libzstd-dev zstd gdb iproute2 qemu-system-x86 cpio busybox-static"
+# clang with libFuzzer, and llvm-cov: coverage-guided fuzzing (make fuzz, make fuzz-coverage).
+fuzz="clang libclang-rt-dev llvm"
 linux="linux-source-6.1 patch flex bison libelf-dev libssl-dev bc lz4 xz-utils e2fsprogs"
 want=$build
-[ "${1:-}" = --check-build ] || want="$build $linux"
+[ "${1:-}" = --check-build ] || want="$build $fuzz $linux"
 missing=
 for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

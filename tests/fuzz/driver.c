@@ -5,6 +5,7 @@
  * with ASan and UBSan, any memory error aborts with a report.
  *
  * usage: fuzz_TARGET SECONDS [SEED]
+ *        fuzz_TARGET --seeds DIR    write the four seeds into DIR (a corpus for libFuzzer)
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +34,23 @@ int main(int argc, char **argv)
 	unsigned long runs = 0;
 	time_t end;
 
+	if (argc == 3 && !strcmp(argv[1], "--seeds")) {
+		rng_state = 0x9e3779b97f4a7c15ull;	/* the same seeds every time */
+		for (int i = 0; i < 4; i++) {
+			char path[4096];
+			size_t n;
+			uint8_t *s = fuzz_seed((unsigned)i, &n);
+			FILE *f;
+
+			snprintf(path, sizeof(path), "%s/seed-%d", argv[2], i);
+			if (!s || !(f = fopen(path, "wb")) || fwrite(s, 1, n, f) != n || fclose(f) != 0) {
+				fprintf(stderr, "%s: cannot write %s\n", fuzz_name, path);
+				return 1;
+			}
+			free(s);
+		}
+		return 0;
+	}
 	rng_state = argc > 2 ? strtoull(argv[2], NULL, 0) : (uint64_t)time(NULL) | 1;
 	printf("%s: seed 0x%llx, %d s\n", fuzz_name, (unsigned long long)rng_state, seconds);
 	for (int i = 0; i < 4; i++) {

@@ -1,6 +1,10 @@
 /*
  * Fuzz target for the journal reader: any bytes, read as a journal, must give
  * records or one clean error, never a crash or an out-of-bounds access.
+ * The first input byte picks the mode: even, the rest is a whole journal
+ * file; odd, the rest is a raw record stream that this target compresses
+ * into a journal behind a valid header, so that mutations reach the record
+ * decoders instead of stopping at zstd's checksum.
  * LLVMFuzzerTestOneInput is the libFuzzer entry point; tests/fuzz/driver.c
  * drives it without libFuzzer.
  */
@@ -12,6 +16,7 @@
 #include <unistd.h>
 
 #include <string.h>
+#include <zstd.h>
 
 #include "fuzz.h"
 #include "exit_rec.h"
@@ -63,9 +68,94 @@ static uint8_t *make_seed(size_t *len, unsigned records, unsigned flush_every)
 	return buf;
 }
 
+/* A raw record stream: type, varint length, payload, as a frame holds them. */
+static uint8_t *make_raw(size_t *len, unsigned records)
+{
+	uint8_t *p = malloc(records * 200 + 1);
+	struct jbuf b = { p, 0, records * 200 + 1 };
+
+	if (!p)
+		return NULL;
+	jbuf_u8(&b, 1);	/* mode: raw */
+	for (unsigned i = 0; i < records; i++) {
+		size_t plen = fuzz_rng() % 160;
+
+		jbuf_u8(&b, (uint8_t)(1 + fuzz_rng() % (JREC_MAX - 1)));
+		jbuf_varint(&b, plen);
+		for (size_t k = 0; k < plen; k++)
+			jbuf_u8(&b, (uint8_t)fuzz_rng());
+	}
+	*len = b.len;
+	return p;
+}
+
 uint8_t *fuzz_seed(unsigned i, size_t *len)
 {
-	return make_seed(len, 20 + 40 * i, 5 + 10 * i);
+	uint8_t *file, *seed;
+	size_t n;
+
+	if (i >= 2)
+		return make_raw(len, 10 + 20 * i);
+	if (!(file = make_seed(&n, 20 + 40 * i, 5 + 10 * i)) || !(seed = malloc(n + 1))) {
+		free(file);
+		return NULL;
+	}
+	seed[0] = 0;	/* mode: whole file */
+	memcpy(seed + 1, file, n);
+	free(file);
+	*len = n + 1;
+	return seed;
+}
+
+/* The header frame of a valid journal, made once: what raw mode puts in front of its records. */
+static const uint8_t *header_frame(size_t *len)
+{
+	static uint8_t *hdr;
+	static size_t hdr_len;
+
+	if (!hdr) {
+		size_t n;
+		uint8_t *file = make_seed(&n, 0, 10);
+
+		if (!file || n < 8)
+			abort();
+		hdr_len = 8 + ((size_t)file[4] | (size_t)file[5] << 8 | (size_t)file[6] << 16 | (size_t)file[7] << 24);
+		if (hdr_len > n)
+			abort();
+		hdr = file;
+	}
+	*len = hdr_len;
+	return hdr;
+}
+
+/* The bytes to read as a journal: data itself, or raw records compressed behind a header. */
+static uint8_t *as_journal(const uint8_t *data, size_t size, size_t *out_len)
+{
+	size_t hlen, bound;
+	const uint8_t *hdr;
+	uint8_t *out;
+
+	if (!size)
+		return NULL;
+	if (!(data[0] & 1)) {
+		if (!(out = malloc(size)))
+			return NULL;
+		memcpy(out, data + 1, size - 1);
+		*out_len = size - 1;
+		return out;
+	}
+	hdr = header_frame(&hlen);
+	bound = ZSTD_compressBound(size - 1);
+	if (!(out = malloc(hlen + bound)))
+		return NULL;
+	memcpy(out, hdr, hlen);
+	*out_len = ZSTD_compress(out + hlen, bound, data + 1, size - 1, 1);
+	if (ZSTD_isError(*out_len)) {
+		free(out);
+		return NULL;
+	}
+	*out_len += hlen;
+	return out;
 }
 
 
@@ -75,14 +165,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct journal_reader r;
 	struct journal_record rec;
 	char path[64], err[300];
+	size_t jlen;
+	uint8_t *bytes = as_journal(data, size, &jlen);
 	int fd = memfd_create("journal", 0), rc;
 
-	if (fd < 0)
-		return 0;
-	if (write(fd, data, size) != (ssize_t)size) {
-		close(fd);
+	if (fd < 0 || !bytes || write(fd, bytes, jlen) != (ssize_t)jlen) {
+		free(bytes);
+		if (fd >= 0)
+			close(fd);
 		return 0;
 	}
+	free(bytes);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	if (journal_reader_open(&r, path, &h, err, sizeof(err)) == 0) {
 		struct journal_index_entry *e, first = { .offset = r.next };
