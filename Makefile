@@ -129,10 +129,16 @@ build/fuzz/fuzz_board: tests/fuzz/fuzz_board.c tests/fuzz/driver.c tests/fuzz/fu
 	$(CC) -D_GNU_SOURCE $(FUZZ_FLAGS) $(WARN) -Icore -Idevices -Ireplay -Igdbstub -o $@ tests/fuzz/fuzz_board.c tests/fuzz/driver.c \
 		$(FUZZ_JOURNAL_SRC) -lzstd -lpthread -lrt
 
-FUZZ_TARGETS := fuzz_journal fuzz_virtq fuzz_rsp fuzz_board
+build/fuzz/fuzz_gdb: tests/fuzz/fuzz_gdb.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_JOURNAL_SRC) $(wildcard core/*.h gdbstub/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE $(FUZZ_FLAGS) $(WARN) -Icore -Idevices -Ireplay -Igdbstub -o $@ tests/fuzz/fuzz_gdb.c tests/fuzz/driver.c \
+		$(FUZZ_JOURNAL_SRC) -lzstd -lpthread -lrt
+
+FUZZ_TARGETS := fuzz_journal fuzz_virtq fuzz_rsp fuzz_board fuzz_gdb
 # Each target's sources besides its own file, for the libFuzzer and coverage builds (clang).
 FUZZ_DEPS_fuzz_journal := $(FUZZ_JOURNAL_SRC)
 FUZZ_DEPS_fuzz_board := $(FUZZ_JOURNAL_SRC)
+FUZZ_DEPS_fuzz_gdb := $(FUZZ_JOURNAL_SRC)
 FUZZ_DEPS_fuzz_virtq := devices/virtio/virtq.c core/guest_mem.c
 FUZZ_DEPS_fuzz_rsp := gdbstub/rsp.c
 FUZZ_INC := -Icore -Idevices -Ireplay -Igdbstub
