@@ -329,6 +329,39 @@ if [ "$failed" -gt "$failed_before" ]; then
 	echo "--- gdb's output:"; cat "$tmp/gdb.out"
 fi
 
+# tools/vmm.gdb: the same moves as gdb commands that refresh gdb's registers themselves. Without
+# the flush, rip after vmm-goto would still be the one gdb read at event 0.
+failed_before=$failed
+needs=
+start_vmm helper replay --serial none "$tmp/g.vrr"
+run_gdb "$syms" -ex "source $(dirname "$0")/../tools/vmm.gdb" -ex "info registers rip" \
+	-ex "vmm-goto 20" -ex "vmm-when" -ex "info registers rip" -ex "vmm-checkpoint" -ex "vmm-restart" \
+	-ex "vmm-when" -ex "info registers rip" -ex "vmm-restart 1" -ex "vmm-when" -ex "vmm-goto" -ex "kill"
+check helper-goto "^event 20 (exit 20"
+check helper-restart "^event 0 (exit 0"
+check helper-restart-checkpoint "^checkpoint 1: event 20 (exit 20"
+check helper-usage "^usage: vmm-goto EVENT"
+rips=$(sed -n 's/^rip  *\(0x[0-9a-f]*\) .*/\1/p' "$tmp/gdb.out")
+set -- $rips
+if [ $# -eq 3 ] && [ "$1" != "$2" ] && [ "$1" = "$3" ]; then
+	passed=$((passed + 1)); echo "PASS helper-registers: rip $1 at the start, $2 at event 20, $3 back at the start"
+else
+	fail_check "helper-registers: rip values $rips"
+fi
+if [ "$failed" -gt "$failed_before" ]; then
+	echo "--- gdb's output:"; cat "$tmp/gdb.out"
+fi
+
+# --goto: gdb's session starts at event 20, not before the first one.
+failed_before=$failed
+needs=
+start_vmm goto replay --serial none --goto 20 "$tmp/g.vrr"
+run_gdb "$syms" -ex "monitor when" -ex "kill"
+check goto-option "^event 20 (exit 20"
+if [ "$failed" -gt "$failed_before" ]; then
+	echo "--- gdb's output:"; cat "$tmp/gdb.out"; tail -n 3 "$tmp/goto.err"
+fi
+
 # Going back across landmarks (the landmarks guest: a timer tick every millisecond lands in busy
 # loops): breakpoints in the interrupt handler, backwards to an earlier hit, steps both ways,
 # and a replay that still finds every landmark to the end.
