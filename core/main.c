@@ -1,4 +1,5 @@
 /* The vmm command line: a table of subcommands; the only place that prints usage and decides exit statuses. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -92,14 +94,17 @@ static void usage_run(FILE *f)
 		"                        add a virtio-net device (Linux: eth0), repeatable. BACKEND:\n"
 		"                        udp:[HOST:]PORT[,peer=HOST:PORT]  one Ethernet frame per\n"
 		"                          UDP datagram, no privileges needed; HOST defaults to\n"
-		"                          127.0.0.1; without peer=, frames go to the sender of\n"
-		"                          the last datagram received\n"
+		"                          127.0.0.1; with peer=, only the peer's datagrams are\n"
+		"                          taken; without, frames go to the sender of the last\n"
+		"                          datagram received\n"
 		"                        tap:NAME  the host TAP interface NAME (CAP_NET_ADMIN, or\n"
 		"                          one made with ip tuntap add NAME mode tap user $USER)\n"
 		"                        MAC defaults to 52:54:00:12:34:56, the last byte counting\n"
 		"                        up for each further --net\n"
 		"      --gdb WHERE       serve gdb on [HOST:]PORT (host 127.0.0.1) or unix:PATH;\n"
-		"                        one client; hardware breakpoints and watchpoints\n"
+		"                        one client at a time, who may attach again later;\n"
+		"                        hbreak (4 debug registers), break (32, where this KVM\n"
+		"                        intercepts int3: vmm probe), watch, rwatch, awatch\n"
 		"      --gdb-wait        with --gdb: wait for gdb before the first instruction\n"
 		"      --defer TIME      how long a due timer tick, input or virtio completion may\n"
 		"                        wait for the guest's next exit before vmm stops the guest\n"
@@ -131,6 +136,8 @@ static void usage_record(FILE *f)
 		"options:\n"
 		"  -o, --output JOURNAL  where to write (default vmm-YYYYMMDD-HHMMSS.vrr here)\n"
 		"      --force           overwrite JOURNAL if it exists\n"
+		"  -q, --quiet           no status line (shown on a terminal that the guest's serial\n"
+		"                        output does not go to: guest time, events, rate)\n"
 		"      --fsync           put each journal frame on disk (fdatasync) as it ends, so a\n"
 		"                        power loss keeps what a SIGKILL would (the journal is written\n"
 		"                        out every 100 ms of guest time either way)\n"
@@ -158,15 +165,24 @@ static void usage_replay(FILE *f)
 		"                        continues and steps, forward and backward (reverse-\n"
 		"                        continue, reverse-stepi: replay runs again from the\n"
 		"                        newest snapshot before the point, output shown once);\n"
-		"                        breakpoints (2 hardware ones: replay keeps 2 debug\n"
-		"                        registers), write watchpoints; memory and registers\n"
-		"                        are read-only; the end of the journal is a stop;\n"
+		"                        breakpoints (hbreak: 2, replay keeps 2 debug registers;\n"
+		"                        break: 32, where this KVM intercepts int3), watchpoints\n"
+		"                        (watch, rwatch, awatch); memory and registers are\n"
+		"                        read-only; the end of the journal is a stop;\n"
 		"                        'monitor help' lists the replay's commands\n"
+		"      --goto EVENT|end  first replay to the point where EVENT events are replayed\n"
+		"                        (vmm journal dump numbers records; monitor when says\n"
+		"                        where gdb is), then: with --gdb, wait for gdb there\n"
+		"                        instead of before the first event; without, stop and\n"
+		"                        print the registers (status 0); 'end': the end\n"
 		"      --snapshot-interval SECONDS\n"
 		"                        with --gdb: fork a copy-on-write snapshot of the\n"
 		"                        replay every SECONDS of replaying (default 1; at most\n"
 		"                        %d are kept, thinned out evenly); 0: none, going back\n"
 		"                        replays from the start\n"
+		"  -q, --quiet           no status line (shown on a terminal that the guest's serial\n"
+		"                        output does not go to: percent of the journal, counts,\n"
+		"                        time left)\n"
 		"  -v, --verbose         say what was loaded where\n"
 		"  -h, --help            show this help\n\n"
 		"exit status: the recorded run's status; %d on divergence; %d on error;\n"
@@ -435,8 +451,17 @@ struct run_opts {
 	const char *output;	/* record: journal path */
 	const char *gdb;	/* run: where the GDB stub listens */
 	bool gdb_wait;
-	bool force, fsync, stats;
+	bool force, fsync, quiet, stats;
 };
+
+/*
+ * A status line on stderr: only on a terminal, and only where the guest's
+ * own serial output does not go to that terminal too (it would break it up).
+ */
+static bool show_progress(const char *serial, bool quiet)
+{
+	return !quiet && isatty(STDERR_FILENO) && !(!strcmp(serial, "stdio") && isatty(STDOUT_FILENO));
+}
 
 /* Returns -1 to go on, else the exit status to return now. */
 static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o)
@@ -459,6 +484,7 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "fsync", no_argument, NULL, 'F' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -472,7 +498,7 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 	o->serial = "stdio";
 	o->cfg.defer_ns = VM_DEFER_DEFAULT_NS;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, record ? "m:o:vh" : "m:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, record ? "m:o:qvh" : "m:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (parse_memory(optarg, &o->cfg.mem_size) < 0)
@@ -558,6 +584,11 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 			if (!record)
 				goto bad;
 			o->fsync = true;
+			break;
+		case 'q':
+			if (!record)
+				goto bad;
+			o->quiet = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -692,6 +723,7 @@ static int run_or_record(int argc, char **argv, bool record)
 			status = error_exit(VMM_EXIT_ERROR, "%s%s", err, "");
 			goto out;
 		}
+		rec.progress = show_progress(o.serial, o.quiet);
 	}
 	free_files(&f);
 	if (o.gdb_wait && !o.gdb) {
@@ -806,6 +838,8 @@ static int cmd_replay(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "gdb", required_argument, NULL, 'g' },
 		{ "snapshot-interval", required_argument, NULL, 'S' },
+		{ "goto", required_argument, NULL, 'G' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -816,7 +850,7 @@ static int cmd_replay(int argc, char **argv)
 	struct kvm_caps caps;
 	struct replay_ctl ctl = { 0 };
 	struct gdbstub stub;
-	bool force = false, verify = false, verbose = false;
+	bool force = false, verify = false, verbose = false, quiet = false;
 	struct journal_header *h;
 	struct journal_reader jr;
 	struct replay_result res;
@@ -828,7 +862,7 @@ static int cmd_replay(int argc, char **argv)
 	int c, r, status = VMM_EXIT_ERROR;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k': kernel = optarg; break;
 		case 'i': initrd = optarg; break;
@@ -836,6 +870,7 @@ static int cmd_replay(int argc, char **argv)
 		case 'f': force = true; break;
 		case 'V': verify = true; break;
 		case 'v': verbose = true; break;
+		case 'q': quiet = true; break;
 		case 'g': gdb = optarg; break;
 		case 'S':
 			errno = 0;
@@ -843,6 +878,16 @@ static int cmd_replay(int argc, char **argv)
 			if (errno || end == optarg || *end || !(snapshot_interval >= 0 && snapshot_interval <= 86400))
 				return error_exit(VMM_EXIT_USAGE, "--snapshot-interval '%s': not a number of seconds "
 						  "from 0 to 86400%s", optarg, "");
+			break;
+		case 'G':
+			ctl.go_to = true;
+			errno = 0;
+			if (!strcmp(optarg, "end"))
+				ctl.go_to_events = UINT64_MAX;
+			else if (!isdigit((unsigned char)optarg[0]) ||
+				 ((ctl.go_to_events = strtoull(optarg, &end, 10)), errno || *end))
+				return error_exit(VMM_EXIT_USAGE, "--goto '%s': give an event number or 'end'%s",
+						  optarg, "");
 			break;
 		case 'h': usage_replay(stdout); return 0;
 		default: usage_replay(stderr); return VMM_EXIT_USAGE;
@@ -929,13 +974,22 @@ static int cmd_replay(int argc, char **argv)
 	ctl.resume = resume_text ? &resume : NULL;
 	ctl.argv = main_argv;
 	ctl.snapshot_interval = snapshot_interval;
-	r = replay_run(vm, &jr, isatty(STDERR_FILENO) && !gdb, &ctl, &res, err, sizeof(err));
+	r = replay_run(vm, &jr, show_progress(serial, quiet), &ctl, &res, err, sizeof(err));
 	console_close(&con);
 	if (res.killed) {
 		fprintf(stderr, "replay: ended by gdb at event %llu\n", (unsigned long long)res.events);
 		status = 0;
 	} else if (res.diverged) {
 		status = VMM_EXIT_DIVERGENCE;
+	} else if (r == 0 && res.stopped_at_goto) {
+		struct kvm_regs regs;
+
+		fprintf(stderr, "replay: stopped at event %llu (--goto), %llu exits, %llu landmarks in\n",
+			(unsigned long long)res.events, (unsigned long long)res.exits,
+			(unsigned long long)res.landmarks);
+		if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) == 0)
+			rr_print_regs(stderr, &regs);
+		status = 0;
 	} else if (r < 0) {
 		fprintf(stderr, "vmm: %s: %s\n", argv[optind], err);
 		status = r == -EINTR ? VMM_EXIT_SIGNAL_BASE + vm_stop_signal() : VMM_EXIT_ERROR;

@@ -15,6 +15,17 @@ static struct recorder *rec_of(struct vm *vm)
 	return vm->hook_ctx;
 }
 
+/* On a terminal, four times a second: guest time, events and the journal's size so far. */
+static void show_progress(struct recorder *rec, uint64_t now)
+{
+	if (rec->shown_at && now - rec->shown_at < 250000000ull)
+		return;
+	rec->shown_at = now;
+	fprintf(stderr, "\rrecord: guest time %.1f s, %llu events (%.0f/s), %llu bytes written\033[K",
+		(double)now / 1e9, (unsigned long long)rec->w.records,
+		now ? (double)rec->w.records / ((double)now / 1e9) : 0.0, (unsigned long long)rec->w.file_bytes);
+}
+
 static int emit(struct recorder *rec, uint8_t type, struct jbuf *b)
 {
 	struct vm *vm = rec->rr.vm;
@@ -32,6 +43,8 @@ static int emit(struct recorder *rec, uint8_t type, struct jbuf *b)
 	 */
 	if (rec->w.frame_open && vm->idle_at == UINT64_MAX)
 		vm->idle_at = vm->board.now + JOURNAL_FLUSH_NS;
+	if (rec->progress && (rec->w.records & 255) == 1)
+		show_progress(rec, vm->board.now);
 	return r;
 }
 
@@ -197,6 +210,8 @@ int recorder_close(struct recorder *rec, struct vm *vm, bool clean)
 		jbuf_varint(&b, vm->exit_count);
 		r = journal_write(&rec->w, JREC_END, b.p, b.len, vm->board.now);
 	}
+	if (rec->progress)
+		fprintf(stderr, "\r\033[K");
 	if (rec->w.fd >= 0) {
 		int c = journal_writer_close(&rec->w);
 

@@ -74,6 +74,8 @@ struct recorder {
 	struct rr rr;
 	struct journal_writer w;
 	int error;
+	bool progress;		/* a status line on stderr (a terminal the guest's output is not on) */
+	uint64_t shown_at;
 };
 extern const struct vm_hooks recorder_hooks;
 /* sync: every frame is on stable storage (fdatasync) before recording goes on (--fsync). */
@@ -94,6 +96,7 @@ struct replay_result {
 	uint32_t end_code;
 	int end_signal;
 	bool killed;		/* gdb ended the replay early (k) */
+	bool stopped_at_goto;	/* without gdb, --goto stopped the replay before its end */
 };
 struct gdbstub;
 
@@ -154,6 +157,13 @@ struct replay_ctl {
 	const struct replay_resume *resume;	/* this process re-executes toward a goal, or NULL */
 	char *const *argv;			/* how this process was started, to re-execute it */
 	double snapshot_interval;		/* with gdb: seconds of replaying between snapshots (0: none) */
+	/*
+	 * --goto: replay to the point where this many events are replayed
+	 * (UINT64_MAX: the end) before anything else; with gdb, wait for it
+	 * there instead of before the first event; without, stop there.
+	 */
+	bool go_to;
+	uint64_t go_to_events;
 };
 
 /*

@@ -162,6 +162,27 @@ if have_kvm; then
 	else
 		failed=$((failed + 1)); echo "FAIL hvc-input"; tail -n 5 "$tmp/hvc.rec" "$tmp/err"
 	fi
+	# --goto without gdb: stop at that event and show where; 'end' is a whole replay.
+	expect replay-goto 0 '^replay: stopped at event 5 (--goto)' -- replay --serial none --goto 5 "$tmp/hvc.vrr"
+	expect replay-goto-regs 0 '^  rip ' -- replay --serial none --goto 5 "$tmp/hvc.vrr"
+	expect replay-goto-end 0 'final state matches' -- replay --serial none --goto end "$tmp/hvc.vrr"
+	expect replay-goto-bad 2 "give an event number or 'end'" -- replay --goto later "$tmp/hvc.vrr"
+	# A status line on a terminal (a pty from script(1)) when the guest's output goes elsewhere,
+	# none with --quiet.
+	if command -v script > /dev/null; then
+		script -qec "$VMM record --force --serial none -o $tmp/pty.vrr $guest" /dev/null > "$tmp/pty.rec" 2>&1
+		script -qec "$VMM record --force --quiet --serial none -o $tmp/pty.vrr $guest" /dev/null > "$tmp/pty.q" 2>&1
+		script -qec "$VMM replay --serial none $tmp/pty.vrr" /dev/null > "$tmp/pty.rep" 2>&1
+		if grep -q 'record: guest time [0-9.]* s, [0-9]* events' "$tmp/pty.rec" &&
+		   grep -q 'replay: [0-9]*% of the journal, [0-9]* events' "$tmp/pty.rep" &&
+		   ! grep -q 'record: guest time' "$tmp/pty.q"; then
+			passed=$((passed + 1)); echo "PASS progress: record and replay show a status line on a terminal, --quiet none"
+		else
+			failed=$((failed + 1)); echo "FAIL progress"; tail -c 300 "$tmp/pty.rec" "$tmp/pty.rep" "$tmp/pty.q"
+		fi
+	else
+		failed=$((failed + 1)); echo "FAIL progress: script(1) is missing (bsdutils)"
+	fi
 	# The state a reverse-executing replay hands itself is checked like any input.
 	export VMM_REPLAY_RESUME='goal=9 end=0 start=0 mute=0 events=1 fp=0 regs=zz reply=00 gdb=fd=1'
 	expect resume-garbage 116 'not a state this vmm left' -- replay --gdb unix:$tmp/no.sock "$tmp/hvc.vrr"
