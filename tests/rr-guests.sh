@@ -52,6 +52,19 @@ for elf in "$@"; do
 		bad "$name: the journal does not pass zstd -t" "$tmp/$name.recerr"
 		continue
 	fi
+	# The tsc guest stores rdtsc values, which no exit reports: its replay must stop at a
+	# checkpoint with a divergence report that names the likely cause, never end as if exact.
+	if [ "$name" = tsc ]; then
+		timeout -k 10 120 "$VMM" replay --serial none "$j" > /dev/null 2> "$tmp/$name.reperr"
+		st=$?
+		if [ $st -eq 115 ] && grep -q 'changed without an exit' "$tmp/$name.reperr" &&
+		   grep -q 'rdtsc' "$tmp/$name.reperr"; then
+			ok "tsc: replay diverges at $(grep -m1 'expected:' "$tmp/$name.reperr" | sed 's/.*expected: *//' | cut -d: -f1), naming rdtsc"
+		else
+			bad "tsc: replay of a TSC-reading guest: status $st" "$tmp/$name.reperr"
+		fi
+		continue
+	fi
 	good=yes
 	disk_sum=
 	[ -f "$tmp/$name.img" ] && disk_sum=$(md5sum < "$tmp/$name.img")
@@ -254,39 +267,39 @@ if [ -f "$spin" ]; then
 		bad "SIGKILL of a quiet guest: replay status $st, output '$(cat "$tmp/quiet.rep")'" "$tmp/err"
 	fi
 	worst=0 kills=0 replayed=0 losses=
-	for _ in 1 2 3 4 5 6; do
-		ms=$((200 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 1300))
-		"$VMM" record --force -o "$tmp/kill.vrr" --append ticking "$spin" > "$tmp/kill.out" 2> "$tmp/kill.err" &
+	for _ in 1 2 3 4 5 6 7 8; do
+		ms=$((300 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 1200))
+		"$VMM" record --force -o "$tmp/kill.vrr" --append counting "$spin" > "$tmp/kill.out" 2> "$tmp/kill.err" &
 		pid=$!
-		# When the line shows (looked for every 10 ms), the guest's clock stood at its last exit's time.
-		for _ in $(seq 1000); do grep -q spinning "$tmp/kill.out" 2> /dev/null && break; sleep 0.01; done
-		seen=$(now_ms)
+		wait_line "$tmp/kill.out"
 		sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
 		kill -KILL $pid 2> /dev/null
-		end=$(now_ms)
 		wait $pid 2> /dev/null
 		kills=$((kills + 1))
-		# Guest time at the kill is at least that of the line's last exit plus the wall time since
-		# it showed; what the journal holds ends at its last record.
-		"$VMM" journal dump "$tmp/kill.vrr" > "$tmp/kill.dump" 2> /dev/null
-		lost=$(awk -v wall=$((end - seen)) '
-			$3 ~ /^t=/ { t = substr($3, 3) * 1000; last = t }
-			$2 == "tick" { ticked = 1 }
-			$2 == "exit" && /port=0x3f8/ && !ticked { line = t }
-			END { printf "%d", line + wall - last }' "$tmp/kill.dump")
-		[ "$lost" -gt $worst ] && worst=$lost
-		losses="$losses $lost"
 		timeout -k 10 120 "$VMM" replay "$tmp/kill.vrr" > "$tmp/kill.rep" 2> "$tmp/err"
 		st=$?
-		if [ $st -eq 0 ] && grep -q 'cut short' "$tmp/err" && cmp -s "$tmp/kill.rep" "$tmp/kill.out"; then
+		# The guest prints its tick count every 10 ms: what the replay printed is a prefix of what
+		# the recording did, and the whole lines it lacks are the guest time lost, 10 ms each.
+		lost=$(( 10 * ($(wc -l < "$tmp/kill.out") - $(wc -l < "$tmp/kill.rep")) ))
+		[ "$lost" -gt $worst ] && worst=$lost
+		losses="$losses $lost"
+		marks=$("$VMM" journal stat "$tmp/kill.vrr" 2> /dev/null | awk '$1 == "landmark" { print $2 }')
+		if [ $st -eq 0 ] && grep -q 'cut short' "$tmp/err" && [ -s "$tmp/kill.rep" ] &&
+		   head -c "$(stat -c %s "$tmp/kill.rep")" "$tmp/kill.out" | cmp -s - "$tmp/kill.rep"; then
 			replayed=$((replayed + 1))
+		elif [ $st -eq 115 ] && [ "${marks:-0}" -gt 0 ] && ! kvm_has hw_bp; then
+			# A tick that landed in the handler's exit-less stretch: a landmark this KVM finds only
+			# by stepping, as for the landmarks guest. Named, not counted as a pass.
+			xfail "SIGKILL after ${ms} ms: replay of $marks landmarks ($(grep -m1 '^  actual:' "$tmp/err" |
+				sed 's/^ *//' | cut -c1-100))" hw_bp
+			kills=$((kills - 1))
 		else
 			bad "SIGKILL after ${ms} ms: replay status $st" "$tmp/err"
 			break
 		fi
 	done
 	if [ $replayed -eq $kills ]; then
-		ok "SIGKILL at $kills random moments: every cut journal replays; guest time lost (ms, within about 10):$losses; worst $worst"
+		ok "SIGKILL at $kills random moments: every cut journal replays its run's output so far; guest time lost (ms, by 10):$losses; worst $worst"
 	fi
 fi
 summary "record/replay"
