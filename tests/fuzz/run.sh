@@ -8,6 +8,7 @@ set -u
 seconds=$1
 shift
 engine=driver
+mkdir -p build/fuzz
 if command -v clang > /dev/null 2>&1 &&
    printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' |
    clang -fsanitize=fuzzer -x c - -o build/fuzz/.probe 2> /dev/null; then
