@@ -190,13 +190,6 @@ static void usage_replay(FILE *f)
 		VMM_EXIT_DIVERGENCE, SNAP_MAX, VMM_EXIT_DIVERGENCE, VMM_EXIT_ERROR);
 }
 
-static int error_exit(int status, const char *fmt, const char *a, const char *b)
-{
-	fprintf(stderr, "vmm: ");
-	fprintf(stderr, fmt, a, b);
-	fputc('\n', stderr);
-	return status;
-}
 
 /* Whole file into memory; refuses what cannot fit in max bytes. */
 static int read_file(const char *path, size_t max, uint8_t **buf, size_t *len, char *err, size_t errlen)
@@ -502,7 +495,7 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 		switch (c) {
 		case 'm':
 			if (parse_memory(optarg, &o->cfg.mem_size) < 0)
-				return error_exit(VMM_EXIT_USAGE, "--memory '%s': give MiB from 2 to 3072 (or 1G, 3G)%s",
+				return cli_fail(VMM_EXIT_USAGE, "--memory '%s': give MiB from 2 to 3072 (or 1G, 3G)%s",
 						  optarg, "");
 			break;
 		case 'a':
@@ -520,7 +513,7 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 			errno = 0;
 			o->cfg.rtc_epoch = strtoll(optarg, &end, 10);
 			if (errno || *end || end == optarg || o->cfg.rtc_epoch < 0)
-				return error_exit(VMM_EXIT_USAGE, "--rtc '%s': give seconds since 1970%s", optarg, "");
+				return cli_fail(VMM_EXIT_USAGE, "--rtc '%s': give seconds since 1970%s", optarg, "");
 			break;
 		}
 		case 'S':
@@ -528,13 +521,13 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 			break;
 		case 'd':
 			if (parse_duration(optarg, &o->cfg.defer_ns) < 0)
-				return error_exit(VMM_EXIT_USAGE, "--defer '%s': give 0, or a number with ns, us, ms or s "
+				return cli_fail(VMM_EXIT_USAGE, "--defer '%s': give 0, or a number with ns, us, ms or s "
 						  "(at most 10s)%s", optarg, "");
 			break;
 		case 'g':
 		case 'w':
 			if (record)
-				return error_exit(VMM_EXIT_USAGE, "--gdb is for vmm run only, for now%s%s", "", "");
+				return cli_fail(VMM_EXIT_USAGE, "--gdb is for vmm run only, for now%s%s", "", "");
 			if (c == 'g')
 				o->gdb = optarg;
 			else
@@ -547,11 +540,11 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 			struct virtio_spec *v = &o->cfg.virtio[o->cfg.n_virtio];
 
 			if (o->cfg.n_virtio >= BOARD_VIRTIO_MAX)
-				return error_exit(VMM_EXIT_USAGE, "too many virtio devices (at most 8)%s%s", "", "");
+				return cli_fail(VMM_EXIT_USAGE, "too many virtio devices (at most 8)%s%s", "", "");
 			memset(v, 0, sizeof(*v));
 			v->kind = c == 'R' ? "rng" : c == 'C' ? "console" : c == 'N' ? "net" : "blk";
 			if (c == 'N' && parse_net(optarg, o->cfg.virtio, o->cfg.n_virtio, v) < 0)
-				return error_exit(VMM_EXIT_USAGE, "--net '%s': want tap:NAME or udp:[HOST:]PORT[,peer=HOST:PORT], "
+				return cli_fail(VMM_EXIT_USAGE, "--net '%s': want tap:NAME or udp:[HOST:]PORT[,peer=HOST:PORT], "
 						  "then [,mac=XX:XX:XX:XX:XX:XX] (a unicast address)%s", optarg, "");
 			if (c == 'D') {
 				size_t n = strlen(optarg);
@@ -562,7 +555,7 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 					v->ro = true;
 				}
 				if (!*optarg)
-					return error_exit(VMM_EXIT_USAGE, "--disk needs PATH[,ro]%s%s", "", "");
+					return cli_fail(VMM_EXIT_USAGE, "--disk needs PATH[,ro]%s%s", "", "");
 			}
 			o->cfg.n_virtio++;
 			break;
@@ -628,10 +621,10 @@ static int load_files(const char *kernel, const char *initrd, uint64_t max, stru
 
 	memset(f, 0, sizeof(*f));
 	if (read_file(kernel, max, &f->kernel, &f->kernel_len, err, sizeof(err)) < 0)
-		return error_exit(VMM_EXIT_ERROR, "kernel: %s%s", err, "");
+		return cli_fail(VMM_EXIT_ERROR, "kernel: %s%s", err, "");
 	if (initrd && read_file(initrd, max, &f->initrd, &f->initrd_len, err, sizeof(err)) < 0) {
 		free_files(f);
-		return error_exit(VMM_EXIT_ERROR, "initrd: %s%s", err, "");
+		return cli_fail(VMM_EXIT_ERROR, "initrd: %s%s", err, "");
 	}
 	return -1;
 }
@@ -646,9 +639,9 @@ static int setup_vm(struct vm *vm, const struct vm_config *cfg, const struct gue
 	char err[BOOT_ERR_LEN + 100];
 
 	if (vm_create(vm, cfg, err, sizeof(err)) < 0)
-		return error_exit(VMM_EXIT_ERROR, "%s%s", err, "");
+		return cli_fail(VMM_EXIT_ERROR, "%s%s", err, "");
 	if (boot_load(&vm->mem, &boot, &entry, err, sizeof(err)) < 0)
-		return error_exit(VMM_EXIT_ERROR, "%s: %s", kernel_path, err);
+		return cli_fail(VMM_EXIT_ERROR, "%s: %s", kernel_path, err);
 	if (cfg->verbose) {
 		fprintf(stderr, "vmm: %s kernel, entry 0x%x, %llu MiB of memory\n", boot_kind_name(entry.kind),
 			entry.eip, (unsigned long long)(cfg->mem_size >> 20));
@@ -657,7 +650,7 @@ static int setup_vm(struct vm *vm, const struct vm_config *cfg, const struct gue
 				(unsigned long long)entry.initrd_addr, f->initrd_len);
 	}
 	if (vm_set_entry(vm, &entry, err, sizeof(err)) < 0)
-		return error_exit(VMM_EXIT_ERROR, "%s%s", err, "");
+		return cli_fail(VMM_EXIT_ERROR, "%s%s", err, "");
 	return -1;
 }
 
@@ -685,7 +678,7 @@ static int run_or_record(int argc, char **argv, bool record)
 	if ((status = parse_run_opts(argc, argv, record, &o)) >= 0)
 		return status;
 	if (console_open(&con, o.serial, err, sizeof(err)) < 0)
-		return error_exit(VMM_EXIT_USAGE, "%s%s", err, "");
+		return cli_fail(VMM_EXIT_USAGE, "%s%s", err, "");
 	if ((status = load_files(o.kernel_path, o.initrd_path, o.cfg.mem_size, &f)) >= 0) {
 		console_close(&con);
 		return status;
@@ -694,7 +687,7 @@ static int run_or_record(int argc, char **argv, bool record)
 	vm = calloc(1, sizeof(*vm));
 	if (!vm) {
 		free_files(&f);
-		return error_exit(VMM_EXIT_ERROR, "out of memory%s%s", "", "");
+		return cli_fail(VMM_EXIT_ERROR, "out of memory%s%s", "", "");
 	}
 	memset(&rec, 0, sizeof(rec));
 	rec.w.fd = -1;
@@ -720,19 +713,19 @@ static int run_or_record(int argc, char **argv, bool record)
 		if (pin_to_cpu(sched_getcpu()) == 0)
 			h.host_cpu = sched_getcpu();
 		if (recorder_open(&rec, vm, o.output, o.force, o.fsync, &h, err, sizeof(err)) < 0) {
-			status = error_exit(VMM_EXIT_ERROR, "%s%s", err, "");
+			status = cli_fail(VMM_EXIT_ERROR, "%s%s", err, "");
 			goto out;
 		}
 		rec.progress = show_progress(o.serial, o.quiet);
 	}
 	free_files(&f);
 	if (o.gdb_wait && !o.gdb) {
-		status = error_exit(VMM_EXIT_USAGE, "--gdb-wait needs --gdb%s%s", "", "");
+		status = cli_fail(VMM_EXIT_USAGE, "--gdb-wait needs --gdb%s%s", "", "");
 		goto out;
 	}
 	if (o.gdb) {
 		if (gdbstub_open(&stub, o.gdb, err, sizeof(err)) < 0) {
-			status = error_exit(VMM_EXIT_USAGE, "%s%s", err, "");
+			status = cli_fail(VMM_EXIT_USAGE, "%s%s", err, "");
 			goto out;
 		}
 		vm->gdb = &stub;
@@ -741,13 +734,13 @@ static int run_or_record(int argc, char **argv, bool record)
 				strchr(o.gdb, ':') ? "" : "localhost:", strncmp(o.gdb, "unix:", 5) ? o.gdb : o.gdb + 5);
 			/* SIGINT and SIGTERM end the wait (and remove a unix socket) like a run. */
 			if (vm_signals_init(vm, err, sizeof(err)) < 0) {
-				status = error_exit(VMM_EXIT_ERROR, "%s%s", err, "");
+				status = cli_fail(VMM_EXIT_ERROR, "%s%s", err, "");
 				goto out;
 			}
 			if ((r = gdbstub_accept(&stub, err, sizeof(err))) < 0 ||
 			    (r = gdbstub_stop(&stub, vm, 0)) < 0) {
 				status = r == -EINTR ? VMM_EXIT_SIGNAL_BASE + vm_stop_signal()
-						     : error_exit(VMM_EXIT_ERROR, "%s%s", err, "");
+						     : cli_fail(VMM_EXIT_ERROR, "%s%s", err, "");
 				goto out;
 			}
 			if (vm->stop == VM_STOP_SIGNAL) {
@@ -876,7 +869,7 @@ static int cmd_replay(int argc, char **argv)
 			errno = 0;
 			snapshot_interval = strtod(optarg, &end);
 			if (errno || end == optarg || *end || !(snapshot_interval >= 0 && snapshot_interval <= 86400))
-				return error_exit(VMM_EXIT_USAGE, "--snapshot-interval '%s': not a number of seconds "
+				return cli_fail(VMM_EXIT_USAGE, "--snapshot-interval '%s': not a number of seconds "
 						  "from 0 to 86400%s", optarg, "");
 			break;
 		case 'G':
@@ -886,7 +879,7 @@ static int cmd_replay(int argc, char **argv)
 				ctl.go_to_events = UINT64_MAX;
 			else if (!isdigit((unsigned char)optarg[0]) ||
 				 ((ctl.go_to_events = strtoull(optarg, &end, 10)), errno || *end))
-				return error_exit(VMM_EXIT_USAGE, "--goto '%s': give an event number or 'end'%s",
+				return cli_fail(VMM_EXIT_USAGE, "--goto '%s': give an event number or 'end'%s",
 						  optarg, "");
 			break;
 		case 'h': usage_replay(stdout); return 0;
@@ -905,18 +898,18 @@ static int cmd_replay(int argc, char **argv)
 	 */
 	if ((resume_text = getenv("VMM_REPLAY_RESUME"))) {
 		if (!gdb || replay_resume_parse(resume_text, &resume) < 0 || gdbstub_restore(&stub, resume.gdb) < 0)
-			return error_exit(VMM_EXIT_ERROR, "VMM_REPLAY_RESUME: not a state this vmm left%s%s", "", "");
+			return cli_fail(VMM_EXIT_ERROR, "VMM_REPLAY_RESUME: not a state this vmm left%s%s", "", "");
 		unsetenv("VMM_REPLAY_RESUME");
 		fcntl(stub.fd, F_SETFD, FD_CLOEXEC);
 	}
 	if ((resume_text ? console_open_keep : console_open)(&con, serial, err, sizeof(err)) < 0)
-		return error_exit(VMM_EXIT_USAGE, "%s%s", err, "");
+		return cli_fail(VMM_EXIT_USAGE, "%s%s", err, "");
 	h = calloc(1, sizeof(*h));
 	if (!h)
-		return error_exit(VMM_EXIT_ERROR, "out of memory%s%s", "", "");
+		return cli_fail(VMM_EXIT_ERROR, "out of memory%s%s", "", "");
 	if (journal_reader_open(&jr, argv[optind], h, err, sizeof(err)) < 0) {
 		free(h);
-		return error_exit(VMM_EXIT_ERROR, "%s: %s", argv[optind], err);
+		return cli_fail(VMM_EXIT_ERROR, "%s: %s", argv[optind], err);
 	}
 	if (!kernel)
 		kernel = h->kernel_path;
@@ -963,7 +956,7 @@ static int cmd_replay(int argc, char **argv)
 	free_files(&f);
 	if (gdb && !resume_text) {
 		if (gdbstub_open(&stub, gdb, err, sizeof(err)) < 0) {
-			status = error_exit(VMM_EXIT_USAGE, "%s%s", err, "");
+			status = cli_fail(VMM_EXIT_USAGE, "%s%s", err, "");
 			goto out_vm;
 		}
 		fprintf(stderr, "vmm: replay paused before event 0, waiting for gdb on %s; attach with:\n"

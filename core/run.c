@@ -39,7 +39,7 @@ static void on_signal(int sig)
 		stop_signal = sig;
 }
 
-static uint64_t mono_ns(void)
+uint64_t vm_mono_ns(void)
 {
 	struct timespec ts;
 
@@ -49,7 +49,7 @@ static uint64_t mono_ns(void)
 
 static uint64_t vm_now(const struct vm *vm)
 {
-	return mono_ns() - vm->start_ns;
+	return vm_mono_ns() - vm->start_ns;
 }
 
 static void kick(void *opaque)
@@ -951,7 +951,7 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 
 	if ((r = vm_signals_init(vm, err, errlen)) < 0)
 		return r;
-	vm->start_ns = mono_ns();
+	vm->start_ns = vm_mono_ns();
 	vm->at_position = true;
 	if ((r = board_start_backends(&vm->board, kick, vm)) < 0) {
 		snprintf(err, errlen, "cannot start the device backends' thread: %s", strerror(-r));

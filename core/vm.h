@@ -252,6 +252,8 @@ void vm_drain_signals(void);
 void vm_arm_watchdog(struct vm *vm, uint64_t period_ns);
 /* A SIGINT/SIGTERM arrived: its number, or 0. */
 int vm_stop_signal(void);
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t vm_mono_ns(void);
 /* KVM_SET_GUEST_DEBUG with up to 4 execute breakpoints (n = 0: debugging off when control is 0). */
 int vm_set_breakpoints(struct vm *vm, uint32_t control, const uint64_t *addr, unsigned n);
 int vm_paging_mode(struct vm *vm, struct paging_mode *pm);

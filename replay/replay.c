@@ -62,14 +62,6 @@ static void consume(struct replayer *p)
 	p->res->events++;
 }
 
-static uint64_t mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * On a terminal, four times a second: how far through the journal (by its
  * bytes, which the reader knows without a pass of its own), the counts, and
@@ -78,7 +70,7 @@ static uint64_t mono_now(void)
 static void show_progress(struct replayer *p)
 {
 	static uint64_t start, last;
-	uint64_t now = mono_now();
+	uint64_t now = vm_mono_ns();
 	double done, spent;
 
 	if (!start)
