@@ -19,7 +19,7 @@ CORE_SRC    := $(wildcard core/*.c)
 DEVICE_SRC  := $(wildcard devices/*.c devices/virtio/*.c)
 REPLAY_SRC  := $(wildcard replay/*.c)
 GDB_SRC     := $(wildcard gdbstub/*.c)
-CLI_SRC     := core/main.c core/cli_journal.c
+CLI_SRC     := core/main.c core/cli_journal.c core/cli_hunt.c core/cli_pack.c
 LIB_SRC     := $(filter-out $(CLI_SRC),$(CORE_SRC)) $(DEVICE_SRC) $(REPLAY_SRC) $(GDB_SRC)
 LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -39,7 +39,7 @@ GUEST_CFLAGS := -m64 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-
 
 LINUX_DIR   := build/guest
 
-.PHONY: all test check unit guests guest-tests cli-tests rr-tests net-tests gdb-tests kvm-tests nested-tests nested-linux-tests fuzz fuzz-seeds fuzz-coverage bench linux linux-tests demo deps deps-check clean help
+.PHONY: all test check unit guests guest-tests cli-tests rr-tests hunt-tests net-tests gdb-tests kvm-tests nested-tests nested-linux-tests fuzz fuzz-seeds fuzz-coverage bench linux linux-tests demo deps deps-check clean help
 all: $(VMM)
 
 help:
@@ -108,7 +108,7 @@ cli-tests: $(VMM) $(GUEST_DIR)/exit42.elf $(GUEST_DIR)/virtio_console.elf $(NETP
 # Fuzz targets (journal reader, virtqueue, GDB packet framing), always under ASan+UBSan, each driven for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_JOURNAL_SRC := replay/journal.c replay/exit_rec.c replay/rr.c replay/hash.c core/cpuid.c core/vm.c core/run.c core/board.c core/kvm_caps.c \
+FUZZ_JOURNAL_SRC := replay/journal.c replay/pack.c replay/exit_rec.c replay/rr.c replay/hash.c core/cpuid.c core/vm.c core/run.c core/chaos.c core/board.c core/kvm_caps.c \
 		core/boot_common.c core/boot_multiboot.c core/boot_linux.c core/elf.c \
 		core/console.c core/guest_mem.c core/paging.c core/step.c core/worker.c core/netdev.c $(DEVICE_SRC) $(GDB_SRC)
 build/fuzz/fuzz_journal: tests/fuzz/fuzz_journal.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_JOURNAL_SRC) $(wildcard replay/*.h core/*.h gdbstub/*.h)
@@ -170,13 +170,16 @@ rr-tests: $(VMM) guests $(NETPEER)
 net-tests: $(VMM) $(GUEST_DIR)/virtio_net.elf
 	@VMM=$(abspath $(VMM)) tests/net-tap.sh $(GUEST_DIR)/virtio_net.elf
 
+hunt-tests: $(VMM) guests
+	@VMM=$(abspath $(VMM)) tests/hunt.sh $(GUEST_DIR)/race.elf $(GUEST_DIR)/exit42.elf
+
 gdb-tests: $(VMM) $(GUEST_DIR)/gdb_target.elf $(GUEST_DIR)/landmarks.elf
 	@VMM=$(abspath $(VMM)) tests/gdb-run.sh $(GUEST_DIR)/gdb_target.elf
 
 # The suites that need a KVM run on the host's /dev/kvm (kvm-tests) and, for every run of `make
 # check`, inside a QEMU TCG VM whose kernel serves a nested kvm_amd (nested-tests), so a second
 # KVM is always tried and a host without /dev/kvm still runs them all.
-KVM_SUITES := guest-tests cli-tests rr-tests gdb-tests net-tests
+KVM_SUITES := guest-tests cli-tests rr-tests hunt-tests gdb-tests net-tests
 HOST_KVM := $(shell [ -c /dev/kvm ] && [ -r /dev/kvm ] && echo yes)
 NESTED_TIMEOUT ?= 2400
 NESTED_VARS := $(if $(filter 1,$(SANITIZE)),SANITIZE=1)

@@ -384,6 +384,16 @@ int board_start_backends(struct board *b, void (*wake)(void *ctx), void *ctx)
 	return 0;
 }
 
+bool board_net_waiting(struct board *b)
+{
+	const uint8_t *frame;
+
+	for (unsigned i = 0; i < b->n_virtio && b->netdevs; i++)
+		if (b->virtio[i]->nd && netdev_peek(b->virtio[i]->nd, &frame))
+			return true;
+	return false;
+}
+
 int board_net_receive(struct board *b, int (*deliver)(void *ctx, unsigned dev, uint16_t head,
 						       const uint8_t *data, uint32_t len), void *ctx)
 {

@@ -101,6 +101,8 @@ int board_start_backends(struct board *b, void (*wake)(void *ctx), void *ctx);
  * (which applies it with board_virtio_complete and journals it); frames that
  * cannot fit a buffer are dropped. Returns deliver's first error.
  */
+/* A received frame waits in some network backend. */
+bool board_net_waiting(struct board *b);
 int board_net_receive(struct board *b, int (*deliver)(void *ctx, unsigned dev, uint16_t head,
 						       const uint8_t *data, uint32_t len), void *ctx);
 /* Apply a finished backend request to its device. -EINVAL: no such request (dropped). */

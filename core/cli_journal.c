@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "../replay/pack.h"
 #include "kvm_caps.h"
 #include "status.h"
 #include "vm.h"
@@ -31,14 +32,26 @@ void usage_journal(FILE *f)
 	fprintf(f,
 		"usage: vmm journal dump JOURNAL [--from N] [--count K]\n"
 		"       vmm journal stat JOURNAL\n"
-		"       vmm journal diff A B\n\n"
+		"       vmm journal diff A B\n"
+		"       vmm journal pack JOURNAL [-o FILE] [--kernel FILE] [--initrd FILE]\n"
+		"                        [--symbols ELF] [--force]\n"
+		"       vmm journal unpack PACKED [-C DIR] [--list]\n\n"
 		"dump    one line per record (number, kind, guest time, details), from record N\n"
 		"        (default 0), K records (default all)\n"
 		"stat    the header, record counts, guest time, how events were placed, how\n"
 		"        the run ended\n"
 		"diff    where two journals of the same guest and inputs part ways: the first\n"
 		"        event that differs, with the records before it and the differing ones\n"
-		"        from each. Checkpoints are left out (they fall by guest time).\n\n"
+		"        from each. Checkpoints are left out (they fall by guest time).\n"
+		"pack    one file that replays on another machine with nothing else: the\n"
+		"        journal with the kernel and initrd it names (checked against the\n"
+		"        SHA-256 the journal keeps; --kernel, --initrd: take them from here\n"
+		"        instead of the recorded paths), and with --symbols an ELF for gdb\n"
+		"        (vmlinux). Written to -o FILE (default JOURNAL with .packed.vrr), never\n"
+		"        over an existing file without --force. A packed journal is still a\n"
+		"        journal: vmm replay, dump, stat and diff take it as it is\n"
+		"unpack  write the files packed in PACKED into DIR (default .), never over an\n"
+		"        existing file; --list only names them\n\n"
 		"Exit status: 0 (diff: the journals agree), 1 (diff: they differ), %d bad\n"
 		"command line, %d a journal cannot be read.\n", VMM_EXIT_USAGE, VMM_EXIT_ERROR);
 }
@@ -187,6 +200,10 @@ int cmd_journal(int argc, char **argv)
 	}
 	if (argc >= 2 && !strcmp(argv[1], "diff"))
 		return journal_diff(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "pack"))
+		return journal_pack(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "unpack"))
+		return journal_unpack(argc - 1, argv + 1);
 	if (argc < 2 || (strcmp(argv[1], "dump") != 0 && strcmp(argv[1], "stat") != 0)) {
 		if (argc >= 2)
 			fprintf(stderr, "vmm: journal: unknown subcommand '%s'\n", argv[1]);
@@ -239,9 +256,24 @@ int cmd_journal(int argc, char **argv)
 		char hex[65];
 
 		printf("devices:   %s\n", h->board);
+		if (h->chaos)
+			printf("chaos:     seed %llu (vmm record --chaos; replay does not need it)\n",
+			       (unsigned long long)h->chaos_seed);
+		else
+			printf("chaos:     off\n");
 		printf("kernel sha256: %s\n", sha_hex(h->kernel_sha256, hex));
 		if (h->has_initrd)
 			printf("initrd sha256: %s\n", sha_hex(h->initrd_sha256, hex));
+		for (enum pack_kind k = PACK_KERNEL; k < PACK_KINDS; k++) {
+			struct pack_input in;
+			char perr[200];
+			int pr = pack_find(&jr, k, &in, perr, sizeof(perr));
+
+			if (pr > 0)
+				printf("packed:    %s %s (%zu bytes)\n", pack_kind_name(k), in.name, in.len);
+			else if (pr < 0)
+				printf("packed:    %s\n", perr);
+		}
 	}
 	/* The index lets a dump start at the last checkpoint before --from instead of the beginning. */
 	for (size_t i = nindex; dump && i-- > 0;)

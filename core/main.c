@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include "../replay/exit_rec.h"
 #include "../replay/hash.h"
 #include "../replay/rr.h"
+#include "../replay/pack.h"
 #include "../replay/snapshot.h"
 #include "status.h"
 #include "vm.h"
@@ -51,6 +53,7 @@ static const struct command commands[] = {
 	{ "run", cmd_run, usage_run, "boot a guest kernel" },
 	{ "record", cmd_record, usage_record, "boot a guest kernel and record the run into a journal" },
 	{ "replay", cmd_replay, usage_replay, "re-execute a recorded run from its journal" },
+	{ "hunt", cmd_hunt, usage_hunt, "record chaos runs in parallel until one fails the way asked" },
 	{ "journal", cmd_journal, usage_journal, "dump, summarize or compare journals (journal dump|stat|diff)" },
 	{ "probe", cmd_probe, usage_probe, "say which KVM this host has and what it can do for replay and gdb" },
 	{ "help", cmd_help, usage_main, "show help for vmm or one command" },
@@ -141,6 +144,14 @@ static void usage_record(FILE *f)
 		"      --fsync           put each journal frame on disk (fdatasync) as it ends, so a\n"
 		"                        power loss keeps what a SIGKILL would (the journal is written\n"
 		"                        out every 100 ms of guest time either way)\n"
+		"      --chaos[=SEED]    perturb when asynchronous work reaches the guest, from a\n"
+		"                        seeded generator (default seed: random; it goes into the\n"
+		"                        journal): timer ticks come up to a quarter period late,\n"
+		"                        half of the events are delivered at once wherever the guest\n"
+		"                        is (inside exit-less stretches too), virtio completions,\n"
+		"                        input and received frames are held back up to 2 ms. The\n"
+		"                        run is recorded exactly; replay needs no seed. For finding\n"
+		"                        rare interleavings (vmm hunt)\n"
 		"  and every option of `vmm run` (see vmm run --help).\n\n"
 		"Exit status as for vmm run.\n");
 }
@@ -192,7 +203,7 @@ static void usage_replay(FILE *f)
 
 
 /* Whole file into memory; refuses what cannot fit in max bytes. */
-static int read_file(const char *path, size_t max, uint8_t **buf, size_t *len, char *err, size_t errlen)
+int cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, char *err, size_t errlen)
 {
 	struct stat st;
 	uint8_t *p;
@@ -209,8 +220,8 @@ static int read_file(const char *path, size_t max, uint8_t **buf, size_t *len, c
 		return -EINVAL;
 	}
 	if ((uint64_t)st.st_size > max) {
-		snprintf(err, errlen, "'%s' (%lld bytes) is larger than guest memory", path,
-			 (long long)st.st_size);
+		snprintf(err, errlen, "'%s' (%lld bytes) is larger than %llu bytes", path,
+			 (long long)st.st_size, (unsigned long long)max);
 		close(fd);
 		return -E2BIG;
 	}
@@ -478,6 +489,7 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 		{ "force", no_argument, NULL, 'f' },
 		{ "fsync", no_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "chaos", optional_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -583,6 +595,24 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 				goto bad;
 			o->quiet = true;
 			break;
+		case 'X':
+			if (!record)
+				return cli_fail(VMM_EXIT_USAGE, "--chaos is for vmm record (and vmm hunt)%s%s", "", "");
+			o->cfg.chaos = true;
+			if (!optarg) {
+				if (getrandom(&o->cfg.chaos_seed, sizeof(o->cfg.chaos_seed), 0) !=
+				    (ssize_t)sizeof(o->cfg.chaos_seed))
+					return cli_fail(VMM_EXIT_ERROR, "--chaos: getrandom: %s%s", strerror(errno), "");
+			} else {
+				char *end;
+
+				errno = 0;
+				o->cfg.chaos_seed = strtoull(optarg, &end, 0);
+				if (errno || end == optarg || *end || optarg[0] == '-')
+					return cli_fail(VMM_EXIT_USAGE, "--chaos=%s: the seed is a number from 0 to "
+							  "2^64-1 (decimal, or hex with 0x)%s", optarg, "");
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -620,9 +650,9 @@ static int load_files(const char *kernel, const char *initrd, uint64_t max, stru
 	char err[BOOT_ERR_LEN + 100];
 
 	memset(f, 0, sizeof(*f));
-	if (read_file(kernel, max, &f->kernel, &f->kernel_len, err, sizeof(err)) < 0)
+	if (kernel && cli_read_file(kernel, max, &f->kernel, &f->kernel_len, err, sizeof(err)) < 0)
 		return cli_fail(VMM_EXIT_ERROR, "kernel: %s%s", err, "");
-	if (initrd && read_file(initrd, max, &f->initrd, &f->initrd_len, err, sizeof(err)) < 0) {
+	if (initrd && cli_read_file(initrd, max, &f->initrd, &f->initrd_len, err, sizeof(err)) < 0) {
 		free_files(f);
 		return cli_fail(VMM_EXIT_ERROR, "initrd: %s%s", err, "");
 	}
@@ -710,6 +740,8 @@ static int run_or_record(int argc, char **argv, bool record)
 		rr_make_header(&h, &in, VMM_VERSION);
 		board_describe(&vm->board, h.board, sizeof(h.board));
 		h.defer_ns = o.cfg.defer_ns;
+		h.chaos = o.cfg.chaos;
+		h.chaos_seed = o.cfg.chaos_seed;
 		if (pin_to_cpu(sched_getcpu()) == 0)
 			h.host_cpu = sched_getcpu();
 		if (recorder_open(&rec, vm, o.output, o.force, o.fsync, &h, err, sizeof(err)) < 0) {
@@ -767,9 +799,12 @@ static int run_or_record(int argc, char **argv, bool record)
 			status = VMM_EXIT_ERROR;
 		}
 		bytes = rec.w.file_bytes;
-		fprintf(stderr, "vmm: recorded %llu events (%llu exits, %llu landmarks) in '%s', %llu bytes\n",
+		fprintf(stderr, "vmm: recorded %llu events (%llu exits, %llu landmarks) in '%s', %llu bytes",
 			(unsigned long long)records + 1, (unsigned long long)vm->exit_count,
 			(unsigned long long)rec.rr.landmarks, o.output, (unsigned long long)bytes);
+		if (o.cfg.chaos)
+			fprintf(stderr, ", chaos seed %llu", (unsigned long long)o.cfg.chaos_seed);
+		fputc('\n', stderr);
 	}
 	if (o.stats)
 		vm_print_stats(vm, elapsed(&t0));
@@ -799,6 +834,15 @@ static int status_of(uint8_t stop, uint32_t code, int signal)
 	struct vm v = { .stop = (enum vm_stop)stop, .exit_code = code, .signal = signal };
 
 	return cli_stop_status(&v);
+}
+
+static uint8_t *dup_bytes(const uint8_t *p, size_t n)
+{
+	uint8_t *d = malloc(n ? n : 1);
+
+	if (d)
+		memcpy(d, p, n);
+	return d;
 }
 
 /* An input named by the journal, or overridden: it must hash as recorded unless forced. */
@@ -837,6 +881,9 @@ static int cmd_replay(int argc, char **argv)
 		{ 0 },
 	};
 	const char *kernel = NULL, *initrd = NULL, *serial = "stdio", *gdb = NULL, *resume_text;
+	struct pack_input packed[2];
+	char kernel_label[PACK_NAME_MAX + 16], initrd_label[PACK_NAME_MAX + 16];
+	int kp = 0, ip = 0;
 	double snapshot_interval = 1.0;
 	char *end;
 	struct replay_resume resume;
@@ -911,6 +958,23 @@ static int cmd_replay(int argc, char **argv)
 		free(h);
 		return cli_fail(VMM_EXIT_ERROR, "%s: %s", argv[optind], err);
 	}
+	/* A packed journal carries its kernel and initrd: used unless others are given. */
+	if (!kernel && (kp = pack_find(&jr, PACK_KERNEL, &packed[0], err, sizeof(err))) < 0) {
+		fprintf(stderr, "vmm: %s: %s\n", argv[optind], err);
+		goto out_reader;
+	}
+	if (!initrd && h->has_initrd && (ip = pack_find(&jr, PACK_INITRD, &packed[1], err, sizeof(err))) < 0) {
+		fprintf(stderr, "vmm: %s: %s\n", argv[optind], err);
+		goto out_reader;
+	}
+	if (kp) {
+		snprintf(kernel_label, sizeof(kernel_label), "%s (packed)", packed[0].name);
+		kernel = kernel_label;
+	}
+	if (ip) {
+		snprintf(initrd_label, sizeof(initrd_label), "%s (packed)", packed[1].name);
+		initrd = initrd_label;
+	}
 	if (!kernel)
 		kernel = h->kernel_path;
 	if (!initrd && h->has_initrd)
@@ -924,9 +988,14 @@ static int cmd_replay(int argc, char **argv)
 			argv[optind], (unsigned long long)h->mem_size);
 		goto out_reader;
 	}
-	if ((status = load_files(kernel, initrd, h->mem_size, &f)) >= 0)
+	if ((status = load_files(kp ? NULL : kernel, ip ? NULL : initrd, h->mem_size, &f)) >= 0)
 		goto out_reader;
 	status = VMM_EXIT_ERROR;
+	if ((kp && !(f.kernel = dup_bytes(packed[0].data, f.kernel_len = packed[0].len))) ||
+	    (ip && !(f.initrd = dup_bytes(packed[1].data, f.initrd_len = packed[1].len)))) {
+		fprintf(stderr, "vmm: out of memory\n");
+		goto out_files;
+	}
 	if (check_input("kernel", kernel, h->kernel_sha256, f.kernel, f.kernel_len, force) < 0 ||
 	    (initrd && check_input("initrd", initrd, h->initrd_sha256, f.initrd, f.initrd_len, force) < 0))
 		goto out_files;
@@ -959,9 +1028,15 @@ static int cmd_replay(int argc, char **argv)
 			status = cli_fail(VMM_EXIT_USAGE, "%s%s", err, "");
 			goto out_vm;
 		}
+		struct pack_input sym;
+		bool packed_sym = pack_find(&jr, PACK_SYMBOLS, &sym, err, sizeof(err)) > 0;
+
 		fprintf(stderr, "vmm: replay paused before event 0, waiting for gdb on %s; attach with:\n"
 			"  gdb -ex 'target remote %s%s' %s\n", gdb, strchr(gdb, ':') ? "" : "localhost:",
-			strncmp(gdb, "unix:", 5) ? gdb : gdb + 5, kernel);
+			strncmp(gdb, "unix:", 5) ? gdb : gdb + 5,
+			packed_sym ? sym.name : kp ? packed[0].name : kernel);
+		if (kp || packed_sym)
+			fprintf(stderr, "  (vmm journal unpack %s writes the packed files here)\n", argv[optind]);
 	}
 	ctl.gdb = gdb ? &stub : NULL;
 	ctl.resume = resume_text ? &resume : NULL;

@@ -141,14 +141,28 @@ void vm_arm_watchdog(struct vm *vm, uint64_t period_ns)
  */
 static uint64_t defer_ns(const struct vm *vm)
 {
-	uint64_t d = vm->defer_ns, period = pit_period_ns(&vm->board.pit, 0);
+	uint64_t d = vm->chaos.on ? vm->chaos.defer_ns : vm->defer_ns, period = pit_period_ns(&vm->board.pit, 0);
 
 	return period && d > period / 2 ? period / 2 : d;
 }
 
+/* When the next timer tick is due: the devices' deadline, made late by chaos. */
+static uint64_t tick_due(const struct vm *vm)
+{
+	return vm->board.deadline == NEVER ? NEVER : vm->board.deadline + vm->chaos.tick_late_ns;
+}
+
+/* When work is next due: a tick, or work chaos holds back. */
+static uint64_t work_due_at(const struct vm *vm)
+{
+	uint64_t d = tick_due(vm), held = chaos_next_release(&vm->chaos);
+
+	return held < d ? held : d;
+}
+
 static void arm_timer(struct vm *vm)
 {
-	uint64_t d = vm->board.deadline, abs;
+	uint64_t d = work_due_at(vm), abs;
 	struct itimerspec its;
 
 	if (vm->rekick_at)
@@ -181,7 +195,8 @@ int vm_stop_signal(void)
 /* Async work that would change guest state if applied now. */
 static bool work_due(struct vm *vm, uint64_t now)
 {
-	return now >= vm->board.deadline || vm->input_waiting ||
+	return now >= tick_due(vm) || chaos_released(&vm->chaos, now) ||
+	       (vm->input_waiting && !(vm->chaos.hold_until[CHAOS_INPUT] > now)) ||
 	       atomic_load_explicit(&kick_pending, memory_order_relaxed);
 }
 
@@ -190,11 +205,23 @@ static int service_timers(struct vm *vm)
 	int r;
 
 	vm->board.now = vm_now(vm);
-	if (vm->board.now < vm->board.deadline)
+	if (vm->board.now < tick_due(vm))
+		return 0;
+	/*
+	 * Chaos chose delivery at once: an exit before the kick lands does not
+	 * take the tick (the host timer may fire late; up to CHAOS_HOLD_MAX_NS),
+	 * so that it lands where the kick finds the guest, mid-stretch.
+	 */
+	if (vm->chaos.on && !vm->chaos.defer_ns && vm->place != VM_PLACE_LANDMARK && !vm->halted &&
+	    vm->board.now < tick_due(vm) + CHAOS_HOLD_MAX_NS)
 		return 0;
 	if (vm->hooks && (r = vm->hooks->tick(vm, vm->board.now)) < 0)
 		return r;
 	board_service(&vm->board);
+	if (vm->chaos.on) {
+		chaos_draw_late(&vm->chaos, pit_period_ns(&vm->board.pit, 0));
+		chaos_draw_defer(&vm->chaos, vm->defer_ns);
+	}
 	vm->applied++;
 	vm->armed = 0;	/* the one-shot host timer is spent: re-arm */
 	return 0;
@@ -271,6 +298,14 @@ static int service_input(struct vm *vm)
 		vm->stop = VM_STOP_QUIT;
 		return 0;
 	}
+	/* Chaos: typed bytes arrive late, as over a slow line. */
+	if (vm->chaos.on && console_pending(vm->console)) {
+		if (chaos_hold(&vm->chaos, CHAOS_INPUT, vm->board.now)) {
+			vm->input_waiting = true;
+			return 0;
+		}
+		chaos_release(&vm->chaos, CHAOS_INPUT);
+	}
 	if (vm->board.hvc >= 0) {
 		r = service_hvc_input(vm);
 		vm->input_waiting = console_pending(vm->console);
@@ -292,6 +327,18 @@ static int service_completions(struct vm *vm)
 	struct board *b = &vm->board;
 	int r = 0;
 
+	/* Chaos: the device takes longer; what finished meanwhile is held with it, in order. */
+	if (vm->chaos.on) {
+		*vm->held_tail = job;
+		while (*vm->held_tail)
+			vm->held_tail = &(*vm->held_tail)->next;
+		if (!vm->held || chaos_hold(&vm->chaos, CHAOS_COMPLETION, vm->board.now))
+			return 0;
+		chaos_release(&vm->chaos, CHAOS_COMPLETION);
+		job = vm->held;
+		vm->held = NULL;
+		vm->held_tail = &vm->held;
+	}
 	for (; job; job = next) {
 		unsigned dev = 0;
 
@@ -339,8 +386,16 @@ static int service(struct vm *vm)
 		r = service_input(vm);
 	if (r >= 0)
 		r = service_completions(vm);
+	if (r >= 0 && vm->chaos.on && board_net_waiting(&vm->board)) {
+		if (chaos_hold(&vm->chaos, CHAOS_NET, vm->board.now))
+			goto held;
+		chaos_release(&vm->chaos, CHAOS_NET);
+	}
 	if (r >= 0)
 		r = board_net_receive(&vm->board, deliver_frame, vm);
+held:
+	if (vm->chaos.on && vm->applied != before)
+		chaos_draw_defer(&vm->chaos, vm->defer_ns);
 	vm->stats.placed[vm->place] += vm->applied - before;
 	return r < 0 ? r : 0;
 }
@@ -463,8 +518,8 @@ static int wait_halted(struct vm *vm, char *err, size_t errlen)
 			break;
 		if (vm->hooks && vm->hooks->idle)
 			vm->hooks->idle(vm);
-		if (vm->board.deadline != NEVER) {
-			uint64_t wait = vm->board.deadline - vm->board.now;
+		if (work_due_at(vm) != NEVER) {
+			uint64_t due = work_due_at(vm), wait = due > vm->board.now ? due - vm->board.now : 0;
 
 			ts.tv_sec = (time_t)(wait / 1000000000u);
 			ts.tv_nsec = (long)(wait % 1000000000u);
@@ -882,7 +937,7 @@ static bool defer_for_exit(struct vm *vm, uint64_t now)
 	if (!d)
 		return false;
 	if (!vm->due_since)
-		vm->due_since = now >= vm->board.deadline ? vm->board.deadline : now;
+		vm->due_since = now >= tick_due(vm) ? tick_due(vm) : now;
 	if (now < vm->due_since + d) {
 		vm->rekick_at = vm->due_since + d;
 		vm->armed = 0;

@@ -243,6 +243,11 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	vm->idle_at = UINT64_MAX;
 	vm->verbose = cfg->verbose;
 	vm->defer_ns = cfg->defer_ns;
+	vm->held_tail = &vm->held;
+	if (cfg->chaos) {
+		chaos_init(&vm->chaos, cfg->chaos_seed);
+		chaos_draw_defer(&vm->chaos, cfg->defer_ns);
+	}
 	vm->console = cfg->console;
 	if ((r = gmem_alloc(&vm->mem, cfg->mem_size)) < 0) {
 		snprintf(err, errlen, "cannot allocate %llu MiB of guest memory: %s",
@@ -895,6 +900,15 @@ int vm_kvm_rebuild(struct vm *vm, const struct vm_cpu *cpu, char *err, size_t er
 
 void vm_destroy(struct vm *vm)
 {
+	while (vm->held) {
+		struct worker_job *j = vm->held;
+
+		vm->held = j->next;
+		free(j->data);
+		free(j->out);
+		free(j);
+	}
+	vm->held_tail = &vm->held;
 	board_free(&vm->board);
 	if (vm->timer_valid)
 		timer_delete(vm->timer);

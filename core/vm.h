@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "board.h"
+#include "chaos.h"
 #include "boot.h"
 #include "console.h"
 #include "guest_mem.h"
@@ -141,6 +142,8 @@ struct vm {
 	struct vm_swbp swbp[VM_SWBPS_MAX];
 	unsigned n_swbps;
 	struct vm_stats stats;
+	struct chaos chaos;		/* record --chaos; off otherwise */
+	struct worker_job *held, **held_tail;	/* completions chaos holds back */
 };
 
 #define VM_CPU_MSRS 256
@@ -165,6 +168,8 @@ struct vm_config {
 	bool verbose;
 	bool replay;			/* devices take their backends' results from the journal */
 	uint64_t defer_ns;		/* vm->defer_ns */
+	bool chaos;			/* record --chaos: perturb with ... */
+	uint64_t chaos_seed;		/* ... this seed */
 	struct console *console;
 	struct virtio_spec virtio[BOARD_VIRTIO_MAX];	/* virtio devices in slot order */
 	unsigned n_virtio;

@@ -158,6 +158,8 @@ int journal_writer_open(struct journal_writer *w, const char *path, bool force,
 	if (h->host_cpu >= 0)
 		hdr_u64(&b, JHDR_HOST_CPU, (uint64_t)h->host_cpu);
 	hdr_u64(&b, JHDR_DEFER, h->defer_ns);
+	if (h->chaos)
+		hdr_u64(&b, JHDR_CHAOS, h->chaos_seed);
 	if (b.len > cap) {
 		free(b.p);
 		snprintf(err, errlen, "journal header too large");
@@ -362,6 +364,7 @@ static int parse_header(const uint8_t *p, size_t n, uint64_t base, struct journa
 		case JHDR_MEM_SIZE:
 		case JHDR_HOST_CPU:
 		case JHDR_DEFER:
+		case JHDR_CHAOS:
 		case JHDR_RTC_EPOCH: {
 			uint64_t x = 0;
 
@@ -381,6 +384,9 @@ static int parse_header(const uint8_t *p, size_t n, uint64_t base, struct journa
 				seen_mem = true;
 			} else if (tag == JHDR_DEFER) {
 				h->defer_ns = x;
+			} else if (tag == JHDR_CHAOS) {
+				h->chaos = true;
+				h->chaos_seed = x;
 			} else if (tag == JHDR_HOST_CPU) {
 				if (x >= 65536) {
 					snprintf(err, errlen, "offset %llu: host CPU %llu is out of range",

@@ -43,6 +43,7 @@ enum jhdr {
 	JHDR_VMM_VERSION = 10,
 	JHDR_HOST_CPU = 11,
 	JHDR_DEFER = 12,		/* ns due work could wait for an exit (record --defer) */
+	JHDR_CHAOS = 13,		/* record --chaos: the seed (absent: no chaos) */
 };
 
 #define JOURNAL_STR_MAX 4096
@@ -68,6 +69,8 @@ struct journal_header {
 	 */
 	int32_t host_cpu;
 	uint64_t defer_ns;
+	bool chaos;			/* recorded with --chaos ... */
+	uint64_t chaos_seed;		/* ... from this seed (replay needs neither) */
 };
 
 /* A checkpoint as the index lists it: where its frame starts and where the run was. */

@@ -21,7 +21,11 @@
 #include "fuzz.h"
 #include "exit_rec.h"
 #include "journal.h"
+#include "pack.h"
 #include "rr.h"
+
+/* Where packed bytes are read to, so that the reads are not optimised away. */
+static volatile uint8_t sink;
 
 const char fuzz_name[] = "fuzz_journal";
 
@@ -188,6 +192,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			journal_seek(&r, &first);
 		}
 		free(e);
+		/* Packed inputs, as replay and unpack look for them. */
+		for (enum pack_kind k = PACK_KERNEL; k < PACK_KINDS; k++) {
+			struct pack_input in;
+
+			if (pack_find(&r, k, &in, err, sizeof(err)) > 0 && in.len)
+				sink ^= in.data[in.len - 1] ^ (uint8_t)in.name[0];
+		}
 		while ((rc = journal_read(&r, &rec, err, sizeof(err))) > 0) {
 			struct jcur c = { rec.data, rec.len, 0, false };
 			struct rr_landmark l;
