@@ -39,7 +39,7 @@ GUEST_CFLAGS := -m64 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-
 
 LINUX_DIR   := build/guest
 
-.PHONY: all test check unit guests guest-tests cli-tests rr-tests hunt-tests net-tests gdb-tests kvm-tests nested-tests nested-linux-tests fuzz fuzz-seeds fuzz-coverage bench linux linux-tests demo deps deps-check clean help
+.PHONY: all test check unit guests guest-tests cli-tests rr-tests hunt-tests readme-tests net-tests gdb-tests kvm-tests nested-tests nested-linux-tests fuzz fuzz-seeds fuzz-coverage bench linux linux-tests demo deps deps-check clean help
 all: $(VMM)
 
 help:
@@ -170,6 +170,9 @@ rr-tests: $(VMM) guests $(NETPEER)
 net-tests: $(VMM) $(GUEST_DIR)/virtio_net.elf
 	@VMM=$(abspath $(VMM)) tests/net-tap.sh $(GUEST_DIR)/virtio_net.elf
 
+readme-tests: $(VMM) guests
+	@VMM=$(abspath $(VMM)) tests/readme.sh README.md
+
 hunt-tests: $(VMM) guests
 	@VMM=$(abspath $(VMM)) tests/hunt.sh $(GUEST_DIR)/race.elf $(GUEST_DIR)/exit42.elf
 
@@ -179,7 +182,7 @@ gdb-tests: $(VMM) $(GUEST_DIR)/gdb_target.elf $(GUEST_DIR)/landmarks.elf
 # The suites that need a KVM run on the host's /dev/kvm (kvm-tests) and, for every run of `make
 # check`, inside a QEMU TCG VM whose kernel serves a nested kvm_amd (nested-tests), so a second
 # KVM is always tried and a host without /dev/kvm still runs them all.
-KVM_SUITES := guest-tests cli-tests rr-tests hunt-tests gdb-tests net-tests
+KVM_SUITES := guest-tests cli-tests rr-tests hunt-tests readme-tests gdb-tests net-tests
 HOST_KVM := $(shell [ -c /dev/kvm ] && [ -r /dev/kvm ] && echo yes)
 NESTED_TIMEOUT ?= 2400
 NESTED_VARS := $(if $(filter 1,$(SANITIZE)),SANITIZE=1)

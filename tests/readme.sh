@@ -1,0 +1,79 @@
+#!/bin/sh
+# The README's commands, run as a user would run them: every ```sh block, in order, in one scratch
+# directory where ./vmm, build/, tests/ and tools/ are this tree's. A block passes when it exits
+# with status 0, or N if an HTML comment <!-- status N --> stands on a line before it, and when
+# every line of a ```text block right after it appears in what it printed (stdout and stderr;
+# "..." in an expected line stands for any text). <!-- needs CAP --> before a block names a KVM
+# capability (tests/lib.sh: hw_bp, int3) it rests on: where the probe finds it lacking, a failure
+# of that block is an expected one (XFAIL), never a pass.
+#
+# usage: VMM=./vmm tests/readme.sh README.md
+set -u
+. "$(dirname "$0")/lib.sh"
+readme=$(realpath "${1:?usage: readme.sh README.md}")
+root=$(dirname "$readme")
+tmp=$(realpath "${TMPDIR:-/tmp}")/vmm-readme.$$
+mkdir -p "$tmp/blocks" "$tmp/work"
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+passed=0 failed=0
+have_kvm || no_kvm "README"
+kvm_probe
+for f in vmm build tests tools; do ln -s "$root/$f" "$tmp/work/$f"; done
+
+# Split the README: blocks/N.sh, blocks/N.status, blocks/N.line, and blocks/N.text when one follows.
+awk -v dir="$tmp/blocks" '
+	inblock == "" && /^<!-- status [0-9]+ -->$/ { status = $3; after_sh = 0; next }
+	inblock == "" && /^<!-- needs [a-z_0-9]+ -->$/ { needs = needs " " $3; after_sh = 0; next }
+	inblock == "" && /^```sh$/ {
+		n++; inblock = "sh"; file = dir "/" n ".sh"; printf "" > file
+		print (status == "" ? 0 : status) > (dir "/" n ".status"); print NR > (dir "/" n ".line")
+		print needs > (dir "/" n ".needs")
+		status = ""; needs = ""; next
+	}
+	inblock == "" && /^```text$/ {
+		if (after_sh) { inblock = "text"; file = dir "/" n ".text"; printf "" > file } else inblock = "other"
+		after_sh = 0; next
+	}
+	inblock == "" && /^```/ { inblock = "other"; after_sh = 0; next }
+	inblock != "" && /^```$/ { after_sh = inblock == "sh"; inblock = ""; next }
+	inblock == "sh" || inblock == "text" { print > file; next }
+	inblock == "other" { next }
+	NF { after_sh = 0 }
+	END { print n + 0 > (dir "/count") }
+' "$readme"
+
+# expected LINE FILE: true if LINE, with "..." standing for any text, is in FILE.
+expected() {
+	pattern=$(printf '%s\n' "$1" | sed 's/[][\.*^$/]/\\&/g; s/\\\.\\\.\\\./.*/g')
+	grep -q -- "$pattern" "$2"
+}
+
+n=$(cat "$tmp/blocks/count")
+for i in $(seq 1 "$n"); do
+	base=$tmp/blocks/$i
+	block=$base.sh
+	want=$(cat "$base.status")
+	line=$(cat "$base.line")
+	first=$(head -n 1 "$block")
+	(cd "$tmp/work" && timeout -k 10 600 sh "$block") > "$base.out" 2>&1
+	got=$?
+	missing=
+	if [ -f "$base.text" ]; then
+		while IFS= read -r want_line; do
+			[ -n "$want_line" ] || continue
+			expected "$want_line" "$base.out" || missing="$want_line"
+		done < "$base.text"
+	fi
+	if [ "$got" -eq "$want" ] && [ -z "$missing" ]; then
+		passed=$((passed + 1)); echo "PASS README line $line: $first"
+	else
+		needs=$(cat "$base.needs")
+		fail_check "README line $line: $first: status $got (want $want)${missing:+; missing: $missing}"
+		tail -n 8 "$base.out" | sed 's/^/    /'
+	fi
+done
+if [ "$n" -lt 5 ]; then
+	failed=$((failed + 1)); echo "FAIL README: only $n command blocks found"
+fi
+summary "README"
+[ "$failed" -eq 0 ]
