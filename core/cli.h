@@ -17,8 +17,9 @@ int cli_stop_status(const struct vm *vm);
 int cmd_journal(int argc, char **argv);
 void usage_journal(FILE *f);
 
-/* A whole regular file of at most max bytes into a malloc'ed buffer. 0 or -errno; err says why. */
-int cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, char *err, size_t errlen);
+/* A whole regular file of at most max bytes (max_what names that limit) into a malloc'ed buffer. 0 or -errno. */
+int cli_read_file(const char *path, size_t max, const char *max_what, uint8_t **buf, size_t *len, char *err,
+		  size_t errlen);
 
 /* vmm journal pack|unpack */
 int journal_pack(int argc, char **argv);

@@ -32,7 +32,7 @@ static int load_input(struct pack_input *in, enum pack_kind kind, const char *pa
 
 	memset(in, 0, sizeof(*in));
 	in->kind = kind;
-	if (cli_read_file(path, PACK_FILE_MAX, buf, &in->len, err, sizeof(err)) < 0)
+	if (cli_read_file(path, PACK_FILE_MAX, "what a pack holds", buf, &in->len, err, sizeof(err)) < 0)
 		return cli_fail(VMM_EXIT_ERROR, "journal pack: %s: %s", pack_kind_name(kind), err);
 	in->data = *buf;
 	snprintf(in->name, sizeof(in->name), "%s", base_name(path));

@@ -25,6 +25,7 @@
 #include "../gdbstub/gdbstub.h"
 #include "kvm_caps.h"
 #include "cli.h"
+#include "sandbox.h"
 
 #ifndef VMM_VERSION
 #define VMM_VERSION "0.1.0"
@@ -118,6 +119,9 @@ static void usage_run(FILE *f)
 		"      --stats           print exit counts by kind, and where events were placed,\n"
 		"                        when the guest stops\n"
 		"  -v, --verbose         say what was loaded where; report unclaimed ports once\n"
+		"      --no-sandbox      run without the seccomp filter that, once the guest starts,\n"
+		"                        stops vmm at any system call it does not make (exec, open,\n"
+		"                        fork, ...): for debugging vmm itself\n"
 		"  -h, --help            show this help\n\n"
 		"exit status:\n"
 		"  N    the guest wrote N to the debug-exit port 0xf4 (outl(code, 0xf4): code & 0xff)\n"
@@ -195,6 +199,8 @@ static void usage_replay(FILE *f)
 		"                        output does not go to: percent of the journal, counts,\n"
 		"                        time left)\n"
 		"  -v, --verbose         say what was loaded where\n"
+		"      --no-sandbox      replay without the seccomp filter (on unless --gdb: going\n"
+		"                        back forks and re-executes replay)\n"
 		"  -h, --help            show this help\n\n"
 		"exit status: the recorded run's status; %d on divergence; %d on error;\n"
 		"0 when gdb killed the replay before its end (a detached one runs to its end).\n",
@@ -203,7 +209,8 @@ static void usage_replay(FILE *f)
 
 
 /* Whole file into memory; refuses what cannot fit in max bytes. */
-int cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, char *err, size_t errlen)
+int cli_read_file(const char *path, size_t max, const char *max_what, uint8_t **buf, size_t *len, char *err,
+		  size_t errlen)
 {
 	struct stat st;
 	uint8_t *p;
@@ -220,8 +227,8 @@ int cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, char
 		return -EINVAL;
 	}
 	if ((uint64_t)st.st_size > max) {
-		snprintf(err, errlen, "'%s' (%lld bytes) is larger than %llu bytes", path,
-			 (long long)st.st_size, (unsigned long long)max);
+		snprintf(err, errlen, "'%s' (%lld bytes) is larger than %s (%llu bytes)", path,
+			 (long long)st.st_size, max_what, (unsigned long long)max);
 		close(fd);
 		return -E2BIG;
 	}
@@ -455,7 +462,7 @@ struct run_opts {
 	const char *output;	/* record: journal path */
 	const char *gdb;	/* run: where the GDB stub listens */
 	bool gdb_wait;
-	bool force, fsync, quiet, stats;
+	bool force, fsync, quiet, stats, no_sandbox;
 };
 
 /*
@@ -490,6 +497,7 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 		{ "fsync", no_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "chaos", optional_argument, NULL, 'X' },
+		{ "no-sandbox", no_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -595,6 +603,9 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 				goto bad;
 			o->quiet = true;
 			break;
+		case 'Z':
+			o->no_sandbox = true;
+			break;
 		case 'X':
 			if (!record)
 				return cli_fail(VMM_EXIT_USAGE, "--chaos is for vmm record (and vmm hunt)%s%s", "", "");
@@ -650,9 +661,9 @@ static int load_files(const char *kernel, const char *initrd, uint64_t max, stru
 	char err[BOOT_ERR_LEN + 100];
 
 	memset(f, 0, sizeof(*f));
-	if (kernel && cli_read_file(kernel, max, &f->kernel, &f->kernel_len, err, sizeof(err)) < 0)
+	if (kernel && cli_read_file(kernel, max, "guest memory", &f->kernel, &f->kernel_len, err, sizeof(err)) < 0)
 		return cli_fail(VMM_EXIT_ERROR, "kernel: %s%s", err, "");
-	if (initrd && cli_read_file(initrd, max, &f->initrd, &f->initrd_len, err, sizeof(err)) < 0) {
+	if (initrd && cli_read_file(initrd, max, "guest memory", &f->initrd, &f->initrd_len, err, sizeof(err)) < 0) {
 		free_files(f);
 		return cli_fail(VMM_EXIT_ERROR, "initrd: %s%s", err, "");
 	}
@@ -690,6 +701,24 @@ static double elapsed(const struct timespec *t0)
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * Everything is open and set up: from here on, a system call vmm does not
+ * make while a guest runs ends it (core/sandbox.c). The signal handlers go
+ * in first, since sigaction is not on the list. VMM_TEST_FORBIDDEN_SYSCALL
+ * makes the guest's next write to port 0x80 call execve, for the test that
+ * shows the filter stops it.
+ */
+static int enter_sandbox(struct vm *vm, const char *gdb, char *err, size_t errlen)
+{
+	struct sandbox_opts so = { .unlink = gdb && !strncmp(gdb, "unix:", 5) };
+	int r;
+
+	if ((r = vm_signals_init(vm, err, errlen)) < 0)
+		return r;
+	vm->test_forbidden_syscall = getenv("VMM_TEST_FORBIDDEN_SYSCALL") != NULL;
+	return sandbox_enter(&so, err, errlen);
 }
 
 static int run_or_record(int argc, char **argv, bool record)
@@ -780,6 +809,10 @@ static int run_or_record(int argc, char **argv, bool record)
 				goto out;
 			}
 		}
+	}
+	if (!o.no_sandbox && (r = enter_sandbox(vm, o.gdb, err, sizeof(err))) < 0) {
+		status = cli_fail(VMM_EXIT_ERROR, "%s%s", err, "");
+		goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = vm_run(vm, err, sizeof(err));
@@ -877,6 +910,7 @@ static int cmd_replay(int argc, char **argv)
 		{ "snapshot-interval", required_argument, NULL, 'S' },
 		{ "goto", required_argument, NULL, 'G' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "no-sandbox", no_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -890,7 +924,7 @@ static int cmd_replay(int argc, char **argv)
 	struct kvm_caps caps;
 	struct replay_ctl ctl = { 0 };
 	struct gdbstub stub;
-	bool force = false, verify = false, verbose = false, quiet = false;
+	bool force = false, verify = false, verbose = false, quiet = false, no_sandbox = false;
 	struct journal_header *h;
 	struct journal_reader jr;
 	struct replay_result res;
@@ -911,6 +945,7 @@ static int cmd_replay(int argc, char **argv)
 		case 'V': verify = true; break;
 		case 'v': verbose = true; break;
 		case 'q': quiet = true; break;
+		case 'Z': no_sandbox = true; break;
 		case 'g': gdb = optarg; break;
 		case 'S':
 			errno = 0;
@@ -1042,6 +1077,14 @@ static int cmd_replay(int argc, char **argv)
 	ctl.resume = resume_text ? &resume : NULL;
 	ctl.argv = main_argv;
 	ctl.snapshot_interval = snapshot_interval;
+	/*
+	 * Under gdb, replay forks snapshots and may re-execute itself to go
+	 * back: that replay runs without the filter (README, "The sandbox").
+	 */
+	if (!no_sandbox && !gdb && (r = enter_sandbox(vm, NULL, err, sizeof(err))) < 0) {
+		status = cli_fail(VMM_EXIT_ERROR, "%s%s", err, "");
+		goto out_vm;
+	}
 	r = replay_run(vm, &jr, show_progress(serial, quiet), &ctl, &res, err, sizeof(err));
 	console_close(&con);
 	if (res.killed) {

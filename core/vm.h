@@ -143,6 +143,7 @@ struct vm {
 	unsigned n_swbps;
 	struct vm_stats stats;
 	struct chaos chaos;		/* record --chaos; off otherwise */
+	bool test_forbidden_syscall;	/* VMM_TEST_FORBIDDEN_SYSCALL: port 0x80 writes call execve */
 	struct worker_job *held, **held_tail;	/* completions chaos holds back */
 };
 

@@ -94,7 +94,7 @@ const char *journal_record_name(uint8_t type)
 	return type < JREC_MAX && names[type] ? names[type] : "unknown";
 }
 
-static int write_all(int fd, const void *p, size_t n)
+int journal_write_all(int fd, const void *p, size_t n)
 {
 	const uint8_t *q = p;
 
@@ -178,7 +178,7 @@ int journal_writer_open(struct journal_writer *w, const char *path, bool force,
 	}
 	put32(frame_hdr, JOURNAL_SKIPPABLE_HEADER);
 	put32(frame_hdr + 4, (uint32_t)b.len);
-	if ((r = write_all(w->fd, frame_hdr, 8)) < 0 || (r = write_all(w->fd, b.p, b.len)) < 0) {
+	if ((r = journal_write_all(w->fd, frame_hdr, 8)) < 0 || (r = journal_write_all(w->fd, b.p, b.len)) < 0) {
 		free(b.p);
 		snprintf(err, errlen, "writing '%s': %s", path, strerror(-r));
 		return r;
@@ -209,7 +209,7 @@ static int compress(struct journal_writer *w, const void *src, size_t len, ZSTD_
 		left = ZSTD_compressStream2(w->cctx, &out, &in, mode);
 		if (ZSTD_isError(left))
 			return -EIO;
-		if (out.pos && (r = write_all(w->fd, w->out, out.pos)) < 0)
+		if (out.pos && (r = journal_write_all(w->fd, w->out, out.pos)) < 0)
 			return r;
 		w->file_bytes += out.pos;
 	} while (mode == ZSTD_e_end ? left != 0 : in.pos < in.size);
@@ -296,7 +296,7 @@ static int write_index(struct journal_writer *w)
 	put32(b.p, JOURNAL_SKIPPABLE_INDEX);
 	put32(b.p + 4, (uint32_t)(b.len - 8));
 	put32(b.p + b.len - 4, (uint32_t)b.len);
-	r = write_all(w->fd, b.p, b.len);
+	r = journal_write_all(w->fd, b.p, b.len);
 	if (!r)
 		w->file_bytes += b.len;
 	free(b.p);

@@ -129,6 +129,9 @@ int journal_write_checkpoint(struct journal_writer *w, const void *payload, size
 			     uint64_t now_ns, uint64_t exits, uint64_t time_ns);
 int journal_writer_close(struct journal_writer *w);
 
+/* write(2) all n bytes, through EINTR and short writes. 0 or -errno. */
+int journal_write_all(int fd, const void *p, size_t n);
+
 /* Reader. Every error names the file offset and what was expected. */
 int journal_reader_open(struct journal_reader *r, const char *path, struct journal_header *h,
 			char *err, size_t errlen);

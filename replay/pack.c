@@ -29,23 +29,6 @@ const char *pack_kind_name(enum pack_kind k)
 	return k > 0 && k < PACK_KINDS ? names[k] : "unknown";
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	while (n) {
-		ssize_t w = write(fd, b, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Frame layout: magic, length, "VMMF", kind, name length (2 bytes), name, SHA-256, data. */
 #define PACK_FIXED (4 + 1 + 2 + 32)
 
@@ -76,7 +59,7 @@ int pack_write(const struct journal_reader *r, const char *out, bool force, cons
 			 errno == EEXIST ? " (give --force to overwrite it)" : "");
 		return rc;
 	}
-	rc = write_all(fd, r->map, index_at);
+	rc = journal_write_all(fd, r->map, index_at);
 	for (unsigned i = 0; i < n && rc == 0; i++) {
 		size_t name_len = strlen(in[i].name);
 		uint8_t hdr[8 + PACK_FIXED];
@@ -88,12 +71,12 @@ int pack_write(const struct journal_reader *r, const char *out, bool force, cons
 		hdr[13] = (uint8_t)name_len;
 		hdr[14] = (uint8_t)(name_len >> 8);
 		sha256(in[i].data, in[i].len, hdr + 15);
-		if ((rc = write_all(fd, hdr, 15)) == 0 && (rc = write_all(fd, in[i].name, name_len)) == 0 &&
-		    (rc = write_all(fd, hdr + 15, 32)) == 0)
-			rc = write_all(fd, in[i].data, in[i].len);
+		if ((rc = journal_write_all(fd, hdr, 15)) == 0 && (rc = journal_write_all(fd, in[i].name, name_len)) == 0 &&
+		    (rc = journal_write_all(fd, hdr + 15, 32)) == 0)
+			rc = journal_write_all(fd, in[i].data, in[i].len);
 	}
 	if (rc == 0)
-		rc = write_all(fd, r->map + index_at, r->size - index_at);
+		rc = journal_write_all(fd, r->map + index_at, r->size - index_at);
 	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && rc == 0)

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The README's commands, run as a user would run them: every ```sh block, in order, in one scratch
-# directory where ./vmm, build/, tests/ and tools/ are this tree's. A block passes when it exits
+# directory where ./vmm, build/, tests/ and tools/ are this tree's, each under sh -e (its first failing
+# command ends it). A block passes when it exits
 # with status 0, or N if an HTML comment <!-- status N --> stands on a line before it, and when
 # every line of a ```text block right after it appears in what it printed (stdout and stderr;
 # "..." in an expected line stands for any text). <!-- needs CAP --> before a block names a KVM
@@ -55,7 +56,7 @@ for i in $(seq 1 "$n"); do
 	want=$(cat "$base.status")
 	line=$(cat "$base.line")
 	first=$(head -n 1 "$block")
-	(cd "$tmp/work" && timeout -k 10 600 sh "$block") > "$base.out" 2>&1
+	(cd "$tmp/work" && timeout -k 10 600 sh -e "$block") > "$base.out" 2>&1
 	got=$?
 	missing=
 	if [ -f "$base.text" ]; then
