@@ -5,7 +5,7 @@
 # term=SECONDS (send SIGTERM after that long; the guest is expected to be still running),
 # disk=SECTORS (a patterned image as --disk), disk-check="SECTOR:TEXT" (the image holds TEXT there
 # afterwards), net-peer=MODE (tools/netpeer MODE as the far end of --net udp:), output="TEXT"
-# (the output must contain TEXT).
+# (the output must contain TEXT), stderr="TEXT" (vmm's messages must contain TEXT).
 #
 # usage: VMM=./vmm tests/run-guests.sh build/guests/NAME.elf...
 set -u
@@ -36,8 +36,10 @@ for elf in "$@"; do
 	n=$(grep -c '^ok ' "$out" 2>/dev/null || true)
 	checks=$((checks + n))
 	text=$(field output "$spec")
+	errtext=$(field stderr "$spec")
 	if [ "$status" -eq "$want" ] && ! grep -q '^not ok' "$out" && disk_check "$name" "$spec" "$out_dir" &&
-	   { [ -z "$text" ] || grep -q "$text" "$out"; }; then
+	   { [ -z "$text" ] || grep -q "$text" "$out"; } &&
+	   { [ -z "$errtext" ] || grep -q "$errtext" "$out_dir/$name.err"; }; then
 		passed=$((passed + 1))
 		echo "PASS $name (exit $status, $n checks)"
 	else
