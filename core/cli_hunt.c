@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_opt.h"
 #include "status.h"
 
 #define HUNT_JOBS_MAX 256
@@ -68,41 +69,45 @@ static void on_signal(int sig)
 	hunt_signal = sig;
 }
 
+static const struct cli_opt hunt_opts[] = {
+	{ "runs", 'n', true, required_argument, "N", "record at most N runs (default 100)", 1, 1 },
+	{ "jobs", 'j', true, required_argument, "J", "J runs at a time (default: the number of CPUs online)", 1, 1 },
+	{ "until-status", 'S', false, required_argument, "S",
+	  "a run fails when vmm record exits with status S: a number,\nor 'nonzero' (the default when no --until-* is "
+	  "given)", 1, 1 },
+	{ "until-output", 'O', false, required_argument, "REGEX",
+	  "a run fails when the guest's serial output has a line\nmatching REGEX (POSIX extended, as grep -E)", 1, 1 },
+	{ "until-timeout", 'T', false, required_argument, "SECONDS",
+	  "a run fails when it has not ended after SECONDS (a hang):\nit is stopped with SIGINT, which closes its "
+	  "journal.\nThe --until-* options combine: any one makes a run fail", 1, 1 },
+	{ "keep", 'k', false, required_argument, "DIR",
+	  "where journals go (default hunt-YYYYMMDD-HHMMSS here):\nDIR/fail-SEED.vrr and DIR/pass-SEED.vrr at the end, "
+	  "each\nwith .out (guest serial) and .log (vmm's stderr)", 1, 1 },
+	{ "seed", 's', false, required_argument, "S",
+	  "chaos seeds are S+1, S+2, ... (default: random), so that\nhunts on several machines can take disjoint seeds",
+	  1, 1 },
+	{ "verbose", 'v', true, no_argument, NULL, "a line per finished run", 1, 1 },
+	{ "quiet", 'q', true, no_argument, NULL, "no progress line on a terminal", 1, 1 },
+	{ "help", 'h', true, no_argument, NULL, "show this help", 1, 1 },
+};
+#define HUNT_OPTS (sizeof(hunt_opts) / sizeof(hunt_opts[0]))
+
 void usage_hunt(FILE *f)
 {
-	fprintf(f,
-		"usage: vmm hunt [options] -- RECORD-ARGS... KERNEL\n\n"
-		"Record runs of a guest with `vmm record --chaos`, each with its own seed,\n"
-		"several at a time, until one ends the way asked: a failing run of a bug that\n"
-		"shows once in many. That run's journal is kept, with the last passing one (for\n"
-		"`vmm journal diff`); the others are deleted. RECORD-ARGS are what `vmm record`\n"
-		"takes (not -o, --serial, --chaos or --force: hunt sets those).\n\n"
-		"options:\n"
-		"  -n, --runs N          record at most N runs (default 100)\n"
-		"  -j, --jobs J          J runs at a time (default: the number of CPUs online)\n"
-		"      --until-status S  a run fails when vmm record exits with status S: a number,\n"
-		"                        or 'nonzero' (the default when no --until-* is given)\n"
-		"      --until-output REGEX\n"
-		"                        a run fails when the guest's serial output has a line\n"
-		"                        matching REGEX (POSIX extended, as grep -E)\n"
-		"      --until-timeout SECONDS\n"
-		"                        a run fails when it has not ended after SECONDS (a hang):\n"
-		"                        it is stopped with SIGINT, which closes its journal.\n"
-		"                        The --until-* options combine: any one makes a run fail\n"
-		"      --keep DIR        where journals go (default hunt-YYYYMMDD-HHMMSS here):\n"
-		"                        DIR/fail-SEED.vrr and DIR/pass-SEED.vrr at the end, each\n"
-		"                        with .out (guest serial) and .log (vmm's stderr)\n"
-		"      --seed S          chaos seeds are S+1, S+2, ... (default: random), so that\n"
-		"                        hunts on several machines can take disjoint seeds\n"
-		"  -v, --verbose         a line per finished run\n"
-		"  -q, --quiet           no progress line on a terminal\n"
-		"  -h, --help            show this help\n\n"
-		"exit status:\n"
-		"  0    a run failed as asked; its journal is kept\n"
-		"  1    no run of N failed\n"
-		"  %d    bad command line, or vmm record refused RECORD-ARGS\n"
-		"  %d  a run could not be recorded (vmm error)\n"
-		"  128+N hunt stopped by signal N\n",
+	fprintf(f, "usage: vmm hunt [options] -- RECORD-ARGS... KERNEL\n\n"
+		   "Record runs of a guest with `vmm record --chaos`, each with its own seed,\n"
+		   "several at a time, until one ends the way asked: a failing run of a bug that\n"
+		   "shows once in many. That run's journal is kept, with the last passing one (for\n"
+		   "`vmm journal diff`); the others are deleted. RECORD-ARGS are what `vmm record`\n"
+		   "takes (not -o, --serial, --chaos or --force: hunt sets those).\n\n"
+		   "options:\n");
+	cli_opts_help(f, hunt_opts, HUNT_OPTS, 1);
+	fprintf(f, "\nexit status:\n"
+		   "  0    a run failed as asked; its journal is kept\n"
+		   "  1    no run of N failed\n"
+		   "  %d    bad command line, or vmm record refused RECORD-ARGS\n"
+		   "  %d  a run could not be recorded (vmm error)\n"
+		   "  128+N hunt stopped by signal N\n",
 		VMM_EXIT_USAGE, VMM_EXIT_ERROR);
 }
 
@@ -135,19 +140,7 @@ static int check_rec_args(const struct hunt_opts *o)
 
 static int parse_hunt(int argc, char **argv, struct hunt_opts *o)
 {
-	static const struct option opts[] = {
-		{ "runs", required_argument, NULL, 'n' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "until-status", required_argument, NULL, 'S' },
-		{ "until-output", required_argument, NULL, 'O' },
-		{ "until-timeout", required_argument, NULL, 'T' },
-		{ "keep", required_argument, NULL, 'k' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	struct cli_getopt g;
 	bool has_seed = false;
 	char *end;
 	long cpus;
@@ -157,8 +150,11 @@ static int parse_hunt(int argc, char **argv, struct hunt_opts *o)
 	o->runs = 100;
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	o->jobs = cpus > 0 ? (unsigned long)cpus : 1;
+	if (cli_getopt_init(&g, "hunt", "vmm hunt [options] -- RECORD-ARGS... KERNEL", hunt_opts, HUNT_OPTS, 1,
+			    true) < 0)
+		return cli_fail(VMM_EXIT_ERROR, "too many options in the table%s%s", "", "");
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+n:j:vqh", opts, NULL)) != -1) {
+	while ((c = cli_getopt_next(&g, argc, argv)) != -1) {
 		switch (c) {
 		case 'n':
 		case 'j': {
@@ -225,13 +221,12 @@ static int parse_hunt(int argc, char **argv, struct hunt_opts *o)
 			usage_hunt(stdout);
 			return 0;
 		default:
-			usage_hunt(stderr);
-			return VMM_EXIT_USAGE;
+			return VMM_EXIT_USAGE;	/* cli_getopt_next said what */
 		}
 	}
 	if (optind >= argc || strcmp(argv[optind - 1], "--")) {
 		fprintf(stderr, "vmm: hunt needs -- and then what to give vmm record (ending in the KERNEL)\n");
-		usage_hunt(stderr);
+		cli_usage_hint(&g);
 		return VMM_EXIT_USAGE;
 	}
 	o->rec_args = argv + optind;

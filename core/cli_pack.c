@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_opt.h"
 #include "status.h"
 #include "../replay/hash.h"
 #include "../replay/journal.h"
@@ -52,15 +53,15 @@ static int load_input(struct pack_input *in, enum pack_kind kind, const char *pa
 
 int journal_pack(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "symbols", required_argument, NULL, 's' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	static const struct cli_opt opts[] = {
+		{ "output", 'o', true, required_argument, "FILE", NULL, 1, 0 },
+		{ "kernel", 'k', false, required_argument, "FILE", NULL, 1, 0 },
+		{ "initrd", 'i', false, required_argument, "FILE", NULL, 1, 0 },
+		{ "symbols", 's', false, required_argument, "ELF", NULL, 1, 0 },
+		{ "force", 'f', false, no_argument, NULL, NULL, 1, 0 },
+		{ "help", 'h', true, no_argument, NULL, NULL, 1, 0 },
 	};
+	struct cli_getopt g;
 	const char *out = NULL, *kernel = NULL, *initrd = NULL, *symbols = NULL;
 	struct pack_input in[3], old;
 	uint8_t *bufs[3] = { NULL, NULL, NULL };
@@ -71,8 +72,10 @@ int journal_pack(int argc, char **argv)
 	unsigned n = 0;
 	int c, status = -1;
 
+	cli_getopt_init(&g, "journal pack", "vmm journal pack JOURNAL [-o FILE] [--kernel FILE] [--initrd FILE] "
+			"[--symbols ELF] [--force]", opts, sizeof(opts) / sizeof(opts[0]), 1, false);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:fh", opts, NULL)) != -1) {
+	while ((c = cli_getopt_next(&g, argc, argv)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'k': kernel = optarg; break;
@@ -80,7 +83,7 @@ int journal_pack(int argc, char **argv)
 		case 's': symbols = optarg; break;
 		case 'f': force = true; break;
 		case 'h': usage_journal(stdout); return 0;
-		default: usage_journal(stderr); return VMM_EXIT_USAGE;
+		default: return VMM_EXIT_USAGE;	/* cli_getopt_next said what */
 		}
 	}
 	if (optind != argc - 1)
@@ -158,12 +161,12 @@ out:
 
 int journal_unpack(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "directory", required_argument, NULL, 'C' },
-		{ "list", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	static const struct cli_opt opts[] = {
+		{ "directory", 'C', true, required_argument, "DIR", NULL, 1, 0 },
+		{ "list", 'l', false, no_argument, NULL, NULL, 1, 0 },
+		{ "help", 'h', true, no_argument, NULL, NULL, 1, 0 },
 	};
+	struct cli_getopt g;
 	const char *dir = ".";
 	struct journal_header *h;
 	struct journal_reader jr;
@@ -172,13 +175,15 @@ int journal_unpack(int argc, char **argv)
 	unsigned found = 0;
 	int c, status = 0;
 
+	cli_getopt_init(&g, "journal unpack", "vmm journal unpack PACKED [-C DIR] [--list]", opts,
+			sizeof(opts) / sizeof(opts[0]), 1, false);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "C:lh", opts, NULL)) != -1) {
+	while ((c = cli_getopt_next(&g, argc, argv)) != -1) {
 		switch (c) {
 		case 'C': dir = optarg; break;
 		case 'l': list = true; break;
 		case 'h': usage_journal(stdout); return 0;
-		default: usage_journal(stderr); return VMM_EXIT_USAGE;
+		default: return VMM_EXIT_USAGE;	/* cli_getopt_next said what */
 		}
 	}
 	if (optind != argc - 1)

@@ -25,6 +25,7 @@
 #include "../gdbstub/gdbstub.h"
 #include "kvm_caps.h"
 #include "cli.h"
+#include "cli_opt.h"
 #include "sandbox.h"
 
 #ifndef VMM_VERSION
@@ -71,59 +72,89 @@ static void usage_main(FILE *f)
 	fprintf(f, "\nRun 'vmm COMMAND --help' for a command's options.\n");
 }
 
+/* Which parser takes an option, and which --help lists it. */
+#define CMD_RUN		1u
+#define CMD_RECORD	2u
+#define CMD_BOTH	(CMD_RUN | CMD_RECORD)
+
+static const struct cli_opt run_opts[] = {
+	{ "memory", 'm', true, required_argument, "SIZE",
+	  "guest RAM in MiB, or with a suffix M or G (default 256;\n2 MiB to 3 GiB)", CMD_BOTH, CMD_RUN },
+	{ "append", 'a', false, required_argument, "CMDLINE", "kernel command line", CMD_BOTH, CMD_RUN },
+	{ "initrd", 'i', false, required_argument, "FILE", "initial ramdisk (Linux) or first module (multiboot)",
+	  CMD_BOTH, CMD_RUN },
+	{ "serial", 's', false, required_argument, "BACKEND",
+	  "where COM1 goes: stdio (default), file:PATH, none.\nOn a terminal, stdio is raw; type Ctrl-A x to quit.",
+	  CMD_BOTH, CMD_RUN },
+	{ "rtc", 'r', false, required_argument, "SECONDS",
+	  "guest wall-clock time at power-on, in seconds since\n1970-01-01 UTC (default: the host's time)",
+	  CMD_BOTH, CMD_RUN },
+	{ "rng", 'R', false, no_argument, NULL, "add a virtio-rng device (entropy from the host's getrandom())",
+	  CMD_BOTH, CMD_RUN },
+	{ "disk", 'D', false, required_argument, "PATH[,ro]",
+	  "add a virtio-blk device over the raw image PATH (locked\nwhile in use; ,ro: read-only). --rng and --disk "
+	  "repeat,\nup to 8 devices, on PCI slots 1, 2, ... in that order", CMD_BOTH, CMD_RUN },
+	{ "console", 'C', false, no_argument, NULL,
+	  "add a virtio-console (Linux: hvc0, console=hvc0); its\noutput goes where --serial's does, and the input "
+	  "goes to\nit instead of COM1. One at most", CMD_BOTH, CMD_RUN },
+	{ "net", 'N', false, required_argument, "BACKEND[,mac=MAC]",
+	  "add a virtio-net device (Linux: eth0), repeatable. BACKEND:\n"
+	  "udp:[HOST:]PORT[,peer=HOST:PORT]  one Ethernet frame per\n"
+	  "  UDP datagram, no privileges needed; HOST defaults to\n"
+	  "  127.0.0.1; with peer=, only the peer's datagrams are\n"
+	  "  taken; without, frames go to the sender of the last\n"
+	  "  datagram received\n"
+	  "tap:NAME  the host TAP interface NAME (CAP_NET_ADMIN, or\n"
+	  "  one made with ip tuntap add NAME mode tap user $USER)\n"
+	  "MAC defaults to 52:54:00:12:34:56, the last byte counting\n"
+	  "up for each further --net", CMD_BOTH, CMD_RUN },
+	{ "gdb", 'g', false, required_argument, "WHERE",
+	  "serve gdb on [HOST:]PORT (host 127.0.0.1) or unix:PATH;\none client at a time, who may attach again later;\n"
+	  "hbreak (4 debug registers), break (32, where this KVM\nintercepts int3: vmm probe), watch, rwatch, awatch",
+	  CMD_BOTH, CMD_RUN },
+	{ "gdb-wait", 'w', false, no_argument, NULL, "with --gdb: wait for gdb before the first instruction",
+	  CMD_BOTH, CMD_RUN },
+	{ "defer", 'd', false, required_argument, "TIME",
+	  "how long a due timer tick, input or virtio completion may\nwait for the guest's next exit before vmm stops "
+	  "the guest\nto deliver it: 0, or a number with ns, us, ms or s\n(default 1ms; at most half the PIT period). "
+	  "Events placed\nat exits cost replay nothing; 0 delivers at once, as\nhardware would (see README, \"Where "
+	  "events land\")", CMD_BOTH, CMD_RUN },
+	{ "stats", 'S', false, no_argument, NULL,
+	  "print exit counts by kind, and where events were placed,\nwhen the guest stops", CMD_BOTH, CMD_RUN },
+	{ "verbose", 'v', true, no_argument, NULL, "say what was loaded where; report unclaimed ports once",
+	  CMD_BOTH, CMD_RUN },
+	{ "no-sandbox", 'Z', false, no_argument, NULL,
+	  "run without the seccomp filter that, once the guest starts,\nstops vmm at any system call it does not make "
+	  "(exec, open,\nfork, ...): for debugging vmm itself", CMD_BOTH, CMD_RUN },
+	{ "output", 'o', true, required_argument, "JOURNAL",
+	  "where to write (default vmm-YYYYMMDD-HHMMSS.vrr here)", CMD_RECORD, CMD_RECORD },
+	{ "force", 'f', false, no_argument, NULL, "overwrite JOURNAL if it exists", CMD_RECORD, CMD_RECORD },
+	{ "quiet", 'q', true, no_argument, NULL,
+	  "no status line (shown on a terminal that the guest's serial\noutput does not go to: guest time, events, "
+	  "rate)", CMD_RECORD, CMD_RECORD },
+	{ "fsync", 'F', false, no_argument, NULL,
+	  "put each journal frame on disk (fdatasync) as it ends, so a\npower loss keeps what a SIGKILL would (the "
+	  "journal is written\nout every 100 ms of guest time either way)", CMD_RECORD, CMD_RECORD },
+	{ "chaos", 'X', false, optional_argument, "SEED",
+	  "perturb when asynchronous work reaches the guest, from a\nseeded generator (default seed: random; it goes "
+	  "into the\njournal): timer ticks come up to a quarter period late,\nhalf of the events are delivered at once "
+	  "wherever the guest\nis (inside exit-less stretches too), virtio completions,\ninput and received frames are "
+	  "held back up to 2 ms. The\nrun is recorded exactly; replay needs no seed. For finding\nrare interleavings "
+	  "(vmm hunt)", CMD_BOTH, CMD_RECORD },
+	{ "help", 'h', true, no_argument, NULL, "show this help", CMD_BOTH, CMD_BOTH },
+};
+#define RUN_OPTS (sizeof(run_opts) / sizeof(run_opts[0]))
+
 static void usage_run(FILE *f)
 {
+	fprintf(f, "usage: vmm run [options] KERNEL\n\n"
+		   "Boot KERNEL in a new virtual machine: a multiboot v1 ELF kernel, a Linux\n"
+		   "bzImage (boot protocol 2.06+) or a Linux vmlinux with a PVH entry note.\n"
+		   "No firmware runs; the kernel is entered directly in 32-bit protected mode.\n\n"
+		   "options:\n");
+	cli_opts_help(f, run_opts, RUN_OPTS, CMD_RUN);
 	fprintf(f,
-		"usage: vmm run [options] KERNEL\n\n"
-		"Boot KERNEL in a new virtual machine: a multiboot v1 ELF kernel, a Linux\n"
-		"bzImage (boot protocol 2.06+) or a Linux vmlinux with a PVH entry note.\n"
-		"No firmware runs; the kernel is entered directly in 32-bit protected mode.\n\n"
-		"options:\n"
-		"  -m, --memory SIZE     guest RAM in MiB, or with a suffix M or G (default 256;\n"
-		"                        2 MiB to 3 GiB)\n"
-		"      --append CMDLINE  kernel command line\n"
-		"      --initrd FILE     initial ramdisk (Linux) or first module (multiboot)\n"
-		"      --serial BACKEND  where COM1 goes: stdio (default), file:PATH, none.\n"
-		"                        On a terminal, stdio is raw; type Ctrl-A x to quit.\n"
-		"      --rtc SECONDS     guest wall-clock time at power-on, in seconds since\n"
-		"                        1970-01-01 UTC (default: the host's time)\n"
-		"      --rng             add a virtio-rng device (entropy from the host's getrandom())\n"
-		"      --disk PATH[,ro]  add a virtio-blk device over the raw image PATH (locked\n"
-		"                        while in use; ,ro: read-only). --rng and --disk repeat,\n"
-		"                        up to 8 devices, on PCI slots 1, 2, ... in that order\n"
-		"      --console         add a virtio-console (Linux: hvc0, console=hvc0); its\n"
-		"                        output goes where --serial's does, and the input goes to\n"
-		"                        it instead of COM1. One at most\n"
-		"      --net BACKEND[,mac=MAC]\n"
-		"                        add a virtio-net device (Linux: eth0), repeatable. BACKEND:\n"
-		"                        udp:[HOST:]PORT[,peer=HOST:PORT]  one Ethernet frame per\n"
-		"                          UDP datagram, no privileges needed; HOST defaults to\n"
-		"                          127.0.0.1; with peer=, only the peer's datagrams are\n"
-		"                          taken; without, frames go to the sender of the last\n"
-		"                          datagram received\n"
-		"                        tap:NAME  the host TAP interface NAME (CAP_NET_ADMIN, or\n"
-		"                          one made with ip tuntap add NAME mode tap user $USER)\n"
-		"                        MAC defaults to 52:54:00:12:34:56, the last byte counting\n"
-		"                        up for each further --net\n"
-		"      --gdb WHERE       serve gdb on [HOST:]PORT (host 127.0.0.1) or unix:PATH;\n"
-		"                        one client at a time, who may attach again later;\n"
-		"                        hbreak (4 debug registers), break (32, where this KVM\n"
-		"                        intercepts int3: vmm probe), watch, rwatch, awatch\n"
-		"      --gdb-wait        with --gdb: wait for gdb before the first instruction\n"
-		"      --defer TIME      how long a due timer tick, input or virtio completion may\n"
-		"                        wait for the guest's next exit before vmm stops the guest\n"
-		"                        to deliver it: 0, or a number with ns, us, ms or s\n"
-		"                        (default 1ms; at most half the PIT period). Events placed\n"
-		"                        at exits cost replay nothing; 0 delivers at once, as\n"
-		"                        hardware would (see README, \"Where events land\")\n"
-		"      --stats           print exit counts by kind, and where events were placed,\n"
-		"                        when the guest stops\n"
-		"  -v, --verbose         say what was loaded where; report unclaimed ports once\n"
-		"      --no-sandbox      run without the seccomp filter that, once the guest starts,\n"
-		"                        stops vmm at any system call it does not make (exec, open,\n"
-		"                        fork, ...): for debugging vmm itself\n"
-		"  -h, --help            show this help\n\n"
-		"exit status:\n"
+		"\nexit status:\n"
 		"  N    the guest wrote N to the debug-exit port 0xf4 (outl(code, 0xf4): code & 0xff)\n"
 		"  %d  the guest halted for good (hlt with interrupts off): Linux poweroff\n"
 		"  %d  the guest asked for a reset (i8042 0xfe, port 0xcf9, port 0x92)\n"
@@ -136,75 +167,62 @@ static void usage_run(FILE *f)
 
 static void usage_record(FILE *f)
 {
-	fprintf(f,
-		"usage: vmm record [-o JOURNAL] [--force] [--fsync] [run options] KERNEL\n\n"
-		"Run KERNEL as `vmm run` does and record the run into JOURNAL, a zstd file\n"
-		"(docs/journal.md) that `vmm replay` re-executes exactly.\n\n"
-		"options:\n"
-		"  -o, --output JOURNAL  where to write (default vmm-YYYYMMDD-HHMMSS.vrr here)\n"
-		"      --force           overwrite JOURNAL if it exists\n"
-		"  -q, --quiet           no status line (shown on a terminal that the guest's serial\n"
-		"                        output does not go to: guest time, events, rate)\n"
-		"      --fsync           put each journal frame on disk (fdatasync) as it ends, so a\n"
-		"                        power loss keeps what a SIGKILL would (the journal is written\n"
-		"                        out every 100 ms of guest time either way)\n"
-		"      --chaos[=SEED]    perturb when asynchronous work reaches the guest, from a\n"
-		"                        seeded generator (default seed: random; it goes into the\n"
-		"                        journal): timer ticks come up to a quarter period late,\n"
-		"                        half of the events are delivered at once wherever the guest\n"
-		"                        is (inside exit-less stretches too), virtio completions,\n"
-		"                        input and received frames are held back up to 2 ms. The\n"
-		"                        run is recorded exactly; replay needs no seed. For finding\n"
-		"                        rare interleavings (vmm hunt)\n"
-		"  and every option of `vmm run` (see vmm run --help).\n\n"
-		"Exit status as for vmm run.\n");
+	fprintf(f, "usage: vmm record [-o JOURNAL] [--force] [--fsync] [run options] KERNEL\n\n"
+		   "Run KERNEL as `vmm run` does and record the run into JOURNAL, a zstd file\n"
+		   "(docs/journal.md) that `vmm replay` re-executes exactly.\n\n"
+		   "options:\n");
+	cli_opts_help(f, run_opts, RUN_OPTS, CMD_RECORD);
+	fprintf(f, "  and every option of `vmm run` (see vmm run --help).\n\n"
+		   "Exit status as for vmm run.\n");
 }
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static const struct cli_opt replay_opts[] = {
+	{ "kernel", 'k', false, required_argument, "FILE", "the kernel, instead of the path in the journal", 1, 1 },
+	{ "initrd", 'i', false, required_argument, "FILE", "the initrd, instead of the path in the journal", 1, 1 },
+	{ "force", 'f', false, no_argument, NULL, "replay even if an input file's SHA-256 differs", 1, 1 },
+	{ "serial", 's', false, required_argument, "BACKEND",
+	  "where the guest's serial output goes: stdio (default),\nfile:PATH, none; input comes from the journal", 1, 1 },
+	{ "verify", 'V', false, no_argument, NULL,
+	  "fail (status " STR(VMM_EXIT_DIVERGENCE) ") if the final state digest differs", 1, 1 },
+	{ "gdb", 'g', false, required_argument, "WHERE",
+	  "serve gdb on [HOST:]PORT (host 127.0.0.1) or unix:PATH:\nwait for it before the first event, then replay as "
+	  "it\ncontinues and steps, forward and backward (reverse-\ncontinue, reverse-stepi: replay runs again from "
+	  "the\nnewest snapshot before the point, output shown once);\nbreakpoints (hbreak: 2, replay keeps 2 debug "
+	  "registers;\nbreak: 32, where this KVM intercepts int3), watchpoints\n(watch, rwatch, awatch); memory and "
+	  "registers are\nread-only; the end of the journal is a stop;\n'monitor help' lists the replay's commands",
+	  1, 1 },
+	{ "goto", 'G', false, required_argument, "EVENT|end",
+	  "first replay to the point where EVENT events are replayed\n(vmm journal dump numbers records; monitor when "
+	  "says\nwhere gdb is), then: with --gdb, wait for gdb there\ninstead of before the first event; without, stop "
+	  "and\nprint the registers (status 0); 'end': the end", 1, 1 },
+	{ "snapshot-interval", 'S', false, required_argument, "SECONDS",
+	  "with --gdb: fork a copy-on-write snapshot of the\nreplay every SECONDS of replaying (default 1; at most\n"
+	  STR(SNAP_MAX) " are kept, thinned out evenly); 0: none, going back\nreplays from the start", 1, 1 },
+	{ "quiet", 'q', true, no_argument, NULL,
+	  "no status line (shown on a terminal that the guest's serial\noutput does not go to: percent of the journal, "
+	  "counts,\ntime left)", 1, 1 },
+	{ "verbose", 'v', true, no_argument, NULL, "say what was loaded where", 1, 1 },
+	{ "no-sandbox", 'Z', false, no_argument, NULL,
+	  "replay without the seccomp filter (on unless --gdb: going\nback forks and re-executes replay)", 1, 1 },
+	{ "help", 'h', true, no_argument, NULL, "show this help", 1, 1 },
+};
+#define REPLAY_OPTS (sizeof(replay_opts) / sizeof(replay_opts[0]))
 
 static void usage_replay(FILE *f)
 {
-	fprintf(f,
-		"usage: vmm replay [options] JOURNAL\n\n"
-		"Re-execute the run recorded in JOURNAL: the same guest, the same inputs at the\n"
-		"same instructions. Every exit is checked against the journal; the first\n"
-		"difference stops replay with a divergence report. A disk image is never\n"
-		"opened: every byte the guest read from it is in the journal.\n\n"
-		"options:\n"
-		"      --kernel FILE     the kernel, instead of the path in the journal\n"
-		"      --initrd FILE     the initrd, instead of the path in the journal\n"
-		"      --force           replay even if an input file's SHA-256 differs\n"
-		"      --serial BACKEND  where the guest's serial output goes: stdio (default),\n"
-		"                        file:PATH, none; input comes from the journal\n"
-		"      --verify          fail (status %d) if the final state digest differs\n"
-		"      --gdb WHERE       serve gdb on [HOST:]PORT (host 127.0.0.1) or unix:PATH:\n"
-		"                        wait for it before the first event, then replay as it\n"
-		"                        continues and steps, forward and backward (reverse-\n"
-		"                        continue, reverse-stepi: replay runs again from the\n"
-		"                        newest snapshot before the point, output shown once);\n"
-		"                        breakpoints (hbreak: 2, replay keeps 2 debug registers;\n"
-		"                        break: 32, where this KVM intercepts int3), watchpoints\n"
-		"                        (watch, rwatch, awatch); memory and registers are\n"
-		"                        read-only; the end of the journal is a stop;\n"
-		"                        'monitor help' lists the replay's commands\n"
-		"      --goto EVENT|end  first replay to the point where EVENT events are replayed\n"
-		"                        (vmm journal dump numbers records; monitor when says\n"
-		"                        where gdb is), then: with --gdb, wait for gdb there\n"
-		"                        instead of before the first event; without, stop and\n"
-		"                        print the registers (status 0); 'end': the end\n"
-		"      --snapshot-interval SECONDS\n"
-		"                        with --gdb: fork a copy-on-write snapshot of the\n"
-		"                        replay every SECONDS of replaying (default 1; at most\n"
-		"                        %d are kept, thinned out evenly); 0: none, going back\n"
-		"                        replays from the start\n"
-		"  -q, --quiet           no status line (shown on a terminal that the guest's serial\n"
-		"                        output does not go to: percent of the journal, counts,\n"
-		"                        time left)\n"
-		"  -v, --verbose         say what was loaded where\n"
-		"      --no-sandbox      replay without the seccomp filter (on unless --gdb: going\n"
-		"                        back forks and re-executes replay)\n"
-		"  -h, --help            show this help\n\n"
-		"exit status: the recorded run's status; %d on divergence; %d on error;\n"
-		"0 when gdb killed the replay before its end (a detached one runs to its end).\n",
-		VMM_EXIT_DIVERGENCE, SNAP_MAX, VMM_EXIT_DIVERGENCE, VMM_EXIT_ERROR);
+	fprintf(f, "usage: vmm replay [options] JOURNAL\n\n"
+		   "Re-execute the run recorded in JOURNAL: the same guest, the same inputs at the\n"
+		   "same instructions. Every exit is checked against the journal; the first\n"
+		   "difference stops replay with a divergence report. A disk image is never\n"
+		   "opened: every byte the guest read from it is in the journal.\n\n"
+		   "options:\n");
+	cli_opts_help(f, replay_opts, REPLAY_OPTS, 1);
+	fprintf(f, "\nexit status: the recorded run's status; %d on divergence; %d on error;\n"
+		   "0 when gdb killed the replay before its end (a detached one runs to its end).\n",
+		VMM_EXIT_DIVERGENCE, VMM_EXIT_ERROR);
 }
 
 
@@ -477,31 +495,8 @@ static bool show_progress(const char *serial, bool quiet)
 /* Returns -1 to go on, else the exit status to return now. */
 static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o)
 {
-	static const struct option opts[] = {
-		{ "memory", required_argument, NULL, 'm' },
-		{ "append", required_argument, NULL, 'a' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "serial", required_argument, NULL, 's' },
-		{ "rtc", required_argument, NULL, 'r' },
-		{ "stats", no_argument, NULL, 'S' },
-		{ "defer", required_argument, NULL, 'd' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "rng", no_argument, NULL, 'R' },
-		{ "disk", required_argument, NULL, 'D' },
-		{ "console", no_argument, NULL, 'C' },
-		{ "net", required_argument, NULL, 'N' },
-		{ "gdb", required_argument, NULL, 'g' },
-		{ "gdb-wait", no_argument, NULL, 'w' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "fsync", no_argument, NULL, 'F' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "chaos", optional_argument, NULL, 'X' },
-		{ "no-sandbox", no_argument, NULL, 'Z' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	void (*usage)(FILE *) = record ? usage_record : usage_run;
+	struct cli_getopt g;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -510,8 +505,11 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 	o->cmdline = "";
 	o->serial = "stdio";
 	o->cfg.defer_ns = VM_DEFER_DEFAULT_NS;
+	if (cli_getopt_init(&g, record ? "record" : "run", record ? "vmm record [options] KERNEL" :
+				"vmm run [options] KERNEL", run_opts, RUN_OPTS, record ? CMD_RECORD : CMD_RUN, false) < 0)
+		return cli_fail(VMM_EXIT_ERROR, "too many options in the table%s%s", "", "");
 	optind = 1;
-	while ((c = getopt_long(argc, argv, record ? "m:o:qvh" : "m:vh", opts, NULL)) != -1) {
+	while ((c = cli_getopt_next(&g, argc, argv)) != -1) {
 		switch (c) {
 		case 'm':
 			if (parse_memory(optarg, &o->cfg.mem_size) < 0)
@@ -584,23 +582,15 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 			o->cfg.verbose = true;
 			break;
 		case 'o':
-			if (!record)
-				goto bad;
 			o->output = optarg;
 			break;
 		case 'f':
-			if (!record)
-				goto bad;
 			o->force = true;
 			break;
 		case 'F':
-			if (!record)
-				goto bad;
 			o->fsync = true;
 			break;
 		case 'q':
-			if (!record)
-				goto bad;
 			o->quiet = true;
 			break;
 		case 'Z':
@@ -628,20 +618,17 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 			usage(stdout);
 			return 0;
 		default:
-			goto bad;
+			return VMM_EXIT_USAGE;	/* cli_getopt_next said what */
 		}
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "vmm: %s takes exactly one KERNEL%s\n", record ? "record" : "run",
 			optind < argc ? " (extra arguments given)" : "");
-		usage(stderr);
+		cli_usage_hint(&g);
 		return VMM_EXIT_USAGE;
 	}
 	o->kernel_path = argv[optind];
 	return -1;
-bad:
-	usage(stderr);
-	return VMM_EXIT_USAGE;
 }
 
 struct guest_files {
@@ -899,21 +886,6 @@ static int check_input(const char *what, const char *path, const uint8_t *want, 
 
 static int cmd_replay(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "serial", required_argument, NULL, 's' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "verify", no_argument, NULL, 'V' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "gdb", required_argument, NULL, 'g' },
-		{ "snapshot-interval", required_argument, NULL, 'S' },
-		{ "goto", required_argument, NULL, 'G' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "no-sandbox", no_argument, NULL, 'Z' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *kernel = NULL, *initrd = NULL, *serial = "stdio", *gdb = NULL, *resume_text;
 	struct pack_input packed[2];
 	char kernel_label[PACK_NAME_MAX + 16], initrd_label[PACK_NAME_MAX + 16];
@@ -933,10 +905,13 @@ static int cmd_replay(int argc, char **argv)
 	struct console con;
 	struct vm *vm = NULL;
 	char err[BOOT_ERR_LEN + 200];
+	struct cli_getopt g;
 	int c, r, status = VMM_EXIT_ERROR;
 
+	if (cli_getopt_init(&g, "replay", "vmm replay [options] JOURNAL", replay_opts, REPLAY_OPTS, 1, false) < 0)
+		return cli_fail(VMM_EXIT_ERROR, "too many options in the table%s%s", "", "");
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
+	while ((c = cli_getopt_next(&g, argc, argv)) != -1) {
 		switch (c) {
 		case 'k': kernel = optarg; break;
 		case 'i': initrd = optarg; break;
@@ -965,12 +940,12 @@ static int cmd_replay(int argc, char **argv)
 						  optarg, "");
 			break;
 		case 'h': usage_replay(stdout); return 0;
-		default: usage_replay(stderr); return VMM_EXIT_USAGE;
+		default: return VMM_EXIT_USAGE;	/* cli_getopt_next said what */
 		}
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "vmm: replay takes exactly one JOURNAL\n");
-		usage_replay(stderr);
+		cli_usage_hint(&g);
 		return VMM_EXIT_USAGE;
 	}
 	/*

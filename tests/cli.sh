@@ -53,6 +53,47 @@ expect help-unknown 2 "no command 'frobnicate'" -- help frobnicate
 expect no-args 2 'usage' --
 expect unknown-command 2 "unknown command 'frobnicate'" -- frobnicate
 expect probe-help 0 'usage: vmm probe' -- probe --help
+expect option-needs-value 2 "vmm run: option '--memory' needs a value" -- run --memory
+expect option-takes-no-value 2 "vmm record: option '--fsync' takes no value" -- record --fsync=yes "$guest"
+expect option-short-unknown 2 "vmm replay: unknown option '-x'" -- replay -x j.vrr
+expect option-other-command 2 "vmm run: unknown option '--output'" -- run --output j.vrr "$guest"
+
+# --help and the parsers come from one table per command: every option a --help names is one its
+# command's parser knows, and every option the README gives vmm is in some --help.
+help_opts() {	# help_opts CMD: the --options CMD's --help lists (its option lines)
+	"$VMM" $1 --help 2>&1 | grep -oE -- '^ +(-[a-zA-Z], )?--[a-z][a-z0-9-]*' | grep -o -- '--[a-z0-9-]*' | sort -u
+}
+unknown=
+for cmd in run record replay hunt "journal dump" "journal pack" "journal unpack"; do
+	case $cmd in
+	journal*) opts=$("$VMM" journal --help | grep "vmm $cmd " -A1 | grep -o -- '--[a-z][a-z0-9-]*' | sort -u) ;;
+	*) opts=$(help_opts "$cmd") ;;
+	esac
+	for o in $opts; do
+		# shellcheck disable=SC2086 # cmd is two words for journal subcommands
+		"$VMM" $cmd "$o" < /dev/null > "$tmp/out" 2>&1
+		grep -q "unknown option" "$tmp/out" && unknown="$unknown $cmd:$o"
+	done
+done
+if [ -z "$unknown" ]; then
+	passed=$((passed + 1)); echo "PASS help-options: every option in every --help is one its parser takes"
+else
+	failed=$((failed + 1)); echo "FAIL help-options: named in --help, refused as unknown:$unknown"
+fi
+all_help=$(for cmd in run record replay hunt probe journal "" ; do "$VMM" $cmd --help 2>&1; done |
+	grep -o -- '--[a-z][a-z0-9-]*' | sort -u)
+readme=$(dirname "$0")/../README.md
+missing=
+# --sh, --timeout: tests/nested/run.sh's; --sshlogin: GNU parallel's, in the hunt section.
+for o in $(grep -o -- '--[a-z][a-z0-9-]*' "$readme" | sort -u); do
+	case $o in --sh|--timeout|--sshlogin) continue ;; esac
+	printf '%s\n' "$all_help" | grep -qx -- "$o" || missing="$missing $o"
+done
+if [ -z "$missing" ]; then
+	passed=$((passed + 1)); echo "PASS readme-options: every option the README names is in a --help"
+else
+	failed=$((failed + 1)); echo "FAIL readme-options: in README.md, in no --help:$missing"
+fi
 expect probe-extra 2 "vmm probe: unexpected argument 'now'" -- probe now
 expect unknown-option 2 'usage: vmm run' -- run --frobnicate "$guest"
 expect snapshot-interval-word 2 "snapshot-interval 'often': not a number of seconds" -- replay --snapshot-interval often x.vrr
