@@ -184,7 +184,7 @@ int cmd_journal(int argc, char **argv)
 	struct journal_reader jr;
 	struct journal_record rec;
 	uint64_t from = 0, count = ~0ull;
-	uint64_t now = 0, kinds[JREC_MAX] = { 0 }, bytes[JREC_MAX] = { 0 }, placed[VM_PLACES] = { 0 };
+	uint64_t now = 0, kinds[JREC_MAX] = { 0 }, bytes[JREC_MAX] = { 0 }, placed[VM_PLACES] = { 0 }, host_ns = 0;
 	enum vm_place place = VM_PLACE_EXIT;
 	struct journal_index_entry *index = NULL;
 	size_t nindex = 0;
@@ -289,6 +289,11 @@ int cmd_journal(int argc, char **argv)
 			end.stop = (enum vm_stop)jcur_u8(&e);
 			end.exit_code = (uint32_t)jcur_varint(&e);
 			end.signal = (int)jcur_varint(&e);
+			for (int i = 0; i < 8; i++)	/* the state digest */
+				(void)jcur_u8(&e);
+			(void)jcur_varint(&e);		/* exit count */
+			if (e.pos < e.len)		/* host time: journals since 2026-12 */
+				host_ns = jcur_varint(&e);
 		}
 		kinds[rec.type]++;
 		bytes[rec.type] += rec.len + 2;
@@ -320,6 +325,12 @@ int cmd_journal(int argc, char **argv)
 		printf("file:      %zu bytes%s\nguest time: %.3f s; %.0f exits/s\n", jr.size,
 		       jr.truncated ? " (truncated: no end record)" : "", secs,
 		       secs > 0 ? (double)kinds[JREC_EXIT] / secs : 0.0);
+		if (host_ns)
+			printf("host time: %.3f s to record (the guest ran at %.2fx real time)\n", (double)host_ns / 1e9,
+			       secs / ((double)host_ns / 1e9));
+		else
+			printf("host time: not recorded (%s)\n", kinds[JREC_END] ? "a journal from before 2026-12"
+										 : "no end record");
 		if (nindex)
 			printf("index:     %zu checkpoints, the last at record %llu (guest time %.3f s)\n", nindex,
 			       (unsigned long long)index[nindex - 1].record, (double)index[nindex - 1].time_ns / 1e9);

@@ -208,6 +208,7 @@ int recorder_close(struct recorder *rec, struct vm *vm, bool clean)
 		for (int i = 0; i < 8; i++)
 			jbuf_u8(&b, (uint8_t)(digest >> (8 * i)));
 		jbuf_varint(&b, vm->exit_count);
+		jbuf_varint(&b, vm_mono_ns() - vm->start_ns);	/* host time, for journal stat */
 		r = journal_write(&rec->w, JREC_END, b.p, b.len, vm->board.now);
 	}
 	if (rec->progress)
