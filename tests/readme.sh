@@ -1,6 +1,6 @@
 #!/bin/sh
 # The README's commands, run as a user would run them: every ```sh block, in order, in one scratch
-# directory where ./vmm, build/, tests/ and tools/ are this tree's, each under sh -e (its first failing
+# directory where ./vmm is $VMM and build/, tests/ and tools/ are this tree's, each under sh -e (its first failing
 # command ends it). A block passes when it exits
 # with status 0, or N if an HTML comment <!-- status N --> stands on a line before it, and when
 # every line of a ```text block right after it appears in what it printed (stdout and stderr;
@@ -19,7 +19,9 @@ trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 passed=0 failed=0
 have_kvm || no_kvm "README"
 kvm_probe
-for f in vmm build tests tools; do ln -s "$root/$f" "$tmp/work/$f"; done
+for f in build tests tools; do ln -s "$root/$f" "$tmp/work/$f"; done
+# ./vmm is the binary under test: the sanitizer build in the SANITIZE=1 pass.
+ln -s "$(realpath "${VMM:-$root/vmm}")" "$tmp/work/vmm"
 
 # Split the README: blocks/N.sh, blocks/N.status, blocks/N.line, and blocks/N.text when one follows.
 awk -v dir="$tmp/blocks" '

@@ -90,6 +90,12 @@ for elf in "$@"; do
 		bad "$name: replay changed the disk image"
 		good=no
 	fi
+	# journal stat tells how the run ended and how long recording took on the host.
+	if ! "$VMM" journal stat "$j" > "$tmp/$name.stat" 2>&1 || ! grep -q '^ended: ' "$tmp/$name.stat" ||
+	   ! grep -Eq '^host time: [0-9]+\.[0-9]+ s to record' "$tmp/$name.stat"; then
+		bad "$name: journal stat lacks the end or the host time" "$tmp/$name.stat"
+		good=no
+	fi
 	[ $good = yes ] && ok "$name: recorded (status $rec_status), 3 replays identical: $(grep '^replay:' "$tmp/$name.reperr" | cut -d, -f1-3)"
 	# Every placement path, as the journal counts them: ticks at the guest's exits, at window
 	# exits (where window exits are exact), at landmarks; --defer 0 places none at a window.
@@ -272,7 +278,7 @@ if [ -f "$spin" ]; then
 		bad "SIGKILL of a quiet guest: replay status $st, output '$(cat "$tmp/quiet.rep")'" "$tmp/err"
 	fi
 	worst=0 kills=0 replayed=0 losses=
-	for _ in 1 2 3 4 5 6 7 8; do
+	for _ in $(seq 20); do
 		ms=$((300 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 1200))
 		"$VMM" record --force -o "$tmp/kill.vrr" --append counting "$spin" > "$tmp/kill.out" 2> "$tmp/kill.err" &
 		pid=$!
