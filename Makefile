@@ -19,7 +19,7 @@ CORE_SRC    := $(wildcard core/*.c)
 DEVICE_SRC  := $(wildcard devices/*.c devices/virtio/*.c)
 REPLAY_SRC  := $(wildcard replay/*.c)
 GDB_SRC     := $(wildcard gdbstub/*.c)
-CLI_SRC     := core/main.c core/cli_opt.c core/cli_journal.c core/cli_hunt.c core/cli_pack.c
+CLI_SRC     := core/main.c core/cli_opt.c core/cli_replay.c core/cli_journal.c core/cli_hunt.c core/cli_pack.c
 LIB_SRC     := $(filter-out $(CLI_SRC),$(CORE_SRC)) $(DEVICE_SRC) $(REPLAY_SRC) $(GDB_SRC)
 LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)

@@ -25,6 +25,35 @@ int cli_read_file(const char *path, size_t max, const char *max_what, uint8_t **
 int journal_pack(int argc, char **argv);
 int journal_unpack(int argc, char **argv);
 
+/* vmm replay */
+int cmd_replay(int argc, char **argv);
+void usage_replay(FILE *f);
+
+/* What run, record and replay share (core/main.c). */
+#include <stdbool.h>
+struct vm_config;
+
+/* How this process was started: replay re-executes it to go back (reverse execution). */
+extern char **cli_argv;
+
+/* The kernel and initrd files, read whole. */
+struct cli_files {
+	uint8_t *kernel, *initrd;
+	size_t kernel_len, initrd_len;
+};
+/* Read them (either may be NULL), each at most max bytes. -1 on success, else the exit status. */
+int cli_load_files(const char *kernel, const char *initrd, uint64_t max, struct cli_files *f);
+void cli_free_files(struct cli_files *f);
+/* Create the VM and load the guest into it. -1 on success, else the exit status. */
+int cli_setup_vm(struct vm *vm, const struct vm_config *cfg, const struct cli_files *f, const char *kernel_path,
+		 const char *cmdline);
+/* Keep this thread on host CPU cpu. 0 or -errno. */
+int cli_pin_to_cpu(int cpu);
+/* Whether a status line goes on stderr: a terminal the guest's serial output does not go to. */
+bool cli_show_progress(const char *serial, bool quiet);
+/* Signal handlers, then the seccomp filter (core/sandbox.c). 0 or -errno, err says why. */
+int cli_enter_sandbox(struct vm *vm, const char *gdb, char *err, size_t errlen);
+
 /* vmm hunt */
 int cmd_hunt(int argc, char **argv);
 void usage_hunt(FILE *f);
