@@ -1,0 +1,292 @@
+/*
+ * Where due work lands (DESIGN.md section 2): at the guest's next exit, at
+ * the interrupt-window exit after its sti, or, past --defer, where a kick
+ * stops it -- a landmark, which replay must find again. The host timer is
+ * armed here for the first of those that can come.
+ */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+#include "loop.h"
+#include "../gdbstub/gdbstub.h"
+
+/*
+ * How long due work may wait for the guest's next exit: --defer, but never
+ * half a tick period or more, so that no tick is carried into the next one.
+ */
+static uint64_t defer_ns(const struct vm *vm)
+{
+	uint64_t d = vm->chaos.on ? vm->chaos.defer_ns : vm->defer_ns, period = pit_period_ns(&vm->board.pit, 0);
+
+	return period && d > period / 2 ? period / 2 : d;
+}
+
+/* When the next timer tick is due: the devices' deadline, made late by chaos. */
+uint64_t vm_tick_due(const struct vm *vm)
+{
+	return vm->board.deadline == NEVER ? NEVER : vm->board.deadline + vm->chaos.tick_late_ns;
+}
+
+/* When work is next due: a tick, or work chaos holds back. */
+uint64_t vm_work_due_at(const struct vm *vm)
+{
+	uint64_t d = vm_tick_due(vm), held = chaos_next_release(&vm->chaos);
+
+	return held < d ? held : d;
+}
+
+void vm_arm_timer(struct vm *vm)
+{
+	uint64_t d = vm_work_due_at(vm), abs;
+	struct itimerspec its;
+
+	if (vm->rekick_at)
+		d = vm->rekick_at;	/* the due work waits for this kick */
+	else if (d != NEVER)
+		d += defer_ns(vm);	/* an exit before then carries the tick: no kick */
+	/* A guest that runs without exits or ticks still gets its journal written out. */
+	if (vm->idle_at < d)
+		d = vm->idle_at;
+
+	if (d == vm->armed)
+		return;
+	vm->armed = d;
+	memset(&its, 0, sizeof(its));
+	if (d != NEVER) {
+		abs = vm->start_ns + d;
+		its.it_value.tv_sec = (time_t)(abs / 1000000000u);
+		its.it_value.tv_nsec = (long)(abs % 1000000000u);
+		if (!abs)
+			its.it_value.tv_nsec = 1;
+	}
+	timer_settime(vm->timer, TIMER_ABSTIME, &its, NULL);
+}
+
+/* Async work that would change guest state if applied now. */
+static bool work_due(struct vm *vm, uint64_t now)
+{
+	return now >= vm_tick_due(vm) || chaos_released(&vm->chaos, now) ||
+	       (vm->input_waiting && !(vm->chaos.hold_until[CHAOS_INPUT] > now)) ||
+	       vm_kick_pending();
+}
+
+/*
+ * KVM_RUN returned EINTR: a kick. If work is due, this point becomes a
+ * landmark and the work applies here, interrupts enabled or not: a timer
+ * edge sets IRR while IF=0 exactly as on hardware, and the window exit
+ * then delivers it right after the guest's sti.
+ */
+#define REKICK_NS 1000000ull
+#define USER_DEFER_NS 20000000ull
+#define EVENT_REKICK_NS 100000ull
+
+bool vm_event_pending(struct vm *vm)
+{
+	struct kvm_vcpu_events ev;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return true;
+	return ev.exception.injected || ev.exception.pending || ev.interrupt.injected ||
+	       ev.nmi.injected || ev.nmi.pending;
+}
+
+#define MSR_LSTAR 0xc0000082u
+
+static uint64_t read_msr(struct vm *vm, uint32_t index)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m = { .h.nmsrs = 1, .e.index = index };
+
+	return ioctl(vm->vcpu_fd, KVM_GET_MSRS, &m) == 1 ? m.e.data : 0;
+}
+
+/* The handler address of an interrupt or trap gate, or 0. */
+static uint64_t gate_target(struct vm *vm, const struct kvm_sregs *s, const struct paging_mode *pm, unsigned vector)
+{
+	bool lm = s->efer & X86_EFER_LMA;
+	unsigned size = lm ? 16 : 8;
+	uint32_t hi = 0;
+	uint64_t lo, off;
+
+	if ((vector + 1) * size - 1 > s->idt.limit ||
+	    vm_read_virt(vm, pm, s->idt.base + vector * size, &lo, 8) < 0 ||
+	    (lm && vm_read_virt(vm, pm, s->idt.base + vector * size + 8, &hi, 4) < 0))
+		return 0;
+	/* Present, 32/64-bit interrupt (0xe) or trap (0xf) gate. */
+	if (!(lo >> 47 & 1) || ((lo >> 40 & 0xf) != 0xe && (lo >> 40 & 0xf) != 0xf))
+		return 0;
+	off = (lo & 0xffff) | (lo >> 32 & 0xffff0000u);
+	return lm ? off | (uint64_t)hi << 32 : off;
+}
+
+/*
+ * The user-mode landmark problem: breakpoints do not reach user mode on
+ * every host (kvm_pvm runs it natively, and delivers kicks only as the
+ * vCPU returns to user mode, so a kicked user state is one replay cannot stop
+ * at again unless it recurs). Instead the recorder stops where user code
+ * enters the kernel -- the #PF, #GP and #UD gates and the system-call entry
+ * -- with breakpoints, which fire in kernel mode on every host; that point
+ * becomes the landmark. Returns how many entries were armed.
+ */
+static unsigned arm_entry_breakpoints(struct vm *vm, const struct kvm_sregs *s)
+{
+	static const uint8_t vectors[] = { 14, 13, 6 };
+	struct paging_mode pm = { s->cr0, s->cr3, s->cr4, s->efer };
+	uint64_t addr[4];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < sizeof(vectors); i++)
+		if ((addr[n] = gate_target(vm, s, &pm, vectors[i])))
+			n++;
+	if ((s->efer & X86_EFER_LMA) && (s->efer & X86_EFER_SCE))
+		addr[n] = read_msr(vm, MSR_LSTAR);
+	else
+		addr[n] = gate_target(vm, s, &pm, 0x80);
+	if (addr[n])
+		n++;
+	if (!n || vm_set_breakpoints(vm, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, addr, n) < 0)
+		return 0;
+	vm->entry_bps = true;
+	return n;
+}
+
+void vm_disarm_entry_breakpoints(struct vm *vm)
+{
+	/* gdb's breakpoints and stepping come back, which the entries' took the place of. */
+	if (vm->entry_bps && !(vm->gdb && gdbstub_arm(vm->gdb, vm) == 0))
+		vm_set_breakpoints(vm, 0, NULL, 0);
+	vm->entry_bps = false;
+}
+
+static int take_landmark(struct vm *vm, uint64_t now)
+{
+	int r;
+
+	/*
+	 * A stop that lands between KVM queueing an event (a #PF it reflects,
+	 * a #GP for a refused MSR, our interrupt) and the guest taking it is in
+	 * a state replay never sees: its breakpoint fires before the event is
+	 * queued, and delivering an interrupt on top of the event is where KVMs
+	 * disagree. Not a position: look again a little later.
+	 */
+	if (vm_event_pending(vm)) {
+		vm_disarm_entry_breakpoints(vm);
+		vm->rekick_at = now + EVENT_REKICK_NS;
+		vm->armed = 0;
+		return 0;
+	}
+	vm_disarm_entry_breakpoints(vm);
+	if (vm->hooks && (r = vm->hooks->landmark(vm)) < 0)
+		return r;
+	vm->at_position = true;
+	vm->place = VM_PLACE_LANDMARK;
+	return 0;
+}
+
+static bool in_user_mode(struct vm *vm, struct kvm_sregs *sregs)
+{
+	return ioctl(vm->vcpu_fd, KVM_GET_SREGS, sregs) == 0 && (sregs->cs.selector & 3) == 3;
+}
+
+/*
+ * The guest is in user mode with work waiting: hold the work for the next
+ * kernel entry (arm_entry_breakpoints) if the deadline allows. False when it
+ * does not, and the landmark must be taken here after all.
+ */
+static bool defer_to_kernel_entry(struct vm *vm, const struct kvm_sregs *sregs, uint64_t now)
+{
+	if (!vm->user_defer_until)
+		vm->user_defer_until = now + USER_DEFER_NS;
+	if (now >= vm->user_defer_until)
+		return false;
+	if (!vm->entry_bps && !arm_entry_breakpoints(vm, sregs))
+		vm->rekick_at = now + REKICK_NS;	/* no entries known: look again */
+	else
+		vm->rekick_at = vm->user_defer_until;
+	vm->armed = 0;
+	return true;
+}
+
+/*
+ * Due work waits for a position the guest makes itself (DESIGN.md section 2):
+ * up to --defer for its next exit; then, if it runs with interrupts off on a
+ * KVM whose window exits are exact (vmm probe), for the window exit right
+ * after its sti, where an interrupt is taken anyway and replay finds the
+ * spot by a breakpoint or the window itself, not inside the loop. Only past
+ * that does a kick become a landmark: a guest polling memory with interrupts
+ * off would otherwise never see a completion. True while it waits.
+ */
+#define WINDOW_WAIT_DEFERS 4
+static bool defer_for_exit(struct vm *vm, uint64_t now)
+{
+	uint64_t d = defer_ns(vm);
+
+	if (!d)
+		return false;
+	if (!vm->due_since)
+		vm->due_since = now >= vm_tick_due(vm) ? vm_tick_due(vm) : now;
+	if (now < vm->due_since + d) {
+		vm->rekick_at = vm->due_since + d;
+		vm->armed = 0;
+		return true;
+	}
+	if (vm->window_wait || vm->run->if_flag || !vm->caps || vm->caps->exact_window != KVM_YES ||
+	    vm_event_pending(vm))
+		return false;
+	vm->window_wait = true;
+	vm->run->request_interrupt_window = 1;
+	vm->rekick_at = now + WINDOW_WAIT_DEFERS * d;
+	vm->armed = 0;
+	return true;
+}
+
+int vm_kicked(struct vm *vm)
+{
+	struct kvm_sregs sregs;
+	uint64_t now;
+
+	vm_drain_signals();
+	vm->stats.kicks++;
+	/*
+	 * KVM refreshes ready_for_interrupt_injection on every return, EINTR too,
+	 * and it is 0 while a KVM_INTERRUPT vector is still pending: that flag,
+	 * not ours, says whether the last injection is out of the way.
+	 */
+	vm->event_queued = false;
+	now = vm_now(vm);
+	if (now >= vm->idle_at && vm->hooks && vm->hooks->idle)
+		vm->hooks->idle(vm);
+	if (!work_due(vm, now))
+		return 0;
+	if (defer_for_exit(vm, now))
+		return 0;
+	/*
+	 * In user mode the landmark waits, up to USER_DEFER_NS, for the guest to
+	 * enter its kernel (see arm_entry_breakpoints). A wait loop that never
+	 * does takes its landmark in user mode after that, in its steady state,
+	 * which replay finds again because it recurs. Without a recorder
+	 * positions do not matter and the work applies at once.
+	 */
+	if (vm->hooks && !vm_event_pending(vm) && in_user_mode(vm, &sregs) && defer_to_kernel_entry(vm, &sregs, now))
+		return 0;
+	return take_landmark(vm, now);
+}
+
+/* A kernel-entry breakpoint fired: the landmark the user-mode kick waited for. */
+int vm_entry_hit(struct vm *vm)
+{
+	uint64_t now = vm_now(vm);
+
+	vm->stats.entry_landmarks++;
+	if (!work_due(vm, now)) {
+		vm_disarm_entry_breakpoints(vm);
+		return 0;
+	}
+	return take_landmark(vm, now);
+}
+
