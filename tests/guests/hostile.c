@@ -91,16 +91,6 @@ static void post(unsigned h, uint32_t type, void *buf, uint32_t len)
 	vring_publish(&ring, h);
 }
 
-static bool is_pattern(const uint8_t *b, unsigned n)
-{
-	static const char line[] = "vmm-disk-patter\n";
-
-	for (unsigned i = 0; i < n; i++)
-		if (b[i] != (uint8_t)line[i % 16])
-			return false;
-	return true;
-}
-
 /*
  * Keep the worker busy with a 4 MiB read, queue GET_ID behind them at head
  * 0, and reset at once. After setting up again, a READ at head 0 must get
@@ -124,7 +114,7 @@ static void blk_reset_race(void)
 		post(0, T_IN, sector0, sizeof(sector0));
 		vdev_kick(&blk);
 		if (vring_wait(&blk, &ring, 1) && status[0] == 0 && ring.used_ring[0].id == 0 &&
-		    ring.used_ring[0].len == sizeof(sector0) + 1 && is_pattern(sector0, sizeof(sector0)))
+		    ring.used_ring[0].len == sizeof(sector0) + 1 && disk_is_pattern(sector0, sizeof(sector0)))
 			good++;
 		else
 			report_info("round %u: status %u, used len %u, data %s", round, status[0], ring.used_ring[0].len,

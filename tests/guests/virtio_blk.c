@@ -37,16 +37,6 @@ static uint8_t request(uint32_t type, uint64_t sector, void *buf, uint32_t len, 
 	return status;
 }
 
-static bool is_pattern(const uint8_t *b, unsigned n)
-{
-	static const char line[] = "vmm-disk-patter\n";
-
-	for (unsigned i = 0; i < n; i++)
-		if (b[i] != (uint8_t)line[i % 16])
-			return false;
-	return true;
-}
-
 int main(void)
 {
 	volatile uint8_t *cfg;
@@ -64,17 +54,17 @@ int main(void)
 	memset(data, 0, sizeof(data));
 	report(request(T_GET_ID, 0, data, 20, false) == 0 && !memcmp(data, "vmm-blk", 7), "get-id: '%s'", (char *)data);
 	memset(data, 0, sizeof(data));
-	report(request(T_IN, 0, data, 4096, false) == 0 && is_pattern(data, 4096), "read 8 sectors of the image");
+	report(request(T_IN, 0, data, 4096, false) == 0 && disk_is_pattern(data, 4096), "read 8 sectors of the image");
 	report(ring.used_ring[(used - 1) % VQ_SIZE].len == 4097, "used length counts data and status (%u)",
 	       ring.used_ring[(used - 1) % VQ_SIZE].len);
 	memset(data, 0, 512);
 	memcpy(data, mine, sizeof(mine));
 	report(request(T_OUT, 3, data, 512, true) == 0, "write sector 3");
 	memset(data, 0, sizeof(data));
-	report(request(T_IN, 2, data, 1536, false) == 0 && is_pattern(data, 512) && !memcmp(data + 512, mine, sizeof(mine)) &&
-	       is_pattern(data + 1024, 512), "read back sectors 2-4: only sector 3 changed");
+	report(request(T_IN, 2, data, 1536, false) == 0 && disk_is_pattern(data, 512) && !memcmp(data + 512, mine, sizeof(mine)) &&
+	       disk_is_pattern(data + 1024, 512), "read back sectors 2-4: only sector 3 changed");
 	report(request(T_FLUSH, 0, NULL, 0, false) == 0, "flush");
-	report(request(T_IN, 2047, data, 512, false) == 0 && is_pattern(data, 512), "read the last sector");
+	report(request(T_IN, 2047, data, 512, false) == 0 && disk_is_pattern(data, 512), "read the last sector");
 	report(request(T_IN, 2047, data, 1024, false) == 1, "a read past the end fails with IOERR");
 	report(request(T_OUT, 4096, data, 512, true) == 1, "a write past the end fails with IOERR");
 	report(request(T_IN, 0, data, 100, false) == 1, "a read of part of a sector fails with IOERR");

@@ -151,3 +151,13 @@ bool vring_wait(struct vdev *d, struct vring *r, uint16_t want)
 		d->irqs++;	/* reading ISR acknowledged it and lowered the line (IF is off here) */
 	return *(volatile uint16_t *)&r->used_idx == want;
 }
+
+bool disk_is_pattern(const uint8_t *b, unsigned n)
+{
+	static const char line[] = "vmm-disk-patter\n";
+
+	for (unsigned i = 0; i < n; i++)
+		if (b[i] != (uint8_t)line[i % 16])
+			return false;
+	return true;
+}

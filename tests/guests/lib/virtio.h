@@ -53,5 +53,7 @@ void vring_post(struct vring *r, unsigned head, uint64_t addr, uint32_t len, uin
 void vring_publish(struct vring *r, unsigned head);
 /* Sleep until the used index reaches want and the interrupt came; false on timeout. */
 bool vring_wait(struct vdev *d, struct vring *r, uint16_t want);
+/* Does b hold the patterned image the test scripts pass as --disk (a 16-byte line, repeated)? */
+bool disk_is_pattern(const uint8_t *b, unsigned n);
 
 #endif
