@@ -39,7 +39,7 @@ GUEST_CFLAGS := -m64 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-
 
 LINUX_DIR   := build/guest
 
-.PHONY: all test check unit guests guest-tests cli-tests rr-tests hunt-tests readme-tests net-tests gdb-tests kvm-tests nested-tests nested-linux-tests fuzz fuzz-seeds fuzz-coverage bench linux linux-tests demo deps deps-check clean help
+.PHONY: all test check layers unit guests guest-tests cli-tests rr-tests hunt-tests readme-tests net-tests gdb-tests kvm-tests nested-tests nested-linux-tests fuzz fuzz-seeds fuzz-coverage bench linux linux-tests demo deps deps-check clean help
 all: $(VMM)
 
 help:
@@ -199,7 +199,11 @@ nested-tests: $(VMM) guests $(NETPEER)
 nested-linux-tests: $(VMM) linux $(NETPEER)
 	tests/nested/run.sh --timeout $(NESTED_TIMEOUT) linux-tests
 
-test: deps-check unit kvm-tests
+# The include arrows point down (tests/layers.sh).
+layers:
+	@tests/layers.sh
+
+test: deps-check layers unit kvm-tests
 
 # Linux: kernel from Debian's linux-source-6.1, busybox initramfs.
 linux: $(LINUX_DIR)/bzImage $(LINUX_DIR)/initramfs.cpio

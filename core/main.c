@@ -664,7 +664,8 @@ static int run_or_record(int argc, char **argv, bool record)
 			status = cli_fail(VMM_EXIT_USAGE, "%s%s", err, "");
 			goto out;
 		}
-		vm->gdb = &stub;
+		vm->debugger = &gdbstub_debugger;
+		vm->debugger_ctx = &stub;
 		if (o.gdb_wait) {
 			fprintf(stderr, "vmm: waiting for gdb on %s (in gdb: target remote %s%s)\n", o.gdb,
 				strchr(o.gdb, ':') ? "" : "localhost:", strncmp(o.gdb, "unix:", 5) ? o.gdb : o.gdb + 5);

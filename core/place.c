@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include "loop.h"
-#include "../gdbstub/gdbstub.h"
 
 /*
  * How long due work may wait for the guest's next exit: --defer, but never
@@ -158,7 +157,7 @@ static unsigned arm_entry_breakpoints(struct vm *vm, const struct kvm_sregs *s)
 void vm_disarm_entry_breakpoints(struct vm *vm)
 {
 	/* gdb's breakpoints and stepping come back, which the entries' took the place of. */
-	if (vm->entry_bps && !(vm->gdb && gdbstub_arm(vm->gdb, vm) == 0))
+	if (vm->entry_bps && !(vm->debugger && vm->debugger->arm(vm->debugger_ctx, vm) == 0))
 		vm_set_breakpoints(vm, 0, NULL, 0);
 	vm->entry_bps = false;
 }

@@ -20,7 +20,6 @@
 
 #include "loop.h"
 #include "netdev.h"
-#include "../gdbstub/gdbstub.h"
 
 static int service_timers(struct vm *vm)
 {
@@ -503,12 +502,12 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 		}
 		if (vm->stop != VM_RUNNING)
 			break;
-		if (vm->gdb && ((r = gdbstub_poll(vm->gdb, vm)) < 0 || (r = gdbstub_step_owed(vm->gdb, vm)) < 0))
+		if (vm->debugger && (r = vm->debugger->poll(vm->debugger_ctx, vm)) < 0)
 			goto error_gdb;
 		if (vm->stop != VM_RUNNING)
 			break;
 		vm_arm_timer(vm);
-		stepping = vm->gdb && gdbstub_steps(vm->gdb);
+		stepping = vm->debugger && vm->debugger->steps(vm->debugger_ctx);
 		if (stepping && ioctl(vm->vcpu_fd, KVM_GET_REGS, &before) < 0) {
 			r = -errno;
 			goto error_gdb;
@@ -536,11 +535,11 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 			goto error_gdb;
 		/* A page gdb watches: the access is done here, and is no exit of the guest's (replay never sees it). */
 		if (vm_trap_exit(vm)) {
-			if (vm->gdb && (r = gdbstub_trap(vm->gdb, vm)) < 0)
+			if (vm->debugger && (r = vm->debugger->trap(vm->debugger_ctx, vm)) < 0)
 				goto error_gdb;
 			continue;
 		}
-		if (vm->gdb && (r = gdbstub_traps_failed(vm->gdb, vm)) != 0) {
+		if (vm->debugger && (r = vm->debugger->traps_failed(vm->debugger_ctx, vm)) != 0) {
 			if (r < 0)
 				goto error_gdb;
 			continue;
@@ -551,8 +550,8 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 			off_position = !vm->at_position;
 			continue;
 		}
-		if (vm->run->exit_reason == KVM_EXIT_DEBUG && vm->gdb) {
-			if ((r = gdbstub_debug_exit(vm->gdb, vm)) < 0)
+		if (vm->run->exit_reason == KVM_EXIT_DEBUG && vm->debugger) {
+			if ((r = vm->debugger->debug_exit(vm->debugger_ctx, vm)) < 0)
 				goto error_gdb;
 			continue;
 		}
@@ -566,8 +565,8 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 		vm_check_board_stop(vm);
 		vm->at_position = true;
 		vm->place = vm->run->exit_reason == KVM_EXIT_IRQ_WINDOW_OPEN ? VM_PLACE_WINDOW : VM_PLACE_EXIT;
-		if (vm->gdb)
-			gdbstub_io_done(vm->gdb, vm);
+		if (vm->debugger)
+			vm->debugger->exit_done(vm->debugger_ctx, vm);
 		if (vm->halted && (r = wait_halted(vm, err, errlen)) < 0)
 			goto error;
 	}

@@ -71,6 +71,21 @@ struct vm_hooks {
 	void (*idle)(struct vm *vm);
 };
 
+/*
+ * A debugger, as the run loop sees it: core calls down through these and
+ * never includes the debugger (gdbstub registers gdbstub_debugger_ops).
+ */
+struct vm_debugger {
+	/* Between entries: serve the client, and report a step owed from the last exit. */
+	int (*poll)(void *ctx, struct vm *vm);
+	bool (*steps)(const void *ctx);				/* the next entry is a single-step */
+	int (*trap)(void *ctx, struct vm *vm);			/* a trapped page's access was done */
+	int (*traps_failed)(void *ctx, struct vm *vm);		/* >0: handled here, enter again */
+	int (*debug_exit)(void *ctx, struct vm *vm);		/* a debug exit none of core's own */
+	void (*exit_done)(void *ctx, struct vm *vm);		/* an exit of the guest's was handled */
+	int (*arm)(void *ctx, struct vm *vm);			/* its breakpoints and stepping back in KVM */
+};
+
 #define VM_PAGE_SHIFT 12
 #define VM_PAGE_SIZE (1ull << VM_PAGE_SHIFT)
 #define VM_KICK_SIGNAL SIGUSR1	/* gets the vCPU thread out of KVM_RUN */
@@ -120,7 +135,8 @@ struct vm {
 	uint64_t exit_rip;		/* ... away from here, where the exit happened */
 	const struct kvm_caps *caps;	/* what this KVM can do (vmm probe), or NULL: not probed */
 	const struct vm_hooks *hooks;
-	struct gdbstub *gdb;		/* a debugger's stub (vmm run --gdb), or NULL */
+	const struct vm_debugger *debugger;	/* vmm run --gdb's stub, or NULL */
+	void *debugger_ctx;
 	void *hook_ctx;
 	sigset_t run_mask;		/* signal mask while in KVM_RUN and waits */
 	enum vm_stop stop;

@@ -1109,3 +1109,54 @@ void gdbstub_close(struct gdbstub *g)
 	g->fd = g->listen_fd = -1;
 	g->kicks = false;
 }
+
+/* ---- the stub as vmm run's loop sees it (struct vm_debugger) ---- */
+
+static int dbg_poll(void *ctx, struct vm *vm)
+{
+	int r = gdbstub_poll(ctx, vm);
+
+	if (r >= 0)
+		r = gdbstub_step_owed(ctx, vm);
+	return r < 0 ? r : 0;
+}
+
+static bool dbg_steps(const void *ctx)
+{
+	return gdbstub_steps(ctx);
+}
+
+static int dbg_trap(void *ctx, struct vm *vm)
+{
+	return gdbstub_trap(ctx, vm);
+}
+
+static int dbg_traps_failed(void *ctx, struct vm *vm)
+{
+	return gdbstub_traps_failed(ctx, vm);
+}
+
+static int dbg_debug_exit(void *ctx, struct vm *vm)
+{
+	return gdbstub_debug_exit(ctx, vm);
+}
+
+static void dbg_exit_done(void *ctx, struct vm *vm)
+{
+	gdbstub_io_done(ctx, vm);
+}
+
+static int dbg_arm(void *ctx, struct vm *vm)
+{
+	return gdbstub_arm(ctx, vm);
+}
+
+const struct vm_debugger gdbstub_debugger = {
+	.poll = dbg_poll,
+	.steps = dbg_steps,
+	.trap = dbg_trap,
+	.traps_failed = dbg_traps_failed,
+	.debug_exit = dbg_debug_exit,
+	.exit_done = dbg_exit_done,
+	.arm = dbg_arm,
+};

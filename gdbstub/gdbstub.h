@@ -10,6 +10,7 @@
 #include "rsp.h"
 
 struct vm;
+struct vm_debugger;
 
 #define GDB_MONITOR_LATER 1
 #define GDB_HW_SLOTS 4		/* DR0-DR3 for hardware breakpoints; watchpoints share the slots, not the registers */
@@ -78,6 +79,8 @@ int gdbstub_stop(struct gdbstub *g, struct vm *vm, int signo);
 int gdbstub_poll(struct gdbstub *g, struct vm *vm);
 /* A KVM_EXIT_DEBUG the stub caused: report it (or, stepping to watch memory, go on quietly). */
 int gdbstub_debug_exit(struct gdbstub *g, struct vm *vm);
+/* The stub for vmm run's loop: vm->debugger = &gdbstub_debugger, vm->debugger_ctx = the stub. */
+extern const struct vm_debugger gdbstub_debugger;
 /* Would this debug exit stop gdb? If so, the stop reply for it in stop (watched values are updated). */
 bool gdbstub_check(struct gdbstub *g, struct vm *vm, char *stop, size_t n);
 /* Send the stop reply stop and serve packets until the guest may run on. */
