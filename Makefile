@@ -51,7 +51,8 @@ help:
 	@echo "make nested-tests  the KVM suites in the nested kvm_amd (tests/nested/run.sh)"
 	@echo "make demo      build and boot the demo guest"
 	@echo "make linux     build the guest kernel and initramfs (cached in build/guest)"
-	@echo "make bench     run vs record vs replay, written to bench/RESULTS.md"
+	@echo "make bench     an exit against a bare KVM loop, run vs record vs replay, on each KVM this"
+	@echo "               machine has (the host's, and the nested kvm_amd), written to bench/RESULTS.md"
 	@echo "make fuzz      fuzz the journal reader, the virtqueue and the GDB packet parser, FUZZ_SECONDS (60) each, under ASan+UBSan"
 
 $(VMM): $(LIB_OBJ) $(MAIN_OBJ)
@@ -227,8 +228,14 @@ ifeq ($(HOST_KVM),yes)
 endif
 	$(MAKE) nested-linux-tests
 
-bench: $(VMM) guests linux
-	VMM=$(abspath $(VMM)) bench/rr-bench.sh | tee bench/RESULTS.md
+# The bare KVM loop that `make bench` measures an exit against.
+KVMLOOP := $(BUILD)/kvmloop
+$(KVMLOOP): bench/kvmloop.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(WARN) -o $@ $<
+
+bench: $(VMM) guests linux $(KVMLOOP)
+	VMM=$(abspath $(VMM)) KVMLOOP=$(abspath $(KVMLOOP)) bench/run.sh
 
 demo: deps-check $(VMM) $(GUEST_DIR)/demo.elf
 ifeq ($(HOST_KVM),yes)

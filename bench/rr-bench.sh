@@ -1,16 +1,20 @@
 #!/bin/sh
-# `make bench`: run vs record vs replay, side by side in one run, for an I/O-bound guest
-# (rtc), a CPU-bound one whose ticks land in busy loops (landmarks), and the Linux boot.
-# Prints a Markdown report; `make bench` writes it to bench/RESULTS.md.
+# `make bench` on one KVM (the host's /dev/kvm, or the nested kvm_amd's: bench/run.sh runs it on
+# each): the cost of an exit against a bare KVM loop, then run vs record vs replay for an
+# I/O-bound guest (rtc), a CPU-bound one whose ticks land in busy loops (landmarks), the Linux
+# boot and a virtio-blk read, side by side in one run, each the median of BENCH_RUNS runs (5) with
+# the fastest and slowest. Prints a Markdown section.
 #
-# usage: VMM=./vmm bench/rr-bench.sh
+# usage: VMM=./vmm KVMLOOP=build/release/kvmloop bench/rr-bench.sh
 set -u
 VMM=${VMM:-./vmm}
+KVMLOOP=${KVMLOOP:-build/release/kvmloop}
+RUNS=${BENCH_RUNS:-5}
+EXITS=${BENCH_EXITS:-20000}
 tmp=${TMPDIR:-/tmp}/vmm-bench.$$
 mkdir -p "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 CLR="clearcpuid=smap,smep,popcnt,xsave,rdrand,rdseed,fsgsbase,umip,pku,tsc"
-
 
 timed() {	# timed OUTFILE ERRFILE CMD...: prints seconds
 	out=$1 err=$2
@@ -21,34 +25,121 @@ timed() {	# timed OUTFILE ERRFILE CMD...: prints seconds
 	echo "$end - $start" | bc
 }
 
-echo "# vmm record/replay benchmark"
+# Numbers on stdin, one a line: "median min max".
+spread() {
+	sort -g | awk '{ a[NR] = $1 } END { if (NR) printf "%s %s %s\n", a[int((NR + 1) / 2)], a[1], a[NR]; else print "0 0 0" }'
+}
+
+# "median (min-max)" of a spread, to DIGITS decimals.
+show() {	# show DIGITS MEDIAN MIN MAX
+	printf "%.${1}f (%.${1}f-%.${1}f)" "$2" "$3" "$4"
+}
+
+ratio() {	# ratio A B: A / B to two decimals, or - when B is 0
+	python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}' if b else '-')" "$1" "$2"
+}
+
+kvm=$("$VMM" probe 2>/dev/null | sed -n 's/^kvm: //p')
+echo "## On ${kvm:-an unknown KVM}"
 echo
-echo "$(date -u +%Y-%m-%d), $(nproc) cores, /dev/kvm from $( [ -d /sys/module/kvm_pvm ] && echo kvm_pvm || echo kvm), vmm $("$VMM" --version | cut -d' ' -f2)."
-echo "Wall seconds; ratios against the run or record of the same guest, in this one run."
+echo "$(date -u +%Y-%m-%d), $(nproc) cores, vmm $("$VMM" --version | cut -d' ' -f2); median of $RUNS runs (fastest-slowest)."
 echo
-echo "| guest | run s | record s | record/run | replay s | replay/record | journal bytes | bytes/guest s | bytes/exit | exits | landmarks | breakpoint hits | kick finds | replay s per landmark |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+"$VMM" probe 2>&1 | sed -n '2,8s/^/    /p'
+echo
+
+# ---- An exit against the physical limit ----
+# Per-exit cost: (seconds with EXITS exits - seconds with none) / EXITS, so boot and teardown
+# cancel out; one pair of runs gives one figure.
+echo "### An exit against a bare KVM loop"
+echo
+echo "The limit is bench/kvmloop.c: a 64-bit guest in a bare KVM_RUN loop doing one kind of exit, no devices."
+echo "vmm's figures are the exits guest (tests/guests/exits.c) doing $EXITS of the same exit, run, recorded and"
+echo "replayed, less the same guest doing none."
+echo
+echo "| exit | bare KVM us | vmm run us | run/bare | vmm record us | record/bare | vmm replay us | replay/bare |"
+echo "|---|---|---|---|---|---|---|---|"
+for kind in pio mmio; do
+	bare=$("$KVMLOOP" "$kind" "$EXITS" "$RUNS" 2> "$tmp/kvmloop.err" | cut -d' ' -f2-)
+	if [ -z "$bare" ]; then
+		echo "| $kind | kvmloop failed: $(head -c 200 "$tmp/kvmloop.err") | | | | | | |"
+		continue
+	fi
+	set -- $bare
+	bare_us=$(echo "$1 / 1000" | bc -l)
+	bare_show=$(show 2 "$bare_us" "$(echo "$2 / 1000" | bc -l)" "$(echo "$3 / 1000" | bc -l)")
+	"$VMM" record --force -q -o "$tmp/ex0.vrr" --serial none --append "$kind=0" build/guests/exits.elf 2>/dev/null
+	"$VMM" record --force -q -o "$tmp/exN.vrr" --serial none --append "$kind=$EXITS" build/guests/exits.elf 2>/dev/null
+	: > "$tmp/run.per"; : > "$tmp/rec.per"; : > "$tmp/rep.per"
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		i=$((i + 1))
+		for how in run rec rep; do
+			case $how in
+			run) t0=$(timed /dev/null /dev/null "$VMM" run --serial none --append "$kind=0" build/guests/exits.elf)
+			     tn=$(timed /dev/null /dev/null "$VMM" run --serial none --append "$kind=$EXITS" build/guests/exits.elf) ;;
+			rec) t0=$(timed /dev/null /dev/null "$VMM" record --force -q -o "$tmp/r0.vrr" --serial none \
+					--append "$kind=0" build/guests/exits.elf)
+			     tn=$(timed /dev/null /dev/null "$VMM" record --force -q -o "$tmp/rN.vrr" --serial none \
+					--append "$kind=$EXITS" build/guests/exits.elf) ;;
+			rep) t0=$(timed /dev/null /dev/null "$VMM" replay -q --serial none "$tmp/ex0.vrr")
+			     tn=$(timed /dev/null /dev/null "$VMM" replay -q --serial none "$tmp/exN.vrr") ;;
+			esac
+			echo "($tn - $t0) * 1000000 / $EXITS" | bc -l >> "$tmp/$how.per"
+		done
+	done
+	row="| $kind | $bare_show"
+	for how in run rec rep; do
+		set -- $(spread < "$tmp/$how.per")
+		row="$row | $(show 2 "$1" "$2" "$3") | $(ratio "$1" "$bare_us")"
+	done
+	echo "$row |"
+done
+echo
+
+# ---- Guests: run, record, replay ----
+echo "### Run, record, replay"
+echo
+echo "Seconds of wall time. Events: where recording placed each asynchronous event (at the guest's own"
+echo "exits, at the interrupt-window exit after an sti, at a landmark replay must hunt for)."
+echo
+echo "| guest | run s | record s | record/run | replay s | replay/record | journal bytes | exits | events at exits / windows / landmarks | hits per landmark |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+
+# Runs CMD RUNS times (only once if it fails: a divergence is not timed again); "median min max" of the seconds.
+repeat() {	# repeat NAME CMD...
+	rname=$1
+	shift
+	: > "$tmp/$rname.times"
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		i=$((i + 1))
+		timed "$tmp/$rname.out" "$tmp/$rname.err" "$@" >> "$tmp/$rname.times"
+		grep -q -e 'diverged' -e '^vmm: error' "$tmp/$rname.err" && break
+	done
+	spread < "$tmp/$rname.times"
+}
 
 bench() {	# bench NAME VMM-ARGS...
 	name=$1
 	shift
-	run=$(timed "$tmp/run.out" "$tmp/run.err" "$VMM" run --serial none "$@")
-	rec=$(timed "$tmp/rec.out" "$tmp/rec.err" "$VMM" record --force -o "$tmp/$name.vrr" --serial none "$@")
-	rep=$(timed "$tmp/rep.out" "$tmp/rep.err" "$VMM" replay --serial none "$tmp/$name.vrr")
+	set -- "$@"
+	run=$(repeat run "$VMM" run --serial none "$@")
+	rec=$(repeat rec "$VMM" record --force -o "$tmp/$name.vrr" --serial none "$@")
+	rep=$(repeat rep "$VMM" replay --serial none "$tmp/$name.vrr")
 	"$VMM" journal stat "$tmp/$name.vrr" > "$tmp/stat" 2>&1
 	bytes=$(stat -c %s "$tmp/$name.vrr")
-	gsecs=$(sed -n 's/^guest time: \([0-9.]*\) s.*/\1/p' "$tmp/stat")
 	exits=$(awk '$1 == "exit" {print $2}' "$tmp/stat")
-	line=$(grep '^replay:' "$tmp/rep.err" || grep -m1 'diverged' "$tmp/rep.err" || echo "replay failed")
+	placed=$(sed -n 's/^events: *\([0-9]*\) placed at exits, \([0-9]*\) at window exits, \([0-9]*\) at landmarks.*/\1 \/ \2 \/ \3/p' "$tmp/stat")
+	line=$(grep '^replay:' "$tmp/rep.err" || grep -m1 -e 'diverged' -e '^vmm:' "$tmp/rep.err" || echo "replay failed")
 	lm=$(echo "$line" | sed -n 's/.* \([0-9]*\) landmarks.*/\1/p')
 	hits=$(echo "$line" | sed -n 's/.*(\([0-9]*\) breakpoint hits.*/\1/p')
-	kicks=$(echo "$line" | sed -n 's/.*, \([0-9]*\) found by kicks.*/\1/p')
-	per=$(python3 -c "import sys; l=int(sys.argv[1] or 0); print(f'{(float(sys.argv[2])-float(sys.argv[3]))/l:.4f}' if l else '-')" "${lm:-0}" "$rep" "$rec")
-	printf '| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %.0f | %.1f | %s | %s | %s | %s | %s |\n' "$name" "$run" "$rec" \
-		"$(echo "$rec / $run" | bc -l)" "$rep" "$(echo "$rep / $rec" | bc -l)" "$bytes" \
-		"$(echo "$bytes / ($gsecs + 0.000001)" | bc -l)" "$(echo "$bytes / ($exits + 0.000001)" | bc -l)" \
-		"$exits" "${lm:--}" "${hits:--}" "${kicks:--}" "$per"
-	case "$line" in replay:*) ;; *) echo "$name: $line" >> "$tmp/notes" ;; esac
+	per=-
+	[ "${lm:-0}" -gt 0 ] && per=$(echo "${hits:-0} / $lm" | bc)
+	set -- $run; run_m=$1; run_s=$(show 2 "$@")
+	set -- $rec; rec_m=$1; rec_s=$(show 2 "$@")
+	set -- $rep; rep_m=$1; rep_s=$(show 2 "$@")
+	case "$line" in replay:*) ;; *) rep_s="failed"; echo "$name: $line" >> "$tmp/notes" ;; esac
+	echo "| $name | $run_s | $rec_s | $(ratio "$rec_m" "$run_m") | $rep_s | $(ratio "$rep_m" "$rec_m") | $bytes | $exits | ${placed:--} | $per |"
 }
 
 bench rtc-guest --rtc 1700000000 build/guests/rtc.elf
@@ -67,23 +158,26 @@ echo
 # system call, so the workload is a test guest's driver.)
 # The image is random bytes, so the journal's size per MB is that of data that does not compress.
 head -c $((64 << 20)) /dev/urandom > "$tmp/disk.img"
-run=$(timed "$tmp/run.out" "$tmp/run.err" "$VMM" run --serial none --disk "$tmp/disk.img" --append random \
+set -- $(repeat brun "$VMM" run --serial none --disk "$tmp/disk.img" --append random build/guests/blk_read.elf)
+run_m=$1; run_s=$(show 2 "$@")
+set -- $(repeat brec "$VMM" record --force -o "$tmp/blk.vrr" --serial none --disk "$tmp/disk.img" --append random \
 	build/guests/blk_read.elf)
-rec=$(timed "$tmp/rec.out" "$tmp/rec.err" "$VMM" record --force -o "$tmp/blk.vrr" --serial none \
-	--disk "$tmp/disk.img" --append random build/guests/blk_read.elf)
-rep=$(timed "$tmp/rep.out" "$tmp/rep.err" "$VMM" replay --serial none "$tmp/blk.vrr")
+rec_m=$1; rec_s=$(show 2 "$@")
+set -- $(repeat brep "$VMM" replay --serial none "$tmp/blk.vrr")
+rep_m=$1; rep_s=$(show 2 "$@")
 bytes=$(stat -c %s "$tmp/blk.vrr")
-echo "## virtio-blk sequential read, 64 MiB"
+echo "### virtio-blk sequential read, 64 MiB"
 echo
 echo "| | run | record | replay |"
 echo "|---|---|---|---|"
-printf '| seconds | %.2f | %.2f | %.2f |\n' "$run" "$rec" "$rep"
-printf '| MB/s | %.1f | %.1f | %.1f |\n' "$(echo "64 / $run" | bc -l)" "$(echo "64 / $rec" | bc -l)" "$(echo "64 / $rep" | bc -l)"
+echo "| seconds | $run_s | $rec_s | $rep_s |"
+printf '| MB/s (median) | %.1f | %.1f | %.1f |\n' "$(echo "64 / $run_m" | bc -l)" "$(echo "64 / $rec_m" | bc -l)" \
+	"$(echo "64 / $rep_m" | bc -l)"
 echo
-printf 'record/run %.2f, replay/record %.2f; journal %s bytes, %.0f bytes per MB read (the image is random\n' \
-	"$(echo "$rec / $run" | bc -l)" "$(echo "$rep / $rec" | bc -l)" "$bytes" "$(echo "$bytes / 64" | bc -l)"
-echo "bytes, which zstd cannot shrink: every byte the guest reads is in the journal, plus the exits around it)."
-grep -q '^replay:' "$tmp/rep.err" || echo "blk: $(grep -m1 -e diverged -e error "$tmp/rep.err")" >> "$tmp/notes"
+echo "record/run $(ratio "$rec_m" "$run_m"), replay/record $(ratio "$rep_m" "$rec_m"); journal $bytes bytes, \
+$(echo "$bytes / 64" | bc) bytes per MB read (the image is random bytes, which zstd cannot shrink: every byte the"
+echo "guest reads is in the journal, plus the exits around it)."
+grep -q '^replay:' "$tmp/brep.err" || echo "blk: $(grep -m1 -e diverged -e error "$tmp/brep.err")" >> "$tmp/notes"
 echo
 if [ -f "$tmp/notes" ]; then
 	echo "Replays that did not finish:"
@@ -153,7 +247,7 @@ if [ -f "$tmp/rtc-guest.vrr" ] && command -v gdb > /dev/null; then
 	rcw=$(echo "$bothw - $fwd" | bc -l)
 	rc=$(echo "$both - $fwd" | bc -l)
 	rc0=$(echo "$both0 - $fwd0" | bc -l)
-	echo "## Reverse execution (rtc guest, gdb attached to its replay)"
+	echo "### Reverse execution (rtc guest, gdb attached to its replay)"
 	echo
 	echo "| | seconds | / replay to the end | memory at the end (PSS of all vmm processes) |"
 	echo "|---|---|---|---|"
@@ -184,6 +278,7 @@ if [ -f "$tmp/rtc-guest.vrr" ] && command -v gdb > /dev/null; then
 	echo
 fi
 
-echo "Landmark cost: (replay s - record s) / landmarks, an upper bound that charges all of replay's"
-echo "extra time to landmark hunting. The Linux guest is the patched kernel of tools/build-linux.sh,"
-echo "told clearcpuid=...,tsc, so that it never reads the TSC and replays exactly."
+echo "Hits per landmark: the breakpoint hits (or single-steps, where debug registers do not fire) replay"
+echo "needed per landmark. The Linux guest is the patched kernel of tools/build-linux.sh, told"
+echo "clearcpuid=...,tsc, so that it never reads the TSC and replays exactly."
+echo

@@ -4,7 +4,8 @@
 # "final state matches". The landmarks guest, whose output depends on where timer interrupts
 # land, must also differ between two recordings. Then bad journals and a modified kernel.
 #
-# usage: VMM=./vmm tests/rr-guests.sh build/guests/NAME.elf...
+# usage: VMM=./vmm [VMM_KEEP_FAILED=DIR] tests/rr-guests.sh build/guests/NAME.elf...
+# (VMM_KEEP_FAILED: a journal whose replay fails is copied there, to look at afterwards)
 set -u
 . "$(dirname "$0")/lib.sh"
 VMM=${VMM:-./vmm}
@@ -81,6 +82,13 @@ for elf in "$@"; do
 				break
 			fi
 			bad "$name: replay $i: status $st (recorded $rec_status), output $(cmp -s "$tmp/$name.rec" "$tmp/$name.rep" && echo same || echo differs)" "$tmp/$name.reperr"
+			# Where it parted from the recording, and how the recording placed its events.
+			grep -A 3 -e 'diverged' "$tmp/$name.reperr" | head -n 8 | sed 's/^/    /'
+			"$VMM" journal stat "$j" 2>&1 | grep -e '^events:' -e '^landmarks:' | sed 's/^/    /'
+			grep -e '^vmm: recorded' "$tmp/$name.recerr" | sed 's/^/    /'
+			if [ -n "${VMM_KEEP_FAILED:-}" ]; then
+				cp "$j" "$VMM_KEEP_FAILED/$name-failed.vrr" && echo "    kept: $VMM_KEEP_FAILED/$name-failed.vrr"
+			fi
 			good=no
 			break
 		fi

@@ -1,0 +1,36 @@
+#!/bin/sh
+# `make bench`: bench/rr-bench.sh on every KVM this machine offers -- the host's /dev/kvm when it
+# has one, and always the nested kvm_amd under QEMU TCG (tests/nested/run.sh) -- one section each,
+# written to bench/RESULTS.md. Benchmarks never fail the build on a number; only a harness that
+# could not run is an error.
+#
+# usage: VMM=/abs/vmm KVMLOOP=/abs/kvmloop bench/run.sh
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+out=bench/RESULTS.md
+part=build/bench
+mkdir -p $part
+rm -f $part/host.md $part/nested.md
+status=0
+
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	echo "bench: on the host's KVM" >&2
+	bench/rr-bench.sh > $part/host.md || status=1
+fi
+echo "bench: in the nested kvm_amd (tests/nested/run.sh)" >&2
+tests/nested/run.sh --timeout 2400 --sh "VMM=$VMM KVMLOOP=$KVMLOOP sh bench/rr-bench.sh > $part/nested.md" >&2 ||
+	status=1
+
+{
+	echo "# vmm benchmarks"
+	echo
+	echo "Written by \`make bench\` (bench/run.sh): bench/rr-bench.sh on each KVM this machine has, one section"
+	echo "each. Ratios compare figures of the same run."
+	[ -r /dev/kvm ] || { echo; echo "This machine has no /dev/kvm of its own: only the nested kvm_amd ran."; }
+	echo
+	[ -f $part/host.md ] && cat $part/host.md
+	[ -f $part/nested.md ] && cat $part/nested.md
+} > $out
+echo "bench: wrote $out" >&2
+exit $status
