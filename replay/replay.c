@@ -18,8 +18,6 @@
 #include "snapshot.h"
 #include "../gdbstub/gdbstub.h"
 
-
-
 /*
  * Records before target's stretch that reverse-stepi single-steps, to see the
  * point before it when the target starts its stretch. Few: stepping through a
@@ -150,7 +148,7 @@ int set_debug(struct vm *vm, uint32_t control, uint64_t bp)
 	return vm_set_breakpoints(vm, control, &bp, control & KVM_GUESTDBG_USE_HW_BP ? 1 : 0);
 }
 
-static int pos_capture(struct replayer *p, struct replay_pos *pos)
+int replay_pos_capture(struct replayer *p, struct replay_pos *pos)
 {
 	pos->events = p->res->events;
 	if (ioctl(p->vm->vcpu_fd, KVM_GET_REGS, &pos->regs) < 0)
@@ -171,124 +169,6 @@ static bool pos_equal(const struct replay_pos *a, const struct replay_pos *b)
 	return a->events == b->events && !memcmp(&a->regs, &b->regs, sizeof(a->regs));
 }
 
-static void hex_put(char *out, const void *data, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	const uint8_t *b = data;
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = 0;
-}
-
-static int hex_get(const char *in, void *data, size_t n)
-{
-	uint8_t *b = data;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-
-		if (sscanf(in + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		b[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
-/* The checkpoints, as "marks=N" and ",KIND:EVENTS:FP:REGS" for each. */
-static size_t marks_format(const struct replay_resume *r, char *out, size_t n)
-{
-	size_t len = (size_t)snprintf(out, n, "marks=%u", r->n_marks);
-
-	for (unsigned i = 0; i < r->n_marks && len < n; i++) {
-		const struct replay_mark *m = &r->marks[i];
-		char regs[2 * sizeof(m->pos.regs) + 1];
-
-		hex_put(regs, &m->pos.regs, sizeof(m->pos.regs));
-		len += (size_t)snprintf(out + len, n - len, ",%u:%llu:%llx:%s", m->kind,
-					(unsigned long long)m->pos.events, (unsigned long long)m->pos.fp, regs);
-	}
-	return len;
-}
-
-static int marks_parse(const char *text, struct replay_resume *r, int *used)
-{
-	int off = 0;
-
-	if (sscanf(text, "marks=%u%n", &r->n_marks, &off) != 1 || !off || r->n_marks > REPLAY_MARKS)
-		return -EINVAL;
-	for (unsigned i = 0; i < r->n_marks; i++) {
-		struct replay_mark *m = &r->marks[i];
-		char regs[2 * sizeof(m->pos.regs) + 1];
-		unsigned kind;
-		unsigned long long events, fp;
-		int n = 0;
-
-		if (sscanf(text + off, ",%u:%llu:%llx:%288[0-9a-f]%n", &kind, &events, &fp, regs, &n) != 4 || !n ||
-		    kind > REPLAY_MARK_END || strlen(regs) != 2 * sizeof(m->pos.regs) ||
-		    hex_get(regs, &m->pos.regs, sizeof(m->pos.regs)) < 0)
-			return -EINVAL;
-		m->kind = (enum replay_mark_kind)kind;
-		m->pos.events = events;
-		m->pos.fp = fp;
-		off += n;
-	}
-	*used = off;
-	return 0;
-}
-
-int replay_resume_parse(const char *text, struct replay_resume *r)
-{
-	char regs[2 * sizeof(r->target.regs) + 1], reply[2 * sizeof(r->reply) + 1];
-	unsigned goal, end, start, bound, answer;
-	unsigned long long events, fp, mute, window;
-	int used = 0, more = 0;
-
-	_Static_assert(sizeof(r->target.regs) == 144 && sizeof(r->reply) == 64, "the widths below");
-	memset(r, 0, sizeof(*r));
-	if (sscanf(text, "goal=%u end=%u start=%u bound=%u mute=%llu window=%llu events=%llu fp=%llx regs=%288s "
-		   "answer=%u reply=%128s %n", &goal, &end, &start, &bound, &mute, &window, &events, &fp, regs, &answer,
-		   reply, &used) != 11 || !used ||
-	    goal > REPLAY_GOAL_GOTO || strlen(regs) != 2 * sizeof(r->target.regs) ||
-	    hex_get(regs, &r->target.regs, sizeof(r->target.regs)) < 0 || strlen(reply) % 2 ||
-	    strlen(reply) / 2 >= sizeof(r->reply) || hex_get(reply, r->reply, strlen(reply) / 2) < 0 ||
-	    marks_parse(text + used, r, &more) < 0 || strncmp(text + used + more, " gdb=", 5) ||
-	    strlen(text + used + more + 5) >= sizeof(r->gdb))
-		return -EINVAL;
-	r->goal = (enum replay_goal)goal;
-	r->target_end = end;
-	r->target_start = start;
-	r->target_boundary = bound;
-	r->answer = answer;
-	r->mute_until = mute;
-	r->window = window;
-	r->target.events = events;
-	r->target.fp = fp;
-	r->reply[sizeof(r->reply) - 1] = 0;
-	strcpy(r->gdb, text + used + more + 5);
-	return 0;
-}
-
-int replay_resume_format(const struct replay_resume *r, char *out, size_t n)
-{
-	char regs[2 * sizeof(r->target.regs) + 1], reply[2 * sizeof(r->reply) + 1];
-	char marks[REPLAY_MARKS * (2 * sizeof(struct kvm_regs) + 48) + 16];
-	int len;
-
-	if (strlen(r->reply) >= sizeof(r->reply) || strlen(r->gdb) >= sizeof(r->gdb) || r->n_marks > REPLAY_MARKS)
-		return -EINVAL;
-	hex_put(regs, &r->target.regs, sizeof(r->target.regs));
-	hex_put(reply, r->reply, strlen(r->reply) + 1);	/* with its NUL: never empty */
-	marks_format(r, marks, sizeof(marks));
-	len = snprintf(out, n, "goal=%u end=%u start=%u bound=%u mute=%llu window=%llu events=%llu fp=%llx regs=%s "
-		       "answer=%u reply=%s %s gdb=%s", r->goal, r->target_end, r->target_start, r->target_boundary,
-		       (unsigned long long)r->mute_until, (unsigned long long)r->window, (unsigned long long)r->target.events,
-		       (unsigned long long)r->target.fp, regs, r->answer, reply, marks, r->gdb);
-	return len < 0 || (size_t)len >= n ? -ENOSPC : 0;
-}
-
 /* The root process handed the replay over: what it held goes back to the system while it waits. */
 static void replay_release(void *ctx)
 {
@@ -305,7 +185,7 @@ static void replay_release(void *ctx)
  * new process image of this program replaying from the start (the gdb
  * connection stays open across). Returns only on failure.
  */
-static void replay_exec(struct replayer *p, struct replay_resume *r)
+void replay_exec(struct replayer *p, struct replay_resume *r)
 {
 	char gdb[sizeof(r->gdb)], text[REPLAY_RESUME_MAX];
 	int flags;
@@ -368,7 +248,7 @@ static void replay_reverse(void *ctx, char dir)
 				   .target_end = p->at_end,
 				   .mute_until = p->goal.mute_until > p->res->events ? p->goal.mute_until : p->res->events };
 
-	if (pos_capture(p, &r.target) < 0)
+	if (replay_pos_capture(p, &r.target) < 0)
 		return;
 	replay_exec(p, &r);
 }
@@ -379,14 +259,13 @@ static const char stale_regs[] = "(gdb still shows the registers of before: "
 				 "'maintenance flush register-cache' rereads them)\n";
 
 /* monitor when: the replay's position, as journal dump numbers it. */
-static void replay_when(void *ctx, char *out, size_t n)
+void replay_when(void *ctx, char *out, size_t n)
 {
 	const struct replayer *p = ctx;
 
 	snprintf(out, n, "event %llu (exit %llu, %llu landmarks passed)", (unsigned long long)p->res->events,
 		 (unsigned long long)p->res->exits, (unsigned long long)p->res->landmarks);
 }
-
 
 /*
  * The goal's target is here. Scan and stepback go on to seek what they
@@ -481,7 +360,7 @@ static int goal_point(struct replayer *p, bool *done)
 	int r;
 
 	*done = false;
-	if ((r = pos_capture(p, &cur)) < 0)
+	if ((r = replay_pos_capture(p, &cur)) < 0)
 		return r;
 	if (target_stretch(p) && pos_equal(&cur, &p->goal.target)) {
 		*done = true;
@@ -631,7 +510,7 @@ int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 				watched = true;
 				p->step_over = false;	/* the instruction is done: a step off a breakpoint too */
 				if (p->goal.goal == REPLAY_GOAL_SCAN) {
-					if ((r = pos_capture(p, &p->cand)) < 0)
+					if ((r = replay_pos_capture(p, &p->cand)) < 0)
 						return r;
 					memcpy(p->cand_reply, stop, sizeof(stop));
 					p->have_cand = true;
@@ -677,7 +556,7 @@ int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 			if (p->goal.goal == REPLAY_GOAL_SCAN && !watched && ((dr6 & 7) || ((dr6 & 0x4000) &&
 			    (was_step_over || gdbstub_steps(p->gdb)))) &&
 			    gdbstub_check(p->gdb, vm, p->cand_reply, sizeof(p->cand_reply))) {
-				if ((r = pos_capture(p, &p->cand)) < 0)
+				if ((r = replay_pos_capture(p, &p->cand)) < 0)
 					return r;
 				p->have_cand = true;
 			}
@@ -865,179 +744,6 @@ static int end_of_log(struct replayer *p)
 			return r;
 	p->vm->stop = VM_RUNNING;	/* killed or detached at the end: the replay is complete all the same */
 	return 0;
-}
-
-/* Where gdb is stopped, as a checkpoint can name it. */
-static int mark_here(struct replayer *p, struct replay_mark *m)
-{
-	int r = pos_capture(p, &m->pos);
-
-	m->kind = p->at_end ? REPLAY_MARK_END : p->at_boundary ? REPLAY_MARK_BOUNDARY : REPLAY_MARK_POINT;
-	return r;
-}
-
-/* A new run to m, answering gdb's monitor command there with text. Returns only on failure. */
-static void replay_to_mark(struct replayer *p, const struct replay_mark *m, const char *text)
-{
-	struct replay_resume r = { .answer = true,
-				   .mute_until = p->goal.mute_until > p->res->events ? p->goal.mute_until : p->res->events };
-
-	r.target = m->pos;
-	if (m->kind == REPLAY_MARK_BOUNDARY) {
-		r.goal = REPLAY_GOAL_GOTO;
-	} else {
-		r.goal = REPLAY_GOAL_SEEK;
-		r.target_end = m->kind == REPLAY_MARK_END;
-	}
-	snprintf(r.reply, sizeof(r.reply), "%s", text);
-	replay_exec(p, &r);
-}
-
-static int mon_when(struct replayer *p, const char *arg, char *out, size_t n)
-{
-	(void)arg;
-	replay_when(p, out, n - 1);
-	strcat(out, "\n");
-	return 0;
-}
-
-static int parse_count(const char *arg, uint64_t *v)
-{
-	char *end;
-
-	if (!arg || *arg < '0' || *arg > '9')
-		return -EINVAL;
-	errno = 0;
-	*v = strtoull(arg, &end, 10);
-	return errno || *end ? -EINVAL : 0;
-}
-
-/* goto N: forward in this run, backward in a new one, to where N records are replayed. */
-static int mon_goto(struct replayer *p, const char *arg, char *out, size_t n)
-{
-	struct replay_mark m = { .kind = REPLAY_MARK_BOUNDARY };
-
-	if (parse_count(arg, &m.pos.events) < 0) {
-		snprintf(out, n, "usage: monitor goto EVENT (a number, as 'monitor when' and 'journal dump' give)\n");
-		return 0;
-	}
-	if (m.pos.events > p->res->events && !p->at_end) {
-		p->goal = (struct replay_resume){ .goal = REPLAY_GOAL_GOTO, .target = m.pos,
-						  .mute_until = p->goal.mute_until };
-		return GDB_MONITOR_LATER;
-	}
-	replay_to_mark(p, &m, "");
-	snprintf(out, n, "cannot go back: vmm could not re-execute itself\n");
-	return 0;
-}
-
-static int mon_checkpoint(struct replayer *p, const char *arg, char *out, size_t n)
-{
-	struct replay_mark *m = &p->marks[p->n_marks];
-	char where[160];
-
-	(void)arg;
-	if (p->n_marks == REPLAY_MARKS) {
-		snprintf(out, n, "no more checkpoints: %u are set\n", REPLAY_MARKS);
-		return 0;
-	}
-	if (mark_here(p, m) < 0) {
-		snprintf(out, n, "cannot read the registers: %s\n", strerror(errno));
-		return 0;
-	}
-	p->n_marks++;
-	replay_when(p, where, sizeof(where));
-	snprintf(out, n, "checkpoint %u at %s\n", p->n_marks, where);
-	return 0;
-}
-
-static int mon_checkpoints(struct replayer *p, const char *arg, char *out, size_t n)
-{
-	size_t len = 0;
-
-	(void)arg;
-	if (!p->n_marks)
-		snprintf(out, n, "no checkpoints (monitor checkpoint sets one)\n");
-	for (unsigned i = 0; i < p->n_marks && len < n; i++) {
-		const struct replay_mark *m = &p->marks[i];
-
-		len += (size_t)snprintf(out + len, n - len, "%u: event %llu, %s\n", i + 1,
-					(unsigned long long)m->pos.events,
-					m->kind == REPLAY_MARK_END ? "the end of the journal" :
-					m->kind == REPLAY_MARK_BOUNDARY ? "between records" : "");
-		if (m->kind == REPLAY_MARK_POINT && len < n)
-			len += (size_t)snprintf(out + len - 1, n - len + 1, "rip 0x%llx\n",
-						(unsigned long long)m->pos.regs.rip) - 1;
-	}
-	return 0;
-}
-
-/* restart [N]: back (or forward) to checkpoint N, or to the start, in a new run. */
-static int mon_restart(struct replayer *p, const char *arg, char *out, size_t n)
-{
-	struct replay_mark start = { .kind = REPLAY_MARK_BOUNDARY };
-	const struct replay_mark *m = &start;
-	char text[48] = "";
-	uint64_t k;
-
-	if (arg) {
-		if (parse_count(arg, &k) < 0 || k < 1 || k > p->n_marks) {
-			snprintf(out, n, "no checkpoint %s: %u set (monitor checkpoints lists them)\n", arg,
-				 p->n_marks);
-			return 0;
-		}
-		m = &p->marks[k - 1];
-		snprintf(text, sizeof(text), "checkpoint %llu: ", (unsigned long long)k);
-	}
-	replay_to_mark(p, m, text);
-	snprintf(out, n, "cannot go back: vmm could not re-execute itself\n");
-	return 0;
-}
-
-/* snapshots: the automatic ones going back starts from. */
-static int mon_snapshots(struct replayer *p, const char *arg, char *out, size_t n)
-{
-	struct snap_info si;
-	size_t len;
-
-	(void)arg;
-	snap_info(&si);
-	if (!snap_enabled()) {
-		snprintf(out, n, "no snapshots (--snapshot-interval 0, or they could not start): "
-			 "going back replays from the start\n");
-		return 0;
-	}
-	len = (size_t)snprintf(out, n, "%u snapshots, one every %.3g s of replaying, at events", si.count,
-			       si.interval_s);
-	for (unsigned i = 0; i < si.count && len < n; i++)
-		len += (size_t)snprintf(out + len, n - len, " %llu", (unsigned long long)si.events[i]);
-	if (len < n)
-		snprintf(out + len, n - len, "\nwent back by a snapshot %llu times; this replay began at event %llu\n",
-			 (unsigned long long)si.handovers, (unsigned long long)p->start_events);
-	return 0;
-}
-
-static const struct {
-	const char *name;
-	int (*fn)(struct replayer *p, const char *arg, char *out, size_t n);
-} replay_monitor_cmds[] = {
-	{ "when", mon_when }, { "goto", mon_goto }, { "checkpoint", mon_checkpoint },
-	{ "checkpoints", mon_checkpoints }, { "restart", mon_restart }, { "snapshots", mon_snapshots },
-};
-
-static const char replay_monitor_help[] =
-	"replay: when (the position), goto EVENT, checkpoint (here), checkpoints (the list),\n"
-	"        restart [N] (to checkpoint N, or to the start), snapshots (where going back starts)\n";
-
-static int replay_monitor(void *ctx, const char *cmd, char *out, size_t n)
-{
-	const char *sp = strchr(cmd, ' ');
-	size_t len = sp ? (size_t)(sp - cmd) : strlen(cmd);
-
-	for (size_t i = 0; i < sizeof(replay_monitor_cmds) / sizeof(replay_monitor_cmds[0]); i++)
-		if (strlen(replay_monitor_cmds[i].name) == len && !strncmp(cmd, replay_monitor_cmds[i].name, len))
-			return replay_monitor_cmds[i].fn(ctx, sp ? sp + 1 : NULL, out, n);
-	return -ENOENT;
 }
 
 /* The stub's hooks into this replay. */

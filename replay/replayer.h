@@ -60,6 +60,16 @@ int diverge(struct replayer *p, const char *expected, const char *actual);
 int set_debug(struct vm *vm, uint32_t control, uint64_t bp);
 /* KVM_RUN as replay does it, gdb's stops and watchpoints included; as the ioctl returns. */
 int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp);
+/* The stop gdb is at: events replayed, registers, memory fingerprint. */
+int replay_pos_capture(struct replayer *p, struct replay_pos *pos);
+/* Re-execute vmm to carry on towards r (a snapshot or the start); returns only on failure. */
+void replay_exec(struct replayer *p, struct replay_resume *r);
+/* Where the replay stands, in words, for 'monitor when'. */
+void replay_when(void *ctx, char *out, size_t n);
+
+/* monitor.c */
+extern const char replay_monitor_help[];
+int replay_monitor(void *ctx, const char *cmd, char *out, size_t n);
 
 /* landmark.c */
 bool landmark_matches_near(struct replayer *p, const struct rr_landmark *want, const struct kvm_regs *regs,
