@@ -5,7 +5,8 @@
 # boot and a virtio-blk read, side by side in one run, each the median of BENCH_RUNS runs (5) with
 # the fastest and slowest. Prints a Markdown section.
 #
-# usage: VMM=./vmm KVMLOOP=build/release/kvmloop bench/rr-bench.sh
+# usage: VMM=./vmm KVMLOOP=build/release/kvmloop [BENCH_KEEP=DIR] bench/rr-bench.sh
+# (BENCH_KEEP: the guests' journals are copied there, for bench/qemu-bench.sh rr to compare)
 set -u
 VMM=${VMM:-./vmm}
 KVMLOOP=${KVMLOOP:-build/release/kvmloop}
@@ -127,6 +128,7 @@ bench() {	# bench NAME VMM-ARGS...
 	rec=$(repeat rec "$VMM" record --force -o "$tmp/$name.vrr" --serial none "$@")
 	rep=$(repeat rep "$VMM" replay --serial none "$tmp/$name.vrr")
 	"$VMM" journal stat "$tmp/$name.vrr" > "$tmp/stat" 2>&1
+	[ -n "${BENCH_KEEP:-}" ] && cp "$tmp/$name.vrr" "$BENCH_KEEP/"
 	bytes=$(stat -c %s "$tmp/$name.vrr")
 	exits=$(awk '$1 == "exit" {print $2}' "$tmp/stat")
 	placed=$(sed -n 's/^events: *\([0-9]*\) placed at exits, \([0-9]*\) at window exits, \([0-9]*\) at landmarks.*/\1 \/ \2 \/ \3/p' "$tmp/stat")

@@ -11,16 +11,22 @@ cd "$top"
 out=bench/RESULTS.md
 part=build/bench
 mkdir -p $part
-rm -f $part/host.md $part/nested.md
+rm -f $part/host.md $part/nested.md $part/qemu-rr.md
 status=0
 
+rm -rf $part/journals-host $part/journals-nested
+mkdir -p $part/journals-host $part/journals-nested
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	echo "bench: on the host's KVM" >&2
-	bench/rr-bench.sh > $part/host.md || status=1
+	{ BENCH_KEEP=$part/journals-host bench/rr-bench.sh && bench/qemu-bench.sh boot; } > $part/host.md || status=1
 fi
 echo "bench: in the nested kvm_amd (tests/nested/run.sh)" >&2
-tests/nested/run.sh --timeout 2400 --sh "VMM=$VMM KVMLOOP=$KVMLOOP sh bench/rr-bench.sh > $part/nested.md" >&2 ||
+tests/nested/run.sh --timeout 2400 --sh "export VMM=$VMM KVMLOOP=$KVMLOOP BENCH_KEEP=$part/journals-nested; { sh bench/rr-bench.sh && sh bench/qemu-bench.sh boot; } > $part/nested.md" >&2 ||
 	status=1
+echo "bench: QEMU's record/replay under TCG, on this machine's host" >&2
+keep=$part/journals-nested
+[ -f $part/host.md ] && keep=$part/journals-host
+VMM_JOURNALS=$keep bench/qemu-bench.sh rr > $part/qemu-rr.md || status=1
 
 {
 	echo "# vmm benchmarks"
@@ -31,6 +37,9 @@ tests/nested/run.sh --timeout 2400 --sh "VMM=$VMM KVMLOOP=$KVMLOOP sh bench/rr-b
 	echo
 	[ -f $part/host.md ] && cat $part/host.md
 	[ -f $part/nested.md ] && cat $part/nested.md
+	echo "## QEMU's record/replay"
+	echo
+	cat $part/qemu-rr.md
 } > $out
 echo "bench: wrote $out" >&2
 exit $status
