@@ -41,6 +41,11 @@ boot_row() {	# boot_row LABEL CMD...
 	fi
 }
 
+# isa-debug-exit makes QEMU exit with 2 * CODE + 1 for the guest's CODE.
+guest_status() {
+	if [ $(($1 % 2)) = 1 ]; then echo "guest status $((($1 - 1) / 2))"; else echo "QEMU status $1"; fi
+}
+
 case ${1:-} in
 boot)
 	if [ ! -f $KERNEL_DIR/vmlinux ] || [ ! -f $KERNEL_DIR/bzImage ] || [ ! -f $KERNEL_DIR/initramfs.cpio ]; then
@@ -94,8 +99,8 @@ rr)
 		[ -n "${VMM_JOURNALS:-}" ] && [ -f "$VMM_JOURNALS/$g-guest.vrr" ] && vj=$(stat -c %s "$VMM_JOURNALS/$g-guest.vrr")
 		same=no
 		cmp -s "$tmp/$g.rec" "$tmp/$g.rep" && [ $rs = $ps ] && same=yes
-		printf '| %s | %.2f (status %s) | %.2f (status %s) | %s | %s | %s | %s |\n' "$g" "$rec" "$rs" "$rep" "$ps" \
-			"$bytes" "$z" "$vj" "$same"
+		printf '| %s | %.2f (%s) | %.2f (%s) | %s | %s | %s | %s |\n' "$g" "$rec" "$(guest_status $rs)" "$rep" \
+			"$(guest_status $ps)" "$bytes" "$z" "$vj" "$same"
 		fails=$(grep -c '^not ok' "$tmp/$g.rec")
 		[ "$fails" -gt 0 ] && echo "$g under QEMU: $fails of its checks fail there ($(grep -m1 '^not ok' "$tmp/$g.rec"))" >> "$tmp/notes"
 	done
