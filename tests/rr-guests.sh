@@ -321,13 +321,18 @@ if [ -f "$spin" ]; then
 		[ "$lost" -gt $worst ] && worst=$lost
 		losses="$losses $lost"
 		marks=$("$VMM" journal stat "$tmp/kill.vrr" 2> /dev/null | awk '$1 == "landmark" { print $2 }')
+		# Window exits are found by the same hunt as landmarks (single steps, where breakpoints do
+		# not fire): on such a KVM one is an open problem of the same kind, named as such.
+		windows=$("$VMM" journal stat "$tmp/kill.vrr" 2> /dev/null |
+			sed -n 's/^events: .* \([0-9]*\) at window exits.*/\1/p')
+		[ "${windows:-0}" -gt 0 ] && marks=$((${marks:-0} + windows))
 		if [ $st -eq 0 ] && grep -q 'cut short' "$tmp/err" && [ -s "$tmp/kill.rep" ] &&
 		   head -c "$(stat -c %s "$tmp/kill.rep")" "$tmp/kill.out" | cmp -s - "$tmp/kill.rep"; then
 			replayed=$((replayed + 1))
 		elif [ $st -eq 115 ] && [ "${marks:-0}" -gt 0 ] && ! kvm_has hw_bp; then
 			# A tick that landed in the handler's exit-less stretch: a landmark this KVM finds only
 			# by stepping, as for the landmarks guest. Named, not counted as a pass.
-			xfail "SIGKILL after ${ms} ms: replay of $marks landmarks ($(grep -m1 '^  actual:' "$tmp/err" |
+			xfail "SIGKILL after ${ms} ms: replay of $marks landmarks and window exits ($(grep -m1 '^  actual:' "$tmp/err" |
 				sed 's/^ *//' | cut -c1-100))" hw_bp
 			kills=$((kills - 1))
 		else

@@ -93,14 +93,28 @@ int main(void)
 	/* IRQ0 at 100 Hz, measured against the RTC's second. */
 	idt_set_handler(IRQ_BASE, irq0);
 	pic_unmask(0);
+	/*
+	 * Edges the host could not deliver in time coalesce, as on hardware, so a
+	 * host that stalls the vCPU loses ticks: up to three seconds are counted,
+	 * and one in range is enough. A wrong rate misses in all three.
+	 */
 	sec = rtc_sec();
 	while (rtc_sec() == sec)
 		wait_for_interrupt();
-	sec = rtc_sec();
-	t0 = ticks;
-	while (rtc_sec() == sec)
-		wait_for_interrupt();
-	report(ticks - t0 >= 90 && ticks - t0 <= 110, "100 Hz: %lu ticks in one RTC second", ticks - t0);
+	{
+		uint64_t n = 0;
+
+		for (int tries = 0; tries < 3 && !(n >= 90 && n <= 110); tries++) {
+			sec = rtc_sec();
+			t0 = ticks;
+			while (rtc_sec() == sec)
+				wait_for_interrupt();
+			n = ticks - t0;
+			if (!(n >= 90 && n <= 110))
+				report_info("second %d: %lu ticks", tries + 1, n);
+		}
+		report(n >= 90 && n <= 110, "100 Hz: %lu ticks in one RTC second", n);
+	}
 
 	/* The same ticks preempt native user-mode code. */
 	t0 = ticks;
