@@ -126,7 +126,8 @@ void vm_arm_watchdog(struct vm *vm, uint64_t period_ns)
 
 bool vm_kick_take(void)
 {
-	return atomic_exchange(&kick_pending, 0);
+	/* Every exit asks: a plain load first, the locked exchange only when a kick came. */
+	return atomic_load_explicit(&kick_pending, memory_order_relaxed) && atomic_exchange(&kick_pending, 0);
 }
 
 bool vm_kick_pending(void)
