@@ -135,9 +135,12 @@ static void dump_record(const struct journal_record *rec, uint64_t *now)
 	case JREC_LANDMARK: {
 		struct rr_landmark l;
 
-		if (rr_landmark_decode(&c, &l) == 0)
+		if (rr_landmark_decode(&c, &l) == 0) {
 			printf(" rip=%llx rcx=%llx fp=%016llx", (unsigned long long)l.rip,
 			       (unsigned long long)l.gpr[2], (unsigned long long)l.fingerprint);
+			if (l.cpl >= 0)
+				printf(" cpl=%d", l.cpl);
+		}
 		break;
 	}
 	case JREC_END: {

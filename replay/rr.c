@@ -185,15 +185,19 @@ void rr_regs_to_landmark(const struct kvm_regs *r, struct rr_landmark *l)
 	l->rip = r->rip;
 	l->rflags = r->rflags & ~RR_RFLAGS_IGNORE;
 	memcpy(l->gpr, g, sizeof(g));
+	l->cpl = -1;
 }
 
 int rr_capture(struct rr *rr, struct rr_landmark *l)
 {
 	struct kvm_regs regs;
+	struct kvm_sregs sregs;
 
-	if (ioctl(rr->vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+	if (ioctl(rr->vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 || ioctl(rr->vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
 		return -errno;
 	rr_regs_to_landmark(&regs, l);
+	/* SS.DPL is the CPL (KVM's SVM code says so explicitly): replay plants a HLT only in kernel code. */
+	l->cpl = sregs.ss.dpl & 3;
 	return rr_fingerprint(rr, &l->fingerprint);
 }
 
@@ -222,6 +226,8 @@ void rr_landmark_encode(const struct rr_landmark *l, struct jbuf *b)
 	for (int i = 0; i < 16; i++)
 		put64(b, l->gpr[i]);
 	put64(b, l->fingerprint);
+	if (l->cpl >= 0)
+		jbuf_u8(b, (uint8_t)l->cpl);
 }
 
 int rr_landmark_decode(struct jcur *c, struct rr_landmark *l)
@@ -231,6 +237,10 @@ int rr_landmark_decode(struct jcur *c, struct rr_landmark *l)
 	for (int i = 0; i < 16; i++)
 		l->gpr[i] = get64(c);
 	l->fingerprint = get64(c);
+	/* The CPL byte came later: a record without it is whole. */
+	l->cpl = c->pos < c->len ? jcur_u8(c) : -1;
+	if (l->cpl > 3)
+		return -EINVAL;
 	return c->bad ? -EINVAL : 0;
 }
 

@@ -39,6 +39,7 @@ struct rr_checkpoint {
 struct rr_landmark {
 	uint64_t rip, rflags, gpr[16];
 	uint64_t fingerprint;
+	int cpl;		/* privilege level there, or -1: journals before 2026-12-06 do not say */
 };
 
 int rr_init(struct rr *rr, struct vm *vm, char *err, size_t errlen);
@@ -88,6 +89,7 @@ int recorder_close(struct recorder *rec, struct vm *vm, bool clean);
 struct replay_result {
 	uint64_t events, exits, landmarks, landmark_hits;
 	uint64_t landmark_kicks;	/* landmarks found by a watchdog kick rather than a breakpoint */
+	uint64_t landmark_plants;	/* landmarks found by a planted HLT (KVMs without breakpoints) */
 	uint64_t checkpoints;		/* checkpoint digests that matched */
 	bool ended;		/* an end record was reached */
 	bool diverged;

@@ -122,6 +122,35 @@ static void test_window_carries_landmark(void **state)
 	assert_int_equal(got.u.window.rip, 0x100676);
 	assert_int_equal(got.u.window.gpr[2], 0x3fd);
 	assert_int_equal(got.u.window.fingerprint, 0x1122334455667788ull);
+	assert_int_equal(got.u.window.cpl, 0);
+}
+
+/* The CPL byte at a landmark's end: round trip, absent (older journals), and out of range. */
+static void test_landmark_cpl(void **state)
+{
+	struct rr_exit e = { .reason = KVM_EXIT_IRQ_WINDOW_OPEN, .dt = 1, .rip = 0x4000 }, got;
+	uint8_t buf[256];
+	struct jbuf b = { buf, 0, sizeof(buf) };
+	size_t with;
+
+	(void)state;
+	e.u.window.rip = 0x4000;
+	e.u.window.cpl = 3;
+	got = round_trip(&e, buf, sizeof(buf));
+	assert_int_equal(got.u.window.cpl, 3);
+	rr_exit_encode(&e, &b);
+	with = b.len;
+	/* A record without the byte is whole: its CPL is unknown. */
+	e.u.window.cpl = -1;
+	b.len = 0;
+	rr_exit_encode(&e, &b);
+	assert_int_equal(b.len, with - 1);
+	assert_int_equal(rr_exit_decode(buf, b.len, &got), 0);
+	assert_int_equal(got.u.window.cpl, -1);
+	assert_int_equal(got.u.window.rip, 0x4000);
+	/* No CPU has a CPL of 7. */
+	buf[b.len++] = 7;
+	assert_int_equal(rr_exit_decode(buf, b.len, &got), -EINVAL);
 }
 
 static void test_malformed(void **state)
@@ -146,6 +175,7 @@ int main(void)
 		cmocka_unit_test(test_in_data_checked_after_handler),
 		cmocka_unit_test(test_mmio_and_msr),
 		cmocka_unit_test(test_window_carries_landmark),
+		cmocka_unit_test(test_landmark_cpl),
 		cmocka_unit_test(test_malformed),
 	};
 
