@@ -363,10 +363,15 @@ int cmd_replay(int argc, char **argv)
 			(unsigned long long)(jr.truncated ? jr.truncated_at : jr.size));
 		status = 0;
 	} else {
+		char planted[48] = "";
+
+		if (res.landmark_plants)
+			snprintf(planted, sizeof(planted), ", %llu by a planted HLT",
+				 (unsigned long long)res.landmark_plants);
 		fprintf(stderr, "replay: %llu events, %llu exits, %llu landmarks (%llu breakpoint hits, %llu found "
-			"by kicks), %llu checkpoints verified, final state %s\n", (unsigned long long)res.events,
+			"by kicks%s), %llu checkpoints verified, final state %s\n", (unsigned long long)res.events,
 			(unsigned long long)res.exits, (unsigned long long)res.landmarks,
-			(unsigned long long)res.landmark_hits, (unsigned long long)res.landmark_kicks,
+			(unsigned long long)res.landmark_hits, (unsigned long long)res.landmark_kicks, planted,
 			(unsigned long long)res.checkpoints,
 			res.digest_match ? "matches" : "DIFFERS from the recording");
 		status = verify && !res.digest_match ? VMM_EXIT_DIVERGENCE

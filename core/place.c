@@ -148,14 +148,25 @@ static unsigned arm_entry_breakpoints(struct vm *vm, const struct kvm_sregs *s)
 		addr[n] = gate_target(vm, s, &pm, 0x80);
 	if (addr[n])
 		n++;
-	if (!n || vm_set_breakpoints(vm, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, addr, n) < 0)
+	if (!n)
 		return 0;
+	/* Where debug registers do not fire, HLTs stop the entries (core/plant.h): they are kernel code. */
+	if (vm->caps && vm->caps->hw_bp == KVM_NO) {
+		vm->entry_plants.n = 0;
+		for (unsigned i = 0; i < n; i++)
+			(void)plant_add(&vm->entry_plants, vm, addr[i]);	/* one outside RAM is left out */
+		if (!vm->entry_plants.n)
+			return 0;
+	} else if (vm_set_breakpoints(vm, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, addr, n) < 0) {
+		return 0;
+	}
 	vm->entry_bps = true;
 	return n;
 }
 
 void vm_disarm_entry_breakpoints(struct vm *vm)
 {
+	vm->entry_plants.n = 0;
 	/* gdb's breakpoints and stepping come back, which the entries' took the place of. */
 	if (vm->entry_bps && !(vm->debugger && vm->debugger->arm(vm->debugger_ctx, vm) == 0))
 		vm_set_breakpoints(vm, 0, NULL, 0);

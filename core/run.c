@@ -544,6 +544,16 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 				goto error_gdb;
 			continue;
 		}
+		if (vm->entry_bps && (r = plant_hit(&vm->entry_plants, vm)) != 0) {
+			if (r < 0) {
+				snprintf(err, errlen, "a kernel entry's stop: %s", strerror(-r));
+				goto error;
+			}
+			if ((r = vm_entry_hit(vm)) < 0)
+				goto hook_error;
+			off_position = !vm->at_position;
+			continue;
+		}
 		if (vm->run->exit_reason == KVM_EXIT_DEBUG && vm->entry_bps) {
 			if ((r = vm_entry_hit(vm)) < 0)
 				goto hook_error;

@@ -559,8 +559,10 @@ int vm_enter(struct vm *vm, bool swbps)
 			*host = 0xcc;
 		}
 	}
+	plants_on(&vm->entry_plants);
 	r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
 	e = errno;
+	plants_off(&vm->entry_plants);
 	for (unsigned i = 0; i < vm->n_swbps; i++) {
 		struct vm_swbp *b = &vm->swbp[i];
 		uint8_t *host = gmem_ptr(&vm->mem, b->gpa, 1);

@@ -15,6 +15,7 @@
 #include "guest_mem.h"
 #include "kvm_caps.h"
 #include "paging.h"
+#include "plant.h"
 
 /* Why the run loop stopped; the CLI maps this to an exit status. */
 enum vm_stop {
@@ -130,6 +131,7 @@ struct vm {
 	enum vm_place place;		/* what the current position is */
 	uint64_t applied;		/* asynchronous events applied so far */
 	bool entry_bps;			/* breakpoints on the kernel's entries wait for the landmark */
+	struct plants entry_plants;	/* ... as HLTs, where debug registers do not fire */
 	uint64_t exit_count;		/* handled exits: the exit ordinal */
 	bool rip_moved;			/* the handler of the last exit moved RIP ... */
 	uint64_t exit_rip;		/* ... away from here, where the exit happened */

@@ -77,14 +77,18 @@ static void describe_near(char *out, size_t n, const struct near_miss *near)
 }
 
 /* Why a landmark hunt gave up, from what the probe knows of this KVM. */
-static void hunt_gave_up(struct replayer *p, char *act, size_t len, bool step_only, uint64_t hits,
+static void hunt_gave_up(struct replayer *p, char *act, size_t len, bool step_only, bool planted, uint64_t hits,
 			 const struct near_miss *near)
 {
 	const struct kvm_caps *caps = p->vm->caps;
 	char name[48], tail[200];
 
 	describe_near(tail, sizeof(tail), near);
-	if (step_only)
+	if (planted)
+		snprintf(act, len, "not found in %d s by a HLT planted at its rip%s; debug-register breakpoints "
+			 "do not fire on %s (vmm probe)", LANDMARK_PATIENCE_S, tail,
+			 kvm_caps_name(caps, name, sizeof(name)));
+	else if (step_only)
 		snprintf(act, len, "not found in %llu single-steps (%d s)%s; debug-register breakpoints do not fire "
 			 "on %s (vmm probe), so landmarks are found by stepping from the last exit",
 			 (unsigned long long)hits, LANDMARK_STEP_PATIENCE_S, tail,
@@ -240,6 +244,15 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 	 */
 	bool step_only = vm->caps && vm->caps->hw_bp == KVM_NO;
 	bool exact = vm->caps && vm->caps->exact_window == KVM_YES && vm->caps->hw_bp == KVM_YES;
+	/*
+	 * There, a landmark in kernel code is found by a planted HLT instead
+	 * (core/plant.h), with a step off each stop that is not it: stepping every
+	 * instruction is left for user code and window exits. A guest that read
+	 * its own code there would see the HLT, and the replay diverge, reported.
+	 */
+	struct plants plant = { .n = 0 };
+	bool planted = step_only && !window && want.cpl == 0 && plant_add(&plant, vm, want.rip) == 0;
+	bool stepper = step_only && !planted;
 	int r;
 
 	if (step_only)
@@ -267,9 +280,11 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 	vm->run->request_interrupt_window = window;
 	/* A periodic kick lets a hunt that never hits give up instead of spinning forever. */
 	vm_arm_watchdog(vm, 1000000ull);
-	stepping = step_only;
+	stepping = stepper;
 	for (;;) {
-		if (step_only && !window && (r = step_by_hand(vm)) != 0) {
+		uint32_t control = KVM_GUESTDBG_ENABLE;
+
+		if (step_only && !window && stepping && (r = step_by_hand(vm)) != 0) {
 			if (r < 0)
 				return r;
 			p->res->landmark_hits++;
@@ -277,10 +292,34 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 				return -errno;
 			if (regs.rip == want.rip && landmark_matches_near(p, &want, &regs, &near))
 				break;
+			if (planted)
+				stepping = regs.rip == want.rip;
 			continue;
 		}
-		if (replay_kvm_run(p, KVM_GUESTDBG_ENABLE | (stepping ? KVM_GUESTDBG_SINGLESTEP : KVM_GUESTDBG_USE_HW_BP),
-				   want.rip) < 0) {
+		if (stepping)
+			control |= KVM_GUESTDBG_SINGLESTEP;
+		else if (!planted)
+			control |= KVM_GUESTDBG_USE_HW_BP;
+		if (planted && !stepping)
+			plants_on(&plant);
+		r = replay_kvm_run(p, control, want.rip);
+		if (planted && !stepping) {
+			int hit;
+
+			plants_off(&plant);
+			if (r == 0 && (hit = plant_hit(&plant, vm)) != 0) {
+				if (hit < 0 || ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+					return hit < 0 ? hit : -errno;
+				p->res->landmark_hits++;
+				if (landmark_matches_near(p, &want, &regs, &near)) {
+					p->res->landmark_plants++;
+					break;
+				}
+				stepping = true;	/* not this instance: one step past it, then plant again */
+				continue;
+			}
+		}
+		if (r < 0) {
 			if (errno == EINTR) {
 				vm_drain_signals();
 				vm->event_queued = false;
@@ -303,14 +342,14 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 					p->res->landmark_kicks++;
 					break;
 				}
-				if ((p->res->landmark_hits == hits_before || step_only) &&
+				if ((p->res->landmark_hits == hits_before || stepper) &&
 				    time(NULL) - start - (p->paused - paused_before) >=
-				    (step_only ? LANDMARK_STEP_PATIENCE_S : LANDMARK_PATIENCE_S)) {
+				    (stepper ? LANDMARK_STEP_PATIENCE_S : LANDMARK_PATIENCE_S)) {
 					vm_arm_watchdog(vm, 0);
 					set_debug(vm, 0, 0);
 					snprintf(exp, sizeof(exp), "landmark at rip 0x%llx", (unsigned long long)want.rip);
-					hunt_gave_up(p, act, sizeof(act), step_only, p->res->landmark_hits - hits_before,
-						     &near);
+					hunt_gave_up(p, act, sizeof(act), stepper, planted,
+						     p->res->landmark_hits - hits_before, &near);
 					return diverge(p, exp, act);
 				}
 				continue;
@@ -354,12 +393,12 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 		 * through: a host whose timer interrupts stop reaching it while the
 		 * guest is stepped (seen under nested kvm_amd) would never kick.
 		 */
-		if (step_only && (p->res->landmark_hits & 1023) == 0 &&
+		if (stepper && (p->res->landmark_hits & 1023) == 0 &&
 		    time(NULL) - start - (p->paused - paused_before) >= LANDMARK_STEP_PATIENCE_S) {
 			vm_arm_watchdog(vm, 0);
 			set_debug(vm, 0, 0);
 			snprintf(exp, sizeof(exp), "landmark at rip 0x%llx", (unsigned long long)want.rip);
-			hunt_gave_up(p, act, sizeof(act), step_only, p->res->landmark_hits - hits_before, &near);
+			hunt_gave_up(p, act, sizeof(act), stepper, planted, p->res->landmark_hits - hits_before, &near);
 			return diverge(p, exp, act);
 		}
 		if (rewindow) {
@@ -371,7 +410,10 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 		if (regs.rip == want.rip && landmark_matches_near(p, &want, &regs, &near))
 			break;
 		/* Not this instance: step past it (and through a rep string while RIP stays put). */
-		stepping = step_only || !stepping || regs.rip == want.rip;
+		if (planted)
+			stepping = regs.rip == want.rip;
+		else
+			stepping = step_only || !stepping || regs.rip == want.rip;
 	}
 	vm_arm_watchdog(vm, 0);
 	if ((r = set_debug(vm, 0, 0)) < 0)
