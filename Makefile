@@ -133,7 +133,7 @@ build/fuzz/fuzz_board: tests/fuzz/fuzz_board.c tests/fuzz/driver.c tests/fuzz/fu
 build/fuzz/fuzz_gdb: tests/fuzz/fuzz_gdb.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_JOURNAL_SRC) $(wildcard core/*.h gdbstub/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -D_GNU_SOURCE $(FUZZ_FLAGS) $(WARN) -Icore -Idevices -Ireplay -Igdbstub -o $@ tests/fuzz/fuzz_gdb.c tests/fuzz/driver.c \
-		$(FUZZ_JOURNAL_SRC) -lzstd -lpthread -lrt
+		$(FUZZ_JOURNAL_SRC) $(FUZZ_LDFLAGS_fuzz_gdb) -lzstd -lpthread -lrt
 
 FUZZ_TARGETS := fuzz_journal fuzz_virtq fuzz_rsp fuzz_board fuzz_gdb
 # Each target's sources besides its own file, for the libFuzzer and coverage builds (clang).
@@ -142,6 +142,8 @@ FUZZ_DEPS_fuzz_board := $(FUZZ_JOURNAL_SRC)
 FUZZ_DEPS_fuzz_gdb := $(FUZZ_JOURNAL_SRC)
 FUZZ_DEPS_fuzz_virtq := devices/virtio/virtq.c core/guest_mem.c
 FUZZ_DEPS_fuzz_rsp := gdbstub/rsp.c
+# fuzz_gdb serves the vCPU's ioctls itself.
+FUZZ_LDFLAGS_fuzz_gdb := -Wl,--wrap=ioctl
 FUZZ_INC := -Icore -Idevices -Ireplay -Igdbstub
 LIBFUZZER_FLAGS := -Wno-gnu-variable-sized-type-not-at-end -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 COVERAGE_FLAGS := -Wno-gnu-variable-sized-type-not-at-end -O0 -g -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping
@@ -149,10 +151,10 @@ COVERAGE_FLAGS := -Wno-gnu-variable-sized-type-not-at-end -O0 -g -fsanitize=fuzz
 .SECONDEXPANSION:
 build/libfuzzer/%: tests/fuzz/%.c tests/fuzz/libfuzzer.c tests/fuzz/fuzz.h $$(FUZZ_DEPS_$$*)
 	@mkdir -p $(dir $@)
-	clang -D_GNU_SOURCE $(WARN) $(LIBFUZZER_FLAGS) $(FUZZ_INC) -o $@ $< tests/fuzz/libfuzzer.c $(FUZZ_DEPS_$*) -lzstd -lpthread -lrt
+	clang -D_GNU_SOURCE $(WARN) $(LIBFUZZER_FLAGS) $(FUZZ_INC) -o $@ $< tests/fuzz/libfuzzer.c $(FUZZ_DEPS_$*) $(FUZZ_LDFLAGS_$*) -lzstd -lpthread -lrt
 build/cov/%: tests/fuzz/%.c tests/fuzz/libfuzzer.c tests/fuzz/fuzz.h $$(FUZZ_DEPS_$$*)
 	@mkdir -p $(dir $@)
-	clang -D_GNU_SOURCE $(WARN) $(COVERAGE_FLAGS) $(FUZZ_INC) -o $@ $< tests/fuzz/libfuzzer.c $(FUZZ_DEPS_$*) -lzstd -lpthread -lrt
+	clang -D_GNU_SOURCE $(WARN) $(COVERAGE_FLAGS) $(FUZZ_INC) -o $@ $< tests/fuzz/libfuzzer.c $(FUZZ_DEPS_$*) $(FUZZ_LDFLAGS_$*) -lzstd -lpthread -lrt
 
 fuzz:
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)

@@ -2,11 +2,14 @@
  * Fuzz target for the gdb stub's command handlers: any bytes a client sends
  * (register and memory reads and writes, breakpoints, watchpoints, vCont,
  * monitor commands, qXfer) are served to the end of the input, against a
- * vCPU whose KVM calls fail (there is no KVM here) and a guest RAM the
- * memory commands may reach. Nothing may crash or touch memory outside it.
+ * fake vCPU (there is no KVM here: the build wraps ioctl, and the vCPU's
+ * registers live below) in 64-bit mode whose page tables are in the guest RAM
+ * the memory commands reach, so writes can break them too. Nothing may crash
+ * or touch memory outside it.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,6 +22,59 @@
 const char fuzz_name[] = "fuzz_gdb";
 
 #define RAM (2u << 20)
+#define FAKE_VCPU 4093
+
+static struct {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_fpu fpu;
+	struct kvm_guest_debug dbg;
+} cpu;
+
+int __real_ioctl(int fd, unsigned long req, ...);
+int __wrap_ioctl(int fd, unsigned long req, ...);
+
+/* The vCPU's state calls are served from cpu; the rest of KVM is not here. */
+int __wrap_ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (fd != FAKE_VCPU)
+		return __real_ioctl(fd, req, arg);
+	switch (req) {
+	case KVM_GET_REGS: memcpy(arg, &cpu.regs, sizeof(cpu.regs)); return 0;
+	case KVM_SET_REGS: memcpy(&cpu.regs, arg, sizeof(cpu.regs)); return 0;
+	case KVM_GET_SREGS: memcpy(arg, &cpu.sregs, sizeof(cpu.sregs)); return 0;
+	case KVM_SET_SREGS: memcpy(&cpu.sregs, arg, sizeof(cpu.sregs)); return 0;
+	case KVM_GET_FPU: memcpy(arg, &cpu.fpu, sizeof(cpu.fpu)); return 0;
+	case KVM_SET_FPU: memcpy(&cpu.fpu, arg, sizeof(cpu.fpu)); return 0;
+	case KVM_SET_GUEST_DEBUG: memcpy(&cpu.dbg, arg, sizeof(cpu.dbg)); return 0;
+	default: errno = EINVAL; return -1;
+	}
+}
+
+/* Long mode, the first 2 MiB mapped 1:1 by one large page: PML4 at 0x1000, PDPT 0x2000, PD 0x3000. */
+static void cpu_reset(struct vm *vm)
+{
+	static const uint64_t tables[][2] = { { 0x1000, 0x2003 }, { 0x2000, 0x3003 }, { 0x3000, 0x83 } };
+
+	memset(&cpu, 0, sizeof(cpu));
+	for (unsigned i = 0; i < 3; i++)
+		memcpy(vm->mem.host + tables[i][0], &tables[i][1], 8);
+	cpu.sregs.cr0 = 0x80000011;
+	cpu.sregs.cr3 = 0x1000;
+	cpu.sregs.cr4 = 0x20;
+	cpu.sregs.efer = 0x500;
+	cpu.sregs.cs.l = 1;
+	cpu.sregs.cs.selector = 8;
+	cpu.regs.rip = 0x100000;
+	cpu.regs.rsp = 0x180000;
+	cpu.regs.rflags = 2;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -33,9 +89,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!vm.mem.host) {
 		if (gmem_alloc(&vm.mem, RAM) < 0)
 			abort();
-		vm.vcpu_fd = vm.vm_fd = vm.kvm_fd = -1;
+		vm.vm_fd = vm.kvm_fd = -1;
+		vm.vcpu_fd = FAKE_VCPU;
 		vm.run = &run;
 	}
+	cpu_reset(&vm);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return 0;
 	/* Replies must never block the stub: a big buffer, and no waiting when it is full. */
