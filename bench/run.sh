@@ -32,7 +32,8 @@ VMM_JOURNALS=$keep bench/qemu-bench.sh rr > $part/qemu-rr.md || status=1
 	echo "# vmm benchmarks"
 	echo
 	echo "Written by \`make bench\` (bench/run.sh): bench/rr-bench.sh on each KVM this machine has, one section"
-	echo "each. Ratios compare figures of the same run."
+	echo "each. Ratios compare figures of the same run. bench/results.png draws the headline tables"
+	echo "(bench/plot.sh, from this file)."
 	[ -r /dev/kvm ] || { echo; echo "This machine has no /dev/kvm of its own: only the nested kvm_amd ran."; }
 	echo
 	[ -f $part/host.md ] && cat $part/host.md
@@ -42,4 +43,5 @@ VMM_JOURNALS=$keep bench/qemu-bench.sh rr > $part/qemu-rr.md || status=1
 	cat $part/qemu-rr.md
 } > $out
 echo "bench: wrote $out" >&2
+bench/plot.sh "$out" bench/results.png || echo "bench: no plot (see above)" >&2
 exit $status
