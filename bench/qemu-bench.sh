@@ -34,10 +34,11 @@ boot_row() {	# boot_row LABEL CMD...
 	shift
 	python3 bench/linux-boot-time.py -n "$RUNS" --limit "$LIMIT" -- "$@" > "$tmp/boot.out" 2>&1
 	m=$(sed -n "s/^median time to .*: \([0-9.]*\) s (min \([0-9.]*\), max \([0-9.]*\).*/\1 (\2-\3)/p" "$tmp/boot.out")
+	rss=$(sed -n "s/^median peak RSS: \([0-9.]*\) MiB (min \([0-9.]*\), max \([0-9.]*\)).*/\1 (\2-\3)/p" "$tmp/boot.out")
 	if [ -n "$m" ]; then
-		echo "| $label | $m |"
+		echo "| $label | $m | ${rss:--} |"
 	else
-		echo "| $label | no /init within $LIMIT s: $(head -n 1 "$tmp/boot.out" | cut -c1-120) |"
+		echo "| $label | no /init within $LIMIT s: $(head -n 1 "$tmp/boot.out" | cut -c1-120) | - |"
 	fi
 }
 
@@ -62,8 +63,8 @@ boot)
 	echo
 	echo "    $APPEND"
 	echo
-	echo "| | seconds to /init |"
-	echo "|---|---|"
+	echo "| | seconds to /init | peak RSS by then, MiB (the process's VmHWM) |"
+	echo "|---|---|---|"
 	boot_row "vmm run, PVH vmlinux" "$VMM" run --initrd $I --append "$APPEND" $KERNEL_DIR/vmlinux
 	boot_row "vmm run, bzImage" "$VMM" run --initrd $I --append "$APPEND" $KERNEL_DIR/bzImage
 	boot_row "QEMU -M microvm, PVH vmlinux (qboot)" $QK -M microvm -kernel $KERNEL_DIR/vmlinux -initrd $I \
