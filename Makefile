@@ -103,7 +103,7 @@ $(NETPEER): tools/netpeer.c
 guest-tests: $(VMM) guests $(NETPEER)
 	@VMM=$(abspath $(VMM)) NETPEER=$(abspath $(NETPEER)) tests/run-guests.sh $(GUEST_ELF)
 
-cli-tests: $(VMM) $(GUEST_DIR)/exit42.elf $(GUEST_DIR)/virtio_console.elf $(GUEST_DIR)/race.elf $(GUEST_DIR)/spin.elf $(NETPEER)
+cli-tests: $(VMM) $(GUEST_DIR)/exit42.elf $(GUEST_DIR)/virtio_console.elf $(GUEST_DIR)/race.elf $(GUEST_DIR)/spin.elf $(GUEST_DIR)/demo.elf $(NETPEER)
 	@VMM=$(abspath $(VMM)) NETPEER=$(abspath $(NETPEER)) tests/cli.sh $(GUEST_DIR)/exit42.elf
 
 # Fuzz targets (journal reader, virtqueue, GDB packet framing), always under ASan+UBSan, each driven for FUZZ_SECONDS.

@@ -248,6 +248,13 @@ if have_kvm; then
 	expect resume-garbage 116 'not a state this vmm left' -- replay --gdb unix:$tmp/no.sock "$tmp/hvc.vrr"
 	expect resume-without-gdb 116 'not a state this vmm left' -- replay "$tmp/hvc.vrr"
 	unset VMM_REPLAY_RESUME
+	# The README's Quick start: `make demo` boots the demo guest on this KVM, as a user types it.
+	if [ -f Makefile ] && make -s demo > "$tmp/demo.out" 2>&1 &&
+	   grep -q '^Hello from a vmm guest' "$tmp/demo.out" && grep -q '^Bye: exiting' "$tmp/demo.out"; then
+		passed=$((passed + 1)); echo "PASS make-demo: the Quick start's demo boots and says goodbye"
+	else
+		failed=$((failed + 1)); echo "FAIL make-demo:"; tail -n 5 "$tmp/demo.out"
+	fi
 else
 	failed=$((failed + 1))
 	echo "FAIL every CLI check that starts a VM: /dev/kvm is missing or not accessible here (make test" \

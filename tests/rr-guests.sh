@@ -87,8 +87,10 @@ for elf in "$@"; do
 		   ! grep -q 'final state matches' "$tmp/$name.reperr"; then
 			marks=$(sed -n 's/.* \([0-9]*\) landmarks).*/\1/p' "$tmp/$name.recerr")
 			if [ "${marks:-0}" -gt 0 ] && ! kvm_has hw_bp; then
-				xfail "$name: replay of $marks landmarks ($(grep -m1 '^  actual:' "$tmp/$name.reperr" |
-					sed 's/^ *//' | cut -c1-150))" hw_bp
+				why=$(grep -m1 '^  actual:' "$tmp/$name.reperr" | sed 's/^ *//' | cut -c1-150)
+				[ $st -eq 124 ] && why="did not end within 300 s: $(grep -c . "$tmp/$name.rep") of $(grep -c . "$tmp/$name.rec") output lines"
+				[ -z "$why" ] && why="status $st (recorded $rec_status), output $(cmp -s "$tmp/$name.rec" "$tmp/$name.rep" && echo same || echo differs)"
+				xfail "$name: replay of $marks landmarks ($why)" hw_bp
 				good=no
 				break
 			fi
