@@ -85,9 +85,10 @@ static void hunt_gave_up(struct replayer *p, char *act, size_t len, bool step_on
 
 	describe_near(tail, sizeof(tail), near);
 	if (planted)
-		snprintf(act, len, "not found in %d s by a HLT planted at its rip%s; debug-register breakpoints "
-			 "do not fire on %s (vmm probe)", LANDMARK_PATIENCE_S, tail,
-			 kvm_caps_name(caps, name, sizeof(name)));
+		snprintf(act, len, "not found in %d s by a HLT planted at its rip (%llu stops and steps)%s; "
+			 "debug-register breakpoints do not fire on %s (vmm probe), so each execution of that "
+			 "instruction since the last exit is a stop", LANDMARK_STEP_PATIENCE_S, (unsigned long long)hits,
+			 tail, kvm_caps_name(caps, name, sizeof(name)));
 	else if (step_only)
 		snprintf(act, len, "not found in %llu single-steps (%d s)%s; debug-register breakpoints do not fire "
 			 "on %s (vmm probe), so landmarks are found by stepping from the last exit",
@@ -253,6 +254,8 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 	struct plants plant = { .n = 0 };
 	bool planted = step_only && !window && want.cpl == 0 && plant_add(&plant, vm, want.rip) == 0;
 	bool stepper = step_only && !planted;
+	/* Both stop at every instruction or turn since the last exit: bounded by time, hits or not. */
+	bool patient = stepper || planted;
 	int r;
 
 	if (step_only)
@@ -342,9 +345,9 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 					p->res->landmark_kicks++;
 					break;
 				}
-				if ((p->res->landmark_hits == hits_before || stepper) &&
+				if ((p->res->landmark_hits == hits_before || patient) &&
 				    time(NULL) - start - (p->paused - paused_before) >=
-				    (stepper ? LANDMARK_STEP_PATIENCE_S : LANDMARK_PATIENCE_S)) {
+				    (patient ? LANDMARK_STEP_PATIENCE_S : LANDMARK_PATIENCE_S)) {
 					vm_arm_watchdog(vm, 0);
 					set_debug(vm, 0, 0);
 					snprintf(exp, sizeof(exp), "landmark at rip 0x%llx", (unsigned long long)want.rip);
@@ -393,7 +396,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 		 * through: a host whose timer interrupts stop reaching it while the
 		 * guest is stepped (seen under nested kvm_amd) would never kick.
 		 */
-		if (stepper && (p->res->landmark_hits & 1023) == 0 &&
+		if (patient && (p->res->landmark_hits & 1023) == 0 &&
 		    time(NULL) - start - (p->paused - paused_before) >= LANDMARK_STEP_PATIENCE_S) {
 			vm_arm_watchdog(vm, 0);
 			set_debug(vm, 0, 0);
