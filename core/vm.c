@@ -794,11 +794,8 @@ static unsigned msrs_xfer(struct vm *vm, unsigned long req, struct kvm_msr_entry
 
 int vm_cpu_save(struct vm *vm, struct vm_cpu *cpu)
 {
-	uint32_t idx[VM_CPU_MSRS];
-	unsigned n = 0, k = 0;
 	int r;
 
-	memset(cpu, 0, sizeof(*cpu));
 	/*
 	 * An exit's I/O is finished only by the next KVM_RUN and that pending
 	 * state is not readable: enter once with immediate_exit so KVM finishes
@@ -806,6 +803,16 @@ int vm_cpu_save(struct vm *vm, struct vm_cpu *cpu)
 	 */
 	if ((r = vm_complete_io(vm, false)) < 0)
 		return r;
+	return vm_cpu_read(vm, cpu);
+}
+
+int vm_cpu_read(struct vm *vm, struct vm_cpu *cpu)
+{
+	uint32_t idx[VM_CPU_MSRS];
+	unsigned n = 0, k = 0;
+	int r;
+
+	memset(cpu, 0, sizeof(*cpu));
 	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &cpu->regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &cpu->sregs) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_GET_DEBUGREGS, &cpu->dregs) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &cpu->events) < 0)

@@ -253,6 +253,8 @@ void vm_destroy(struct vm *vm);
 
 /* Save the vCPU (finishing the last exit's I/O first), or load it into this VM. 0 or -errno. */
 int vm_cpu_save(struct vm *vm, struct vm_cpu *cpu);
+/* The same without finishing a pending exit's I/O: where none is pending (a kick, a window exit). */
+int vm_cpu_read(struct vm *vm, struct vm_cpu *cpu);
 int vm_cpu_load(struct vm *vm, const struct vm_cpu *cpu);
 /* In a fork()ed child: drop the parent's KVM objects, which only the parent can use. */
 void vm_kvm_forget(struct vm *vm);

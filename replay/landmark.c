@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -223,6 +224,43 @@ static void complete_pending_io(struct vm *vm)
 }
 
 /*
+ * A stretch that wrote no memory and left the vCPU as it was but for its
+ * general registers, RIP and RFLAGS (a delay loop, a wait on a register or
+ * on memory it only reads): the recorded state is the present one with the
+ * landmark's registers, and the same state has the same future however it
+ * was reached. Set them instead of running there: no stop, whatever the
+ * loop's turns. Not with gdb attached, whose breakpoints and watchpoints in
+ * the stretch must still stop it. 1 when done, 0 when not, -errno.
+ */
+static int landmark_by_state(struct replayer *p, const struct rr_landmark *want)
+{
+	struct vm *vm = p->vm;
+	struct vm_cpu *cpu;
+	uint64_t fp;
+	int r = 0;
+
+	if (!want->has_rest || (p->gdb && p->gdb->fd >= 0) || vm_event_pending(vm) || !(cpu = malloc(sizeof(*cpu))))
+		return 0;
+	if (vm_cpu_read(vm, cpu) == 0 && rr_cpu_rest(cpu) == want->rest && rr_fingerprint(&p->rr, &fp) == 0 &&
+	    fp == want->fingerprint) {
+		struct kvm_regs *g = &cpu->regs;
+		__u64 *gpr[16] = { &g->rax, &g->rbx, &g->rcx, &g->rdx, &g->rsi, &g->rdi, &g->rsp, &g->rbp,
+				      &g->r8, &g->r9, &g->r10, &g->r11, &g->r12, &g->r13, &g->r14, &g->r15 };
+
+		for (int i = 0; i < 16; i++)
+			*gpr[i] = want->gpr[i];
+		g->rip = want->rip;
+		g->rflags = want->rflags;
+		r = ioctl(vm->vcpu_fd, KVM_SET_REGS, g) < 0 ? -errno : 1;
+		/* KVM's word on whether an interrupt can go in now (kvm_run) is refreshed by an entry only. */
+		if (r == 1)
+			complete_pending_io(vm);
+	}
+	free(cpu);
+	return r;
+}
+
+/*
  * Run to the landmark: a breakpoint at its RIP; at each hit compare the state;
  * on a mismatch step one instruction with the breakpoint off (this KVM re-fires
  * a breakpoint at the same RIP whatever RF says), then re-arm. A rep string
@@ -258,8 +296,15 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 	bool patient = stepper || planted;
 	int r;
 
-	if (step_only)
+	if (step_only || want.has_rest)
 		complete_pending_io(vm);
+	if (!window && (r = landmark_by_state(p, &want)) != 0) {
+		if (r < 0)
+			return r;
+		p->res->landmarks++;
+		p->res->landmark_states++;
+		return rr_epoch_reset(&p->rr);
+	}
 	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
 		return -errno;
 	/* A kick that came before the guest ran a single instruction leaves a landmark right here. */

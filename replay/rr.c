@@ -186,18 +186,58 @@ void rr_regs_to_landmark(const struct kvm_regs *r, struct rr_landmark *l)
 	l->rflags = r->rflags & ~RR_RFLAGS_IGNORE;
 	memcpy(l->gpr, g, sizeof(g));
 	l->cpl = -1;
+	l->has_rest = false;
+	l->rest = 0;
+}
+
+/* MSRs that count time or events by themselves: no part of a state's identity. */
+static bool msr_ticks(uint32_t index)
+{
+	return index == 0x10 || index == 0xe7 || index == 0xe8 || index == 0x6e0 ||	/* TSC, MPERF, APERF, deadline */
+	       (index >= 0xc1 && index <= 0xc8) || (index >= 0x309 && index <= 0x30b) ||	/* Intel counters */
+	       (index >= 0xc0010004 && index <= 0xc0010007) ||				/* AMD counters */
+	       (index >= 0xc0010200 && index <= 0xc001020b);
+}
+
+uint64_t rr_cpu_rest(const struct vm_cpu *cpu)
+{
+	uint64_t h = hash64(&cpu->sregs, sizeof(cpu->sregs), 0);
+
+	h = hash64(&cpu->dregs, sizeof(cpu->dregs), h);
+	h = hash64(&cpu->events, sizeof(cpu->events), h);
+	if (cpu->has_xsave) {
+		/* The legacy area (x87, MXCSR, XMM) and AVX's upper halves; not the header, whose XSTATE_BV follows KVM's own handling. */
+		h = hash64(cpu->xsave.region, 512, h);
+		h = hash64((const uint8_t *)cpu->xsave.region + 576, 256, h);
+	} else {
+		h = hash64(&cpu->fpu, sizeof(cpu->fpu), h);
+	}
+	if (cpu->has_xcrs)
+		h = hash64(&cpu->xcrs, sizeof(cpu->xcrs), h);
+	for (unsigned i = 0; i < cpu->n_msrs; i++)
+		if (!msr_ticks(cpu->msrs[i].index))
+			h = hash64(&cpu->msrs[i], sizeof(cpu->msrs[i]), h);
+	return h;
 }
 
 int rr_capture(struct rr *rr, struct rr_landmark *l)
 {
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
+	struct vm_cpu *cpu = malloc(sizeof(*cpu));
+	int r;
 
-	if (ioctl(rr->vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 || ioctl(rr->vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
-		return -errno;
-	rr_regs_to_landmark(&regs, l);
+	if (!cpu)
+		return -ENOMEM;
+	/* No exit's I/O is pending at a kick or a window exit: read the vCPU as it stands. */
+	if ((r = vm_cpu_read(rr->vm, cpu)) < 0) {
+		free(cpu);
+		return r;
+	}
+	rr_regs_to_landmark(&cpu->regs, l);
 	/* SS.DPL is the CPL (KVM's SVM code says so explicitly): replay plants a HLT only in kernel code. */
-	l->cpl = sregs.ss.dpl & 3;
+	l->cpl = cpu->sregs.ss.dpl & 3;
+	l->rest = rr_cpu_rest(cpu);
+	l->has_rest = true;
+	free(cpu);
 	return rr_fingerprint(rr, &l->fingerprint);
 }
 
@@ -226,8 +266,11 @@ void rr_landmark_encode(const struct rr_landmark *l, struct jbuf *b)
 	for (int i = 0; i < 16; i++)
 		put64(b, l->gpr[i]);
 	put64(b, l->fingerprint);
-	if (l->cpl >= 0)
+	if (l->cpl >= 0) {
 		jbuf_u8(b, (uint8_t)l->cpl);
+		if (l->has_rest)
+			put64(b, l->rest);
+	}
 }
 
 int rr_landmark_decode(struct jcur *c, struct rr_landmark *l)
@@ -241,6 +284,8 @@ int rr_landmark_decode(struct jcur *c, struct rr_landmark *l)
 	l->cpl = c->pos < c->len ? jcur_u8(c) : -1;
 	if (l->cpl > 3)
 		return -EINVAL;
+	l->has_rest = c->pos < c->len;
+	l->rest = l->has_rest ? get64(c) : 0;
 	return c->bad ? -EINVAL : 0;
 }
 

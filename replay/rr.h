@@ -40,7 +40,17 @@ struct rr_landmark {
 	uint64_t rip, rflags, gpr[16];
 	uint64_t fingerprint;
 	int cpl;		/* privilege level there, or -1: journals before 2026-12-06 do not say */
+	/*
+	 * A digest of the vCPU less its general registers, RIP and RFLAGS (rr_cpu_rest),
+	 * when has_rest: with the fingerprint, the whole state, so that replay can tell
+	 * a stretch that changed nothing else and set the registers instead of running it.
+	 */
+	bool has_rest;
+	uint64_t rest;
 };
+
+/* The digest of everything of the vCPU a landmark's registers leave out, less the clocks. */
+uint64_t rr_cpu_rest(const struct vm_cpu *cpu);
 
 int rr_init(struct rr *rr, struct vm *vm, char *err, size_t errlen);
 void rr_free(struct rr *rr);
@@ -90,6 +100,7 @@ struct replay_result {
 	uint64_t events, exits, landmarks, landmark_hits;
 	uint64_t landmark_kicks;	/* landmarks found by a watchdog kick rather than a breakpoint */
 	uint64_t landmark_plants;	/* landmarks found by a planted HLT (KVMs without breakpoints) */
+	uint64_t landmark_states;	/* landmarks reached by setting registers: the rest of the state was it */
 	uint64_t checkpoints;		/* checkpoint digests that matched */
 	bool ended;		/* an end record was reached */
 	bool diverged;
