@@ -196,7 +196,8 @@ static bool msr_ticks(uint32_t index)
 	return index == 0x10 || index == 0xe7 || index == 0xe8 || index == 0x6e0 ||	/* TSC, MPERF, APERF, deadline */
 	       (index >= 0xc1 && index <= 0xc8) || (index >= 0x309 && index <= 0x30b) ||	/* Intel counters */
 	       (index >= 0xc0010004 && index <= 0xc0010007) ||				/* AMD counters */
-	       (index >= 0xc0010200 && index <= 0xc001020b);
+	       (index >= 0xc0010200 && index <= 0xc001020b) ||
+	       (index >= 0x40000000 && index <= 0x400000ff);	/* Hyper-V's clocks (vmm offers no Hyper-V) */
 }
 
 uint64_t rr_cpu_rest(const struct vm_cpu *cpu)

@@ -248,6 +248,34 @@ if have_kvm; then
 	expect resume-garbage 116 'not a state this vmm left' -- replay --gdb unix:$tmp/no.sock "$tmp/hvc.vrr"
 	expect resume-without-gdb 116 'not a state this vmm left' -- replay "$tmp/hvc.vrr"
 	unset VMM_REPLAY_RESUME
+	# Every command line a --help shows, run as written: the bracketed parts left out and each
+	# placeholder given a real file. None may be a usage error (2) or a vmm error (116).
+	syn=$tmp/syn
+	mkdir -p "$syn"
+	kern=$(realpath "$guest")
+	vmm=$(realpath "$VMM")
+	"$vmm" record -o "$syn/j.vrr" --serial none "$kern" 2> /dev/null
+	"$vmm" journal pack "$syn/j.vrr" -o "$syn/p.vrr" 2> /dev/null
+	for c in "" run record replay hunt journal probe help; do "$vmm" $c --help 2>&1; done |
+		sed -n 's/^usage: *//p; s/^ *\(vmm .*\)/\1/p' | sed 's/ *\[[^]]*\]//g; s/ | / ;/g' |
+		tr ';' '\n' | sed 's/^ *//; s/^--/vmm --/' | sort -u > "$syn/lines"
+	n=0 bad=
+	while read -r line; do
+		cmd=$(printf '%s\n' "${line#vmm }" | sed "s|COMMAND|probe|; s|RECORD-ARGS\\.\\.\\. ||; s|KERNEL|$kern|;
+			s|JOURNAL|$syn/j.vrr|; s|PACKED|$syn/p.vrr|; s|A B|$syn/j.vrr $syn/j.vrr|")
+		# shellcheck disable=SC2086
+		(cd "$syn" && timeout -k 5 120 "$vmm" $cmd < /dev/null > "$syn/out" 2>&1)
+		st=$?
+		n=$((n + 1))
+		if [ $st -eq 2 ] || [ $st -eq 116 ] || [ $st -eq 124 ] || grep -qiE 'sanitizer|segmentation' "$syn/out"; then
+			bad="$bad; vmm $cmd: status $st: $(head -n 1 "$syn/out" | cut -c1-100)"
+		fi
+	done < "$syn/lines"
+	if [ "$n" -ge 12 ] && [ -z "$bad" ]; then
+		passed=$((passed + 1)); echo "PASS help-synopses: the $n command lines the --help texts show all run"
+	else
+		failed=$((failed + 1)); echo "FAIL help-synopses: $n command lines$bad"
+	fi
 	# The README's Quick start: `make demo` boots the demo guest on this KVM, as a user types it.
 	if [ -f Makefile ] && make -s demo > "$tmp/demo.out" 2>&1 &&
 	   grep -q '^Hello from a vmm guest' "$tmp/demo.out" && grep -q '^Bye: exiting' "$tmp/demo.out"; then

@@ -5,7 +5,8 @@
 # term=SECONDS (send SIGTERM after that long; the guest is expected to be still running),
 # disk=SECTORS (a patterned image as --disk), disk-check="SECTOR:TEXT" (the image holds TEXT there
 # afterwards), net-peer=MODE (tools/netpeer MODE as the far end of --net udp:), output="TEXT"
-# (the output must contain TEXT), stderr="TEXT" (vmm's messages must contain TEXT).
+# (the output must contain TEXT), stderr="TEXT" (vmm's messages must contain TEXT), needs=CAP (a
+# KVM capability, tests/lib.sh: where the probe finds it lacking, a failure is an expected one).
 #
 # usage: VMM=./vmm tests/run-guests.sh build/guests/NAME.elf...
 set -u
@@ -42,6 +43,8 @@ for elf in "$@"; do
 	   { [ -z "$errtext" ] || grep -q "$errtext" "$out_dir/$name.err"; }; then
 		passed=$((passed + 1))
 		echo "PASS $name (exit $status, $n checks)"
+	elif needs=$(field needs "$spec") && [ -n "$needs" ] && ! kvm_has "$needs"; then
+		xfail "$name: exit status $status ($(grep -m1 '^not ok' "$out" | cut -c1-100))" "$needs"
 	else
 		failed=$((failed + 1))
 		echo "FAIL $name: exit status $status, expected $want"

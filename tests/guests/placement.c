@@ -1,3 +1,4 @@
+/* vmm-test: needs=window */
 /*
  * Each way vmm places a timer tick (README, "Where events land"): at an exit
  * the guest makes anyway, at the interrupt-window exit after a stretch with
