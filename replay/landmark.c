@@ -305,7 +305,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 	 */
 	struct plants plant = { .n = 0 };
 	uint64_t misses = 0;
-	bool planted = step_only && !window && want.cpl == 0 && plant_add(&plant, vm, want.rip) == 0;
+	bool planted = step_only && want.cpl == 0 && plant_add(&plant, vm, want.rip) == 0;
 	bool stepper = step_only && !planted;
 	/* Both stop at every instruction or turn since the last exit: bounded by time, hits or not. */
 	bool patient = stepper || planted;
@@ -313,7 +313,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 
 	if (step_only || want.has_rest)
 		complete_pending_io(vm);
-	if (!window && (r = landmark_by_state(p, &want)) != 0) {
+	if ((r = landmark_by_state(p, &want)) != 0) {
 		if (r < 0)
 			return r;
 		p->res->landmarks++;
@@ -340,14 +340,14 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 	 * its window exits at the switch to user mode, where breakpoints cannot
 	 * reach, but a few instructions late in kernel loops).
 	 */
-	vm->run->request_interrupt_window = window;
+	vm->run->request_interrupt_window = window && !planted;	/* a plant finds a window exit's state too */
 	/* A periodic kick lets a hunt that never hits give up instead of spinning forever. */
 	vm_arm_watchdog(vm, 1000000ull);
 	stepping = stepper;
 	for (;;) {
 		uint32_t control = KVM_GUESTDBG_ENABLE;
 
-		if (step_only && !window && stepping && (r = step_by_hand(vm)) != 0) {
+		if (step_only && (planted || !window) && stepping && (r = step_by_hand(vm)) != 0) {
 			if (r < 0)
 				return r;
 			p->res->landmark_hits++;
@@ -478,7 +478,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 			return -errno;
 		if (regs.rip == want.rip && landmark_matches_near(p, &want, &regs, &near))
 			break;
-		if (regs.rip == want.rip && !window && (r = landmark_by_state_at(p, &want, &misses)) != 0) {
+		if (regs.rip == want.rip && (r = landmark_by_state_at(p, &want, &misses)) != 0) {
 			if (r < 0)
 				return r;
 			p->res->landmark_states++;
