@@ -261,20 +261,6 @@ static int landmark_by_state(struct replayer *p, const struct rr_landmark *want)
 }
 
 /*
- * At a stop at the landmark's RIP that is not it: once the stretch has made
- * its last memory write (a loop that only counts in registers from here), the
- * rest of the state is the recorded one already, and setting the registers
- * is as good as running the turns left. Asked at the 1st, 2nd, 4th, 8th...
- * miss, so that a loop that writes memory every turn pays next to nothing.
- */
-static int landmark_by_state_at(struct replayer *p, const struct rr_landmark *want, uint64_t *misses)
-{
-	uint64_t n = ++*misses;
-
-	return n & (n - 1) ? 0 : landmark_by_state(p, want);
-}
-
-/*
  * Run to the landmark: a breakpoint at its RIP; at each hit compare the state;
  * on a mismatch step one instruction with the breakpoint off (this KVM re-fires
  * a breakpoint at the same RIP whatever RF says), then re-arm. A rep string
@@ -304,7 +290,6 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 	 * its own code there would see the HLT, and the replay diverge, reported.
 	 */
 	struct plants plant = { .n = 0 };
-	uint64_t misses = 0;
 	bool planted = step_only && want.cpl == 0 && plant_add(&plant, vm, want.rip) == 0;
 	bool stepper = step_only && !planted;
 	/* Both stop at every instruction or turn since the last exit: bounded by time, hits or not. */
@@ -376,12 +361,6 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 				p->res->landmark_hits++;
 				if (landmark_matches_near(p, &want, &regs, &near)) {
 					p->res->landmark_plants++;
-					break;
-				}
-				if ((r = landmark_by_state_at(p, &want, &misses)) != 0) {
-					if (r < 0)
-						return r;
-					p->res->landmark_states++;
 					break;
 				}
 				stepping = true;	/* not this instance: one step past it, then plant again */
@@ -478,12 +457,6 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 			return -errno;
 		if (regs.rip == want.rip && landmark_matches_near(p, &want, &regs, &near))
 			break;
-		if (regs.rip == want.rip && (r = landmark_by_state_at(p, &want, &misses)) != 0) {
-			if (r < 0)
-				return r;
-			p->res->landmark_states++;
-			break;
-		}
 		/* Not this instance: step past it (and through a rep string while RIP stays put). */
 		if (planted)
 			stepping = regs.rip == want.rip;
