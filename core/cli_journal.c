@@ -140,6 +140,8 @@ static void dump_record(const struct journal_record *rec, uint64_t *now)
 			       (unsigned long long)l.gpr[2], (unsigned long long)l.fingerprint);
 			if (l.cpl >= 0)
 				printf(" cpl=%d", l.cpl);
+			if (l.rf > 0)
+				printf(" rf");
 		}
 		break;
 	}

@@ -188,6 +188,7 @@ void rr_regs_to_landmark(const struct kvm_regs *r, struct rr_landmark *l)
 	l->cpl = -1;
 	l->has_rest = false;
 	l->rest = 0;
+	l->rf = -1;
 }
 
 /* MSRs that count time or events by themselves: no part of a state's identity. */
@@ -238,6 +239,7 @@ int rr_capture(struct rr *rr, struct rr_landmark *l)
 	l->cpl = cpu->sregs.ss.dpl & 3;
 	l->rest = rr_cpu_rest(cpu);
 	l->has_rest = true;
+	l->rf = !!(cpu->regs.rflags & RFLAGS_RF);
 	free(cpu);
 	return rr_fingerprint(rr, &l->fingerprint);
 }
@@ -269,8 +271,11 @@ void rr_landmark_encode(const struct rr_landmark *l, struct jbuf *b)
 	put64(b, l->fingerprint);
 	if (l->cpl >= 0) {
 		jbuf_u8(b, (uint8_t)l->cpl);
-		if (l->has_rest)
+		if (l->has_rest) {
 			put64(b, l->rest);
+			if (l->rf >= 0)
+				jbuf_u8(b, (uint8_t)l->rf);
+		}
 	}
 }
 
@@ -287,6 +292,9 @@ int rr_landmark_decode(struct jcur *c, struct rr_landmark *l)
 		return -EINVAL;
 	l->has_rest = c->pos < c->len;
 	l->rest = l->has_rest ? get64(c) : 0;
+	l->rf = l->has_rest && c->pos < c->len ? jcur_u8(c) : -1;
+	if (l->rf > 1)
+		return -EINVAL;
 	return c->bad ? -EINVAL : 0;
 }
 

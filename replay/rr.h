@@ -12,6 +12,7 @@
 
 #define RR_EPOCH_EXITS 256	/* the dirty log restarts every this many exits, and at each landmark */
 #define RR_RFLAGS_IGNORE 0x10100ull	/* RF and TF: set by debugging, not by the guest */
+#define RFLAGS_RF (1ull << 16)
 #define RR_CHECKPOINT_NS 1000000000ull	/* a checkpoint record at the first exit after each guest second */
 
 struct rr {
@@ -47,6 +48,13 @@ struct rr_landmark {
 	 */
 	bool has_rest;
 	uint64_t rest;
+	/*
+	 * RFLAGS.RF as the vCPU had it (rflags leaves it out: replay's own stops set
+	 * it). It is 1 between the iterations of a rep string instruction and after
+	 * an IRET from a fault, and it goes onto the stack with the next interrupt,
+	 * so a landmark reached by state must set it. -1 in journals before 2026-12-06.
+	 */
+	int rf;
 };
 
 /* The digest of everything of the vCPU a landmark's registers leave out, less the clocks. */

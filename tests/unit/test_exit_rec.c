@@ -153,6 +153,30 @@ static void test_landmark_cpl(void **state)
 	assert_int_equal(rr_exit_decode(buf, b.len, &got), -EINVAL);
 }
 
+/* RF after the rest digest: round trip, absent (older journals: unknown), and out of range. */
+static void test_landmark_rf(void **state)
+{
+	struct rr_exit e = { .reason = KVM_EXIT_IRQ_WINDOW_OPEN, .dt = 1, .rip = 0x5000 }, got;
+	uint8_t buf[256];
+	struct jbuf b = { buf, 0, sizeof(buf) };
+
+	(void)state;
+	e.u.window.rip = 0x5000;
+	e.u.window.has_rest = true;
+	e.u.window.rest = 0xabcdef;
+	e.u.window.rf = 1;
+	got = round_trip(&e, buf, sizeof(buf));
+	assert_int_equal(got.u.window.rf, 1);
+	assert_int_equal(got.u.window.rest, 0xabcdef);
+	e.u.window.rf = -1;
+	rr_exit_encode(&e, &b);
+	assert_int_equal(rr_exit_decode(buf, b.len, &got), 0);
+	assert_int_equal(got.u.window.rf, -1);
+	assert_true(got.u.window.has_rest);
+	buf[b.len++] = 2;	/* a flag is 0 or 1 */
+	assert_int_equal(rr_exit_decode(buf, b.len, &got), -EINVAL);
+}
+
 static void test_malformed(void **state)
 {
 	struct rr_exit e;
@@ -176,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_mmio_and_msr),
 		cmocka_unit_test(test_window_carries_landmark),
 		cmocka_unit_test(test_landmark_cpl),
+		cmocka_unit_test(test_landmark_rf),
 		cmocka_unit_test(test_malformed),
 	};
 
