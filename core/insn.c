@@ -116,6 +116,38 @@ bool vm_insn_completed(struct vm *vm)
 	return false;
 }
 
+/*
+ * A KVM that emulated a port write (kvm_pvm emulates all kernel code) has
+ * moved RIP past the out by the time it exits; VT-x and SVM exit at it. The
+ * journal keeps the second convention, so that a recording replays on either:
+ * there, the out that ends at RIP and writes that port of that size is found
+ * by its bytes (imm8 forms by their port, dx forms by DX).
+ */
+uint64_t vm_exit_rip(struct vm *vm, const struct kvm_regs *regs)
+{
+	const struct kvm_run *run = vm->run;
+	unsigned size = run->io.size, port = run->io.port;
+	bool dx = (regs->rdx & 0xffff) == port;
+	struct kvm_sregs sregs;
+	uint8_t b[3];
+
+	if (!vm->caps || vm->caps->out_past != KVM_YES || run->exit_reason != KVM_EXIT_IO ||
+	    run->io.direction != KVM_EXIT_IO_OUT || run->io.count != 1 || regs->rip < 3 ||
+	    ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0 || read_virt(vm, sregs.cs.base + regs->rip - 3, b, 3) != 3)
+		return regs->rip;
+	if (port < 256 && b[2] == port) {
+		if ((size == 1 && b[1] == 0xe6) || (size == 4 && b[1] == 0xe7 && b[0] != 0x66))
+			return regs->rip - 2;	/* out %al, $imm8 / out %eax, $imm8 */
+		if (size == 2 && b[1] == 0xe7 && b[0] == 0x66)
+			return regs->rip - 3;	/* out %ax, $imm8 */
+	}
+	if (dx && ((size == 1 && b[2] == 0xee) || (size == 4 && b[2] == 0xef && b[1] != 0x66)))
+		return regs->rip - 1;		/* out %al, %dx / out %eax, %dx */
+	if (dx && size == 2 && b[2] == 0xef && b[1] == 0x66)
+		return regs->rip - 2;		/* out %ax, %dx */
+	return regs->rip;
+}
+
 int vm_exit_internal_error(struct vm *vm, char *err, size_t errlen)
 {
 	struct kvm_run *run = vm->run;

@@ -96,6 +96,8 @@ static void probe_all(struct vm *vm, struct kvm_caps *c)
 	static const uint8_t int3[] = { 0x90, 0xcc, 0x90, 0xe6, 0xe2, 0xf4 };
 	/* nop; sti; nop (its shadow); nop (the window opens here); nop; out %al, $0xe3; hlt */
 	static const uint8_t window[] = { 0x90, 0xfb, 0x90, 0x90, 0x90, 0xe6, 0xe3, 0xf4 };
+	/* nop; out %al, $0xe4 (its exit); hlt */
+	static const uint8_t out[] = { 0x90, 0xe6, 0xe4, 0xf4 };
 	struct kvm_run *run = vm->run;
 
 	if (probe_run(vm, &(struct probe){ step, sizeof(step), KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP }) == 0)
@@ -117,6 +119,11 @@ static void probe_all(struct vm *vm, struct kvm_caps *c)
 	if (probe_run(vm, &(struct probe){ window, sizeof(window), 0, 0, true }) == 0)
 		c->exact_window = run->exit_reason == KVM_EXIT_IRQ_WINDOW_OPEN && probe_rip(vm) == PROBE_CODE + 3 ?
 				  KVM_YES : KVM_NO;
+	if (probe_run(vm, &(struct probe){ out, sizeof(out), 0 }) == 0 && run->exit_reason == KVM_EXIT_IO) {
+		uint64_t rip = probe_rip(vm);
+
+		c->out_past = rip == PROBE_CODE + 3 ? KVM_YES : rip == PROBE_CODE + 1 ? KVM_NO : KVM_UNKNOWN;
+	}
 }
 
 static void host_cpuid(unsigned leaf, unsigned *a, unsigned *b, unsigned *c, unsigned *d)
@@ -217,11 +224,14 @@ void kvm_caps_describe(const struct kvm_caps *c, char *buf, size_t len)
 		 "debug-register breakpoints: %s\n"
 		 "int3 intercepted: %s\n"
 		 "interrupt-window exits: %s\n"
+		 "port-write exits: %s\n"
 		 "%s%s%s",
 		 kvm_caps_name(c, name, sizeof(name)),
 		 answer(c->singlestep, "yes", "no (KVM_GUESTDBG_SINGLESTEP did not stop after one instruction)"),
 		 answer(c->hw_bp, "yes", "no (a breakpoint in DR0 did not fire)"),
 		 int3[c->int3],
 		 answer(c->exact_window, "exact (right after sti's shadow)", "late (not right after sti's shadow)"),
+		 answer(c->out_past, "RIP past the out (KVM emulated it; the journal keeps it at the out)",
+			"RIP at the out"),
 		 c->why[0] ? "probe: " : "", c->why, c->why[0] ? "\n" : "");
 }

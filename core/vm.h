@@ -247,6 +247,8 @@ int vm_swbp_exit(struct vm *vm);
 int vm_complete_io(struct vm *vm, bool stepping);
 /* The instruction at RIP is one vmm completes for KVM when its emulator fails on it (run.c). */
 bool vm_insn_completed(struct vm *vm);
+/* Where the exit in vm->run happened, as VT-x and SVM say it: a port write's RIP at the out, on every KVM. */
+uint64_t vm_exit_rip(struct vm *vm, const struct kvm_regs *regs);
 /* Runs until the guest or the user stops it; vm->stop says why. */
 int vm_run(struct vm *vm, char *err, size_t errlen);
 void vm_destroy(struct vm *vm);

@@ -68,7 +68,7 @@ static int rec_exit(struct vm *vm)
 	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
 		return -errno;
 	/* Where it exited: a completed instruction moved RIP on from there. */
-	rr_exit_from_run(&e, vm->run, vm->rip_moved ? vm->exit_rip : regs.rip, delta(rec, vm->board.now));
+	rr_exit_from_run(&e, vm->run, vm->rip_moved ? vm->exit_rip : vm_exit_rip(vm, &regs), delta(rec, vm->board.now));
 	/*
 	 * A window exit is asynchronous: some KVMs (kvm_pvm) take it a few
 	 * instructions late, so its position is stored like a landmark's.

@@ -646,6 +646,7 @@ static int replay_exit(struct replayer *p)
 	vm->event_queued = false;
 	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
 		return -errno;
+	regs.rip = vm_exit_rip(vm, &regs);	/* for the journal's comparison only: KVM keeps its own */
 	rr_exit_from_run(&got, run, regs.rip, want.dt);
 	if (!rr_exit_matches(&want, &got, false))
 		return exit_differs(p, &want, &got);

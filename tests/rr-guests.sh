@@ -190,14 +190,14 @@ for f in hunt-after-sti hunt-in-handler; do
 	st=$?
 	if [ $st -eq 0 ] && grep -q 'cut short' "$tmp/$f.err"; then
 		ok "$f: the recorded journal replays to its end: $(grep -m1 "^replay:" "$tmp/$f.err" | cut -c1-60)"
-	elif [ -d /sys/module/kvm_pvm ] && grep -q 'diverged at event 0 ' "$tmp/$f.err" &&
-	     grep -q 'expected: io out port 0x3f9 .* at rip 0x10079b' "$tmp/$f.err" &&
-	     grep -q 'actual: *io out port 0x3f9 .* at rip 0x10079c' "$tmp/$f.err"; then
-		# kvm_pvm emulates the out and reports its exit past it; the journal holds the RIP of
-		# the instruction, as VT-x and SVM report it. Replaying across that needs exit RIPs
-		# recorded in one convention, which vmm does not do yet: an expected failure, named.
+	elif [ -d /sys/module/kvm_pvm ] && grep -q 'diverged at event 4[78] ' "$tmp/$f.err" &&
+	     grep -q 'closest differed in: memory written' "$tmp/$f.err"; then
+		# The port exits match now (kvm_pvm reports them past the out, and both record and
+		# replay put them at it); the first landmark after an interrupt returned (a window
+		# exit, or a kick) does not: what kvm_pvm leaves in memory by then differs from what
+		# the nested kvm_amd left. Journals do not yet move between those two KVMs: named.
 		xfailed=$((${xfailed:-0} + 1))
-		echo "XFAIL $f: kvm_pvm reports the first port exit past the instruction (0x10079c), the journal at it (0x10079b): exit RIPs are not normalized across KVMs"
+		echo "XFAIL $f: recorded on the nested kvm_amd, it replays on kvm_pvm past its port exits, to the first landmark after an interrupt returned (event 47 or 48), where memory differs"
 	else
 		bad "$f: replay status $st" "$tmp/$f.err"
 		grep -A 3 'diverged' "$tmp/$f.err" | head -n 4 | sed 's/^/    /'
