@@ -34,7 +34,7 @@ static int done(uint64_t base, uint64_t page_size, uint64_t gva, uint64_t *gpa, 
 
 /* Long mode and PAE share the 8-byte format; levels gives the shift of the top index. */
 static int walk64(const struct guest_mem *m, uint64_t table, int top_shift, uint64_t gva,
-		  uint64_t *gpa, uint64_t *page_left)
+		  uint64_t *gpa, uint64_t *page_left, bool *user)
 {
 	uint64_t e;
 	int r;
@@ -44,6 +44,7 @@ static int walk64(const struct guest_mem *m, uint64_t table, int top_shift, uint
 			return r;
 		if (!(e & PTE_P))
 			return -EFAULT;
+		*user &= !!(e & PTE_U);
 		/* 1 GiB and 2 MiB pages; PS in a PML4E/PML5E is reserved, not a page. */
 		if ((shift == 30 || shift == 21) && (e & PTE_PS)) {
 			uint64_t size = 1ull << shift;
@@ -55,7 +56,8 @@ static int walk64(const struct guest_mem *m, uint64_t table, int top_shift, uint
 	return done(table, 4096, gva, gpa, page_left);
 }
 
-static int walk_pae(const struct guest_mem *m, uint64_t cr3, uint64_t gva, uint64_t *gpa, uint64_t *page_left)
+static int walk_pae(const struct guest_mem *m, uint64_t cr3, uint64_t gva, uint64_t *gpa, uint64_t *page_left,
+		    bool *user)
 {
 	uint64_t e;
 	int r;
@@ -65,11 +67,11 @@ static int walk_pae(const struct guest_mem *m, uint64_t cr3, uint64_t gva, uint6
 		return r;
 	if (!(e & PTE_P))
 		return -EFAULT;
-	return walk64(m, e & ADDR_MASK_64, 21, gva, gpa, page_left);
+	return walk64(m, e & ADDR_MASK_64, 21, gva, gpa, page_left, user);
 }
 
 static int walk32(const struct guest_mem *m, const struct paging_mode *pm, uint64_t gva,
-		  uint64_t *gpa, uint64_t *page_left)
+		  uint64_t *gpa, uint64_t *page_left, bool *user)
 {
 	uint64_t e;
 	int r;
@@ -79,6 +81,7 @@ static int walk32(const struct guest_mem *m, const struct paging_mode *pm, uint6
 		return r;
 	if (!(e & PTE_P))
 		return -EFAULT;
+	*user &= !!(e & PTE_U);
 	if ((e & PTE_PS) && (pm->cr4 & X86_CR4_PSE)) {
 		/* 4 MiB page; PSE-36 puts physical bits 39:32 in bits 20:13. */
 		uint64_t base = (e & 0xffc00000ull) | ((e >> 13) & 0xffull) << 32;
@@ -89,12 +92,22 @@ static int walk32(const struct guest_mem *m, const struct paging_mode *pm, uint6
 		return r;
 	if (!(e & PTE_P))
 		return -EFAULT;
+	*user &= !!(e & PTE_U);
 	return done(e & 0xfffff000ull, 4096, gva, gpa, page_left);
 }
 
 int paging_translate(const struct guest_mem *m, const struct paging_mode *pm, uint64_t gva,
 		     uint64_t *gpa, uint64_t *page_left)
 {
+	bool user;
+
+	return paging_translate_user(m, pm, gva, gpa, page_left, &user);
+}
+
+int paging_translate_user(const struct guest_mem *m, const struct paging_mode *pm, uint64_t gva,
+			  uint64_t *gpa, uint64_t *page_left, bool *user)
+{
+	*user = true;
 	if (!(pm->cr0 & X86_CR0_PG)) {
 		/* Outside long mode linear addresses are 32 bits wide. */
 		if (!(pm->efer & X86_EFER_LMA))
@@ -102,8 +115,8 @@ int paging_translate(const struct guest_mem *m, const struct paging_mode *pm, ui
 		return done(gva & ~4095ull, 4096, gva, gpa, page_left);
 	}
 	if (pm->efer & X86_EFER_LMA)
-		return walk64(m, pm->cr3 & ADDR_MASK_64, pm->cr4 & X86_CR4_LA57 ? 48 : 39, gva, gpa, page_left);
+		return walk64(m, pm->cr3 & ADDR_MASK_64, pm->cr4 & X86_CR4_LA57 ? 48 : 39, gva, gpa, page_left, user);
 	if (pm->cr4 & X86_CR4_PAE)
-		return walk_pae(m, pm->cr3, gva, gpa, page_left);
-	return walk32(m, pm, gva, gpa, page_left);
+		return walk_pae(m, pm->cr3, gva, gpa, page_left, user);
+	return walk32(m, pm, gva, gpa, page_left, user);
 }

@@ -2,6 +2,7 @@
 #ifndef VMM_PAGING_H
 #define VMM_PAGING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "guest_mem.h"
@@ -32,5 +33,8 @@ struct paging_mode {
  */
 int paging_translate(const struct guest_mem *m, const struct paging_mode *pm, uint64_t gva,
 		     uint64_t *gpa, uint64_t *page_left);
+/* The same, and *user: whether code at CPL 3 may reach the page (U/S set at every level; true without paging). */
+int paging_translate_user(const struct guest_mem *m, const struct paging_mode *pm, uint64_t gva,
+			  uint64_t *gpa, uint64_t *page_left, bool *user);
 
 #endif

@@ -7,8 +7,6 @@
 #include "paging.h"
 #include "vm.h"
 
-#define OPCODE_HLT 0xf4
-
 int plant_add(struct plants *ps, struct vm *vm, uint64_t rip)
 {
 	struct kvm_sregs s;

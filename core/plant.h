@@ -16,6 +16,8 @@ struct vm;
  * memory between runs (fingerprints, gdb, snapshots, devices) never sees one.
  */
 #define PLANTS_MAX 5
+#define OPCODE_HLT 0xf4
+#define OPCODE_INT3 0xcc
 
 struct plant {
 	uint64_t rip;		/* where it stops the guest */

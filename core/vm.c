@@ -544,19 +544,25 @@ int vm_set_swbps(struct vm *vm, const uint64_t *gpa, unsigned n)
 	return 0;
 }
 
+uint8_t vm_swbp_opcode(const struct vm *vm)
+{
+	return vm->caps && vm->caps->int3 == KVM_INT3_GUEST ? OPCODE_HLT : OPCODE_INT3;
+}
+
 int vm_enter(struct vm *vm, bool swbps)
 {
+	uint8_t op = vm_swbp_opcode(vm);
 	int r, e;
 
 	for (unsigned i = 0; i < vm->n_swbps; i++) {
 		struct vm_swbp *b = &vm->swbp[i];
 		uint8_t *host = gmem_ptr(&vm->mem, b->gpa, 1);
 
-		/* An int3 of the guest's own needs none planted: it is the guest's to take. */
-		b->planted = swbps && *host != 0xcc;
+		/* An int3 (or HLT) of the guest's own needs none planted: it is the guest's to take. */
+		b->planted = swbps && *host != op;
 		if (b->planted) {
 			b->orig = *host;
-			*host = 0xcc;
+			*host = op;
 		}
 	}
 	plants_on(&vm->entry_plants);
@@ -572,11 +578,44 @@ int vm_enter(struct vm *vm, bool swbps)
 		 * only KVM itself could have written here while it ran: then its
 		 * byte stays.
 		 */
-		if (b->planted && *host == 0xcc)
+		if (b->planted && *host == op)
 			*host = b->orig;
 	}
 	errno = e;
 	return r;
+}
+
+/*
+ * A HLT exit on a planted HLT (KVM leaves RIP past it): a breakpoint's hit,
+ * with RIP put back on it and the exit made the debug exit an int3 makes.
+ */
+static int swbp_hlt_exit(struct vm *vm)
+{
+	struct kvm_run *run = vm->run;
+	struct kvm_regs regs;
+	uint64_t gpa;
+	bool any = false;
+
+	for (unsigned i = 0; i < vm->n_swbps; i++)
+		any |= vm->swbp[i].planted;
+	if (!any || vm_swbp_opcode(vm) != OPCODE_HLT || rip_gpa(vm, (uint64_t)-1, &gpa) < 0)
+		return 0;
+	for (unsigned i = 0; i < vm->n_swbps; i++) {
+		if (!vm->swbp[i].planted || vm->swbp[i].gpa != gpa)
+			continue;
+		if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+			return -errno;
+		regs.rip--;
+		if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+			return -errno;
+		run->exit_reason = KVM_EXIT_DEBUG;
+		memset(&run->debug, 0, sizeof(run->debug));
+		run->debug.arch.exception = 3;
+		run->debug.arch.pc = regs.rip;
+		run->debug.arch.dr6 = 0xffff0ff0 | 1;	/* as if DR0 had fired: a breakpoint of gdb's */
+		return VM_SWBP_HIT;
+	}
+	return 0;
 }
 
 int vm_swbp_exit(struct vm *vm)
@@ -590,6 +629,8 @@ int vm_swbp_exit(struct vm *vm)
 	bool known, maybe = false;
 	uint64_t gpa;
 
+	if (run->exit_reason == KVM_EXIT_HLT)
+		return swbp_hlt_exit(vm);
 	if (run->exit_reason != KVM_EXIT_DEBUG && !emulated)
 		return 0;
 	/*

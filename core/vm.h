@@ -100,7 +100,12 @@ struct vm_trap {
 	bool reads;			/* every access exits, not just writes */
 };
 
-/* A software breakpoint: int3 is in guest RAM at gpa only while the vCPU is in vm_enter's KVM_RUN. */
+/*
+ * A software breakpoint: an int3 (vm_swbp_opcode) is in guest RAM at gpa only
+ * while the vCPU is in vm_enter's KVM_RUN. Where an int3 would reach the
+ * guest (vmm probe), a HLT stands in: vmm's 8259A is in userspace, so KVM
+ * hands every HLT to vmm. Kernel code only, there: at CPL 3 a HLT is #GP.
+ */
 struct vm_swbp {
 	uint64_t gpa;
 	uint8_t orig;			/* the byte the int3 stood in for */
@@ -238,6 +243,8 @@ int vm_enter(struct vm *vm, bool swbps);
  * VM_SWBP_GUEST: run on; 0: another exit; -errno.
  */
 int vm_swbp_exit(struct vm *vm);
+/* The byte a software breakpoint plants on this KVM: int3 (0xcc), or HLT (0xf4) where int3 reaches the guest. */
+uint8_t vm_swbp_opcode(const struct vm *vm);
 /*
  * Finish the instruction of the last exit without running another: 0, or 1
  * if finishing it raised an exit of its own (a single-step's debug exit,

@@ -482,26 +482,31 @@ static void warn_user_mode(void)
 }
 
 /*
- * A breakpoint kind this KVM cannot deliver (vmm probe): refused with the
- * reason, which gdb prints for Z1 ("Remote failure reply") and vmm prints too,
- * rather than an int3 that would reach the guest or a register that never fires.
+ * Where an int3 reaches the guest, a breakpoint is a HLT (core/vm.h), which
+ * raises #GP in user mode: a page user mode may run gets a warning, once.
  */
-static enum next refuse_kind(struct ctx *c, const char *what, const char *lack)
+static void warn_hlt_user(void)
 {
-	char name[48];
+	static bool told;
 
-	snprintf(c->out, sizeof(c->out), "E.unavailable.%s is not available: %s on %s (vmm probe); "
-		 "watch, rwatch and awatch work on every KVM", what, lack,
-		 kvm_caps_name(c->vm->caps, name, sizeof(name)));
-	fprintf(stderr, "vmm: gdb: %s\n", c->out + strlen("E.unavailable."));
-	return reply(c, c->out);
+	if (told)
+		return;
+	told = true;
+	fprintf(stderr, "vmm: warning: this KVM gives an int3 to the guest, so a software breakpoint is a hlt, "
+			"which raises #GP in user mode: this one is on a page user mode may run; set breakpoints "
+			"on code that runs in kernel mode only\n");
 }
 
-/* Z0/z0: an int3 at the guest physical byte the address maps to now. */
+/*
+ * Z0/z0: an int3 at the guest physical byte the address maps to now; where an
+ * int3 would reach the guest, a HLT (core/vm.h), meant for kernel code.
+ */
 static enum next h_swbreak(struct ctx *c, bool insert, uint64_t addr)
 {
 	struct gdb_swbp *free_bp = NULL;
+	struct paging_mode pm;
 	uint64_t gpa, left;
+	bool user = false;
 
 	for (unsigned i = 0; i < GDB_SW_BPS; i++) {
 		struct gdb_swbp *b = &c->g->swbp[i];
@@ -516,14 +521,19 @@ static enum next h_swbreak(struct ctx *c, bool insert, uint64_t addr)
 	}
 	if (!insert)
 		return reply(c, "OK");
-	if (c->vm->caps && c->vm->caps->int3 == KVM_INT3_GUEST)
-		return refuse_kind(c, "break", "an int3 is not intercepted (it would reach the guest)");
 	if (!free_bp)
 		return reply(c, "E0e");	/* as many as vmm plants */
-	if (translate(c->g, c->vm, addr, &gpa, &left) < 0 || !gmem_ptr(&c->vm->mem, gpa, 1))
+	if (vm_paging_mode(c->vm, &pm) < 0)
+		return reply(c, "E14");
+	if (c->g->phys)
+		pm.cr0 &= ~X86_CR0_PG;
+	if (paging_translate_user(&c->vm->mem, &pm, addr, &gpa, &left, &user) < 0 || !gmem_ptr(&c->vm->mem, gpa, 1))
 		return reply(c, "E14");	/* not mapped now, or not RAM */
 	*free_bp = (struct gdb_swbp){ true, addr, gpa };
-	warn_user_mode();
+	if (vm_swbp_opcode(c->vm) == OPCODE_INT3)
+		warn_user_mode();
+	else if (user)
+		warn_hlt_user();
 	return reply(c, "OK");
 }
 
@@ -536,7 +546,8 @@ static enum next h_breakpoint(struct ctx *c)
 
 	if (kind > 4 || c->p[2] != ',' || parse_addr_len(c->p + 3, &addr, &len, NULL) < 0)
 		return reply(c, "E01");
-	if (kind == 0)
+	/* Where debug registers do not fire, an hbreak is a software one (a HLT, or an int3). */
+	if (kind == 0 || (kind == 1 && c->vm->caps && c->vm->caps->hw_bp == KVM_NO))
 		return h_swbreak(c, insert, addr);
 	/*
 	 * Data breakpoints do not fire in guest code that an emulating KVM
@@ -562,8 +573,6 @@ static enum next h_breakpoint(struct ctx *c)
 	}
 	if (!insert)
 		return reply(c, "OK");
-	if (kind == 1 && c->vm->caps && c->vm->caps->hw_bp == KVM_NO)
-		return refuse_kind(c, "hbreak", "debug-register breakpoints do not fire");
 	if (!free_slot)
 		return reply(c, "E0e");	/* every debug register in use */
 	*free_slot = (struct gdb_slot){ true, addr, kind, (unsigned)len, 0, { 0 } };

@@ -151,6 +151,34 @@ static void test_five_level(void **state)
 	assert_int_equal(r, 0);
 }
 
+/* U/S: user mode reaches a page only when every level allows it; without paging, always. */
+static void test_user_bit(void **state)
+{
+	struct paging_mode pm = { .cr0 = X86_CR0_PG, .cr4 = X86_CR4_PAE, .efer = X86_EFER_LMA, .cr3 = 0x1000 };
+	struct paging_mode flat = { 0 };
+	uint64_t va = 0x400000, gpa;
+	bool user = false;
+
+	(void)state;
+	put64(0x1000, 0x2000 | PTE_P | PTE_U);
+	put64(0x2000, 0x3000 | PTE_P | PTE_U);
+	put64(0x3000 + ((va >> 21) & 511) * 8, 0x4000 | PTE_P | PTE_U);
+	put64(0x4000, 0x9000 | PTE_P | PTE_U);
+	assert_int_equal(paging_translate_user(&mem, &pm, va, &gpa, NULL, &user), 0);
+	assert_true(user);
+	assert_int_equal(gpa, 0x9000);
+	put64(0x2000, 0x3000 | PTE_P);	/* a supervisor PDPTE: the whole 1 GiB is kernel's */
+	assert_int_equal(paging_translate_user(&mem, &pm, va, &gpa, NULL, &user), 0);
+	assert_false(user);
+	put64(0x2000, 0x3000 | PTE_P | PTE_U);
+	put64(0x4000, 0x9000 | PTE_P);	/* a supervisor PTE */
+	assert_int_equal(paging_translate_user(&mem, &pm, va, &gpa, NULL, &user), 0);
+	assert_false(user);
+	user = false;
+	assert_int_equal(paging_translate_user(&mem, &flat, va, &gpa, NULL, &user), 0);
+	assert_true(user);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +187,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pae, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_five_level, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_bit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
