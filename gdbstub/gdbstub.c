@@ -181,6 +181,41 @@ bool gdbstub_steps(const struct gdbstub *g)
 	return g->fd >= 0 && g->stepping;
 }
 
+static void warn_user_mode(void);
+static void warn_hlt_user(void);
+
+/* Map a software breakpoint's address to the guest physical byte it stands for now: true if it is mapped. */
+static bool swbp_place(struct gdbstub *g, struct vm *vm, struct gdb_swbp *b)
+{
+	struct paging_mode pm;
+	uint64_t gpa, left;
+	bool user;
+
+	if (vm_paging_mode(vm, &pm) < 0)
+		return false;
+	if (g->phys)
+		pm.cr0 &= ~X86_CR0_PG;
+	if (paging_translate_user(&vm->mem, &pm, b->addr, &gpa, &left, &user) < 0 || !gmem_ptr(&vm->mem, gpa, 1))
+		return false;
+	b->gpa = gpa;
+	if (vm_swbp_opcode(vm) == OPCODE_INT3)
+		warn_user_mode();
+	else if (user)
+		warn_hlt_user();
+	return true;
+}
+
+/* Breakpoints set where nothing was mapped yet, placed once something is: true if any was. */
+static bool swbp_place_pending(struct gdbstub *g, struct vm *vm)
+{
+	bool placed = false;
+
+	for (unsigned i = 0; i < GDB_SW_BPS && g->fd >= 0; i++)
+		if (g->swbp[i].used && g->swbp[i].gpa == GDB_SWBP_UNMAPPED)
+			placed |= swbp_place(g, vm, &g->swbp[i]);
+	return placed;
+}
+
 int gdbstub_sync_traps(struct gdbstub *g, struct vm *vm)
 {
 	struct vm_trap t[GDB_HW_SLOTS + GDB_SW_BPS];
@@ -196,8 +231,9 @@ int gdbstub_sync_traps(struct gdbstub *g, struct vm *vm)
 	 * guest writes there lands on its own bytes, never on a planted int3
 	 * (vm_enter plants them only while the guest runs).
 	 */
+	swbp_place_pending(g, vm);
 	for (unsigned i = 0; i < GDB_SW_BPS && g->fd >= 0; i++)
-		if (g->swbp[i].used) {
+		if (g->swbp[i].used && g->swbp[i].gpa != GDB_SWBP_UNMAPPED) {
 			bp[k++] = g->swbp[i].gpa;
 			t[n++] = (struct vm_trap){ g->swbp[i].gpa, false };
 		}
@@ -504,9 +540,6 @@ static void warn_hlt_user(void)
 static enum next h_swbreak(struct ctx *c, bool insert, uint64_t addr)
 {
 	struct gdb_swbp *free_bp = NULL;
-	struct paging_mode pm;
-	uint64_t gpa, left;
-	bool user = false;
 
 	for (unsigned i = 0; i < GDB_SW_BPS; i++) {
 		struct gdb_swbp *b = &c->g->swbp[i];
@@ -523,17 +556,10 @@ static enum next h_swbreak(struct ctx *c, bool insert, uint64_t addr)
 		return reply(c, "OK");
 	if (!free_bp)
 		return reply(c, "E0e");	/* as many as vmm plants */
-	if (vm_paging_mode(c->vm, &pm) < 0)
-		return reply(c, "E14");
-	if (c->g->phys)
-		pm.cr0 &= ~X86_CR0_PG;
-	if (paging_translate_user(&c->vm->mem, &pm, addr, &gpa, &left, &user) < 0 || !gmem_ptr(&c->vm->mem, gpa, 1))
-		return reply(c, "E14");	/* not mapped now, or not RAM */
-	*free_bp = (struct gdb_swbp){ true, addr, gpa };
-	if (vm_swbp_opcode(c->vm) == OPCODE_INT3)
-		warn_user_mode();
-	else if (user)
-		warn_hlt_user();
+	*free_bp = (struct gdb_swbp){ true, addr, GDB_SWBP_UNMAPPED };
+	if (!swbp_place(c->g, c->vm, free_bp))
+		fprintf(stderr, "vmm: gdb: nothing is mapped at 0x%llx yet: its breakpoint is planted once the guest "
+			"maps it\n", (unsigned long long)addr);
 	return reply(c, "OK");
 }
 
@@ -762,6 +788,7 @@ static void kick_on_input(struct gdbstub *g)
 int gdbstub_poll(struct gdbstub *g, struct vm *vm)
 {
 	struct pollfd pfd = { g->fd, POLLIN, 0 };
+	int r;
 
 	if (g->fd >= 0 && !g->kicks && !g->replay)
 		kick_on_input(g);
@@ -780,6 +807,8 @@ int gdbstub_poll(struct gdbstub *g, struct vm *vm)
 		}
 		return gdbstub_stop(g, vm, 0);
 	}
+	if (swbp_place_pending(g, vm) && (r = gdbstub_sync_traps(g, vm)) < 0)
+		return r;
 	if (poll(&pfd, 1, 0) <= 0)
 		return 0;
 	/* Anything but Ctrl-C while running is a protocol slip: serve it, then stop anyway. */

@@ -28,8 +28,10 @@ struct gdb_slot {
 struct gdb_swbp {
 	bool used;
 	uint64_t addr;		/* as gdb gave it */
-	uint64_t gpa;		/* where it was mapped when set: the int3 goes there */
+	uint64_t gpa;		/* where it was mapped when set: the int3 goes there; or ... */
 };
+/* ... not mapped yet (a kernel's code, set before paging is on): planted once it is. */
+#define GDB_SWBP_UNMAPPED UINT64_MAX
 
 struct gdbstub {
 	int listen_fd, fd;
