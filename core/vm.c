@@ -586,13 +586,35 @@ int vm_enter(struct vm *vm, bool swbps)
 }
 
 /*
+ * The exit becomes the debug exit of one of gdb's breakpoints, with RIP moved
+ * by back (onto the breakpoint, where a HLT exit left it past): VM_SWBP_HIT.
+ */
+static int swbp_hit(struct vm *vm, int back)
+{
+	struct kvm_run *run = vm->run;
+	struct kvm_regs regs;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+		return -errno;
+	if (back) {
+		regs.rip += (uint64_t)(int64_t)back;
+		if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+			return -errno;
+	}
+	run->exit_reason = KVM_EXIT_DEBUG;
+	memset(&run->debug, 0, sizeof(run->debug));
+	run->debug.arch.exception = 3;
+	run->debug.arch.pc = regs.rip;
+	run->debug.arch.dr6 = 0xffff0ff0 | 1;	/* as if DR0 had fired: a breakpoint of gdb's */
+	return VM_SWBP_HIT;
+}
+
+/*
  * A HLT exit on a planted HLT (KVM leaves RIP past it): a breakpoint's hit,
  * with RIP put back on it and the exit made the debug exit an int3 makes.
  */
 static int swbp_hlt_exit(struct vm *vm)
 {
-	struct kvm_run *run = vm->run;
-	struct kvm_regs regs;
 	uint64_t gpa;
 	bool any = false;
 
@@ -600,21 +622,9 @@ static int swbp_hlt_exit(struct vm *vm)
 		any |= vm->swbp[i].planted;
 	if (!any || vm_swbp_opcode(vm) != OPCODE_HLT || rip_gpa(vm, (uint64_t)-1, &gpa) < 0)
 		return 0;
-	for (unsigned i = 0; i < vm->n_swbps; i++) {
-		if (!vm->swbp[i].planted || vm->swbp[i].gpa != gpa)
-			continue;
-		if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
-			return -errno;
-		regs.rip--;
-		if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
-			return -errno;
-		run->exit_reason = KVM_EXIT_DEBUG;
-		memset(&run->debug, 0, sizeof(run->debug));
-		run->debug.arch.exception = 3;
-		run->debug.arch.pc = regs.rip;
-		run->debug.arch.dr6 = 0xffff0ff0 | 1;	/* as if DR0 had fired: a breakpoint of gdb's */
-		return VM_SWBP_HIT;
-	}
+	for (unsigned i = 0; i < vm->n_swbps; i++)
+		if (vm->swbp[i].planted && vm->swbp[i].gpa == gpa)
+			return swbp_hit(vm, -1);
 	return 0;
 }
 
@@ -625,7 +635,6 @@ int vm_swbp_exit(struct vm *vm)
 	bool emulated = run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
 			run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION;
 	struct kvm_vcpu_events ev;
-	struct kvm_regs regs;
 	bool known, maybe = false;
 	uint64_t gpa;
 
@@ -662,18 +671,9 @@ int vm_swbp_exit(struct vm *vm)
 	 * emulate int3 and fails on it. Either way RIP is on the int3.
 	 */
 	known = rip_gpa(vm, 0, &gpa) == 0;
-	for (unsigned i = 0; known && i < vm->n_swbps; i++) {
-		if (!vm->swbp[i].planted || vm->swbp[i].gpa != gpa)
-			continue;
-		if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
-			return -errno;
-		run->exit_reason = KVM_EXIT_DEBUG;
-		memset(&run->debug, 0, sizeof(run->debug));
-		run->debug.arch.exception = 3;
-		run->debug.arch.pc = regs.rip;
-		run->debug.arch.dr6 = 0xffff0ff0 | 1;	/* as if DR0 had fired: a breakpoint of gdb's */
-		return VM_SWBP_HIT;
-	}
+	for (unsigned i = 0; known && i < vm->n_swbps; i++)
+		if (vm->swbp[i].planted && vm->swbp[i].gpa == gpa)
+			return swbp_hit(vm, 0);
 	if (emulated)
 		return 0;	/* the guest's own int3: the exit handlers complete it */
 	/* The guest's own #BP, which USE_SW_BP took from it: deliver it as the CPU would have. */
