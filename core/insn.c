@@ -116,6 +116,45 @@ bool vm_insn_completed(struct vm *vm)
 	return false;
 }
 
+unsigned insn_rep_string(const uint8_t *code, unsigned n, unsigned *size, bool *movs)
+{
+	bool rep = false, opsize = false, rex_w = false;
+	unsigned i;
+
+	for (i = 0; i < n && i < 15; i++) {
+		uint8_t b = code[i];
+
+		if (b == 0xf3 || b == 0xf2)
+			rep = true;
+		else if (b == 0x66)
+			opsize = true;
+		else if (b == 0x2e || b == 0x36 || b == 0x3e || b == 0x26 || b == 0x64 || b == 0x65)
+			continue;	/* a segment override: movs's source */
+		else if (b == 0x67)
+			return 0;	/* ECX, EDI and ESI count: not handled */
+		else
+			break;
+	}
+	if (i < n && (code[i] & 0xf0) == 0x40) {	/* REX, right before the opcode */
+		rex_w = code[i] & 8;
+		i++;
+	}
+	if (!rep || i >= n)
+		return 0;
+	switch (code[i]) {
+	case 0xaa: case 0xa4:
+		*size = 1;
+		break;
+	case 0xab: case 0xa5:
+		*size = rex_w ? 8 : opsize ? 2 : 4;
+		break;
+	default:
+		return 0;
+	}
+	*movs = code[i] == 0xa4 || code[i] == 0xa5;
+	return i + 1;
+}
+
 /*
  * A KVM that emulated a port write (kvm_pvm emulates all kernel code) has
  * moved RIP past the out by the time it exits; VT-x and SVM exit at it. The

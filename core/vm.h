@@ -254,6 +254,12 @@ uint8_t vm_swbp_opcode(const struct vm *vm);
 int vm_complete_io(struct vm *vm, bool stepping);
 /* The instruction at RIP is one vmm completes for KVM when its emulator fails on it (run.c). */
 bool vm_insn_completed(struct vm *vm);
+/*
+ * A rep stos or rep movs in 64-bit code (RCX, RDI and RSI count): its length
+ * in bytes, with *size (1, 2, 4 or 8) and *movs (RSI moves too); 0 if the
+ * bytes are something else (32-bit addressing, other string instructions).
+ */
+unsigned insn_rep_string(const uint8_t *code, unsigned n, unsigned *size, bool *movs);
 /* Where the exit in vm->run happened, as VT-x and SVM say it: a port write's RIP at the out, on every KVM. */
 uint64_t vm_exit_rip(struct vm *vm, const struct kvm_regs *regs);
 /* Runs until the guest or the user stops it; vm->stop says why. */

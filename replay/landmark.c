@@ -278,6 +278,98 @@ static int landmark_by_state_at(struct replayer *p, const struct rr_landmark *wa
 }
 
 /*
+ * A landmark between the iterations of a rep stos or rep movs (memset,
+ * memcpy, clear_page), at a stop on that instruction: stepping from there is
+ * one stop per iteration, thousands for a page. When every register but RCX,
+ * RDI and RSI is the landmark's, and those are where the recorded count left
+ * would take them, the CPU runs exactly that many iterations (RCX cut to the
+ * number, a stop at the next instruction), and the count left goes back in
+ * RCX, RF set as between iterations: what stepping would have reached. 1
+ * when done, 0 when this stop is not such a one, -errno.
+ */
+static int rep_fast_forward(struct replayer *p, const struct rr_landmark *want, const struct kvm_regs *at,
+			    bool planted)
+{
+	struct vm *vm = p->vm;
+	struct rr_landmark got;
+	struct paging_mode pm;
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	uint8_t code[15];
+	unsigned size, len;
+	uint64_t n, step, next;
+	bool movs, hit = false;
+	int k, err = 0;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+		return -errno;
+	pm = (struct paging_mode){ s.cr0, s.cr3, s.cr4, s.efer };
+	if (!s.cs.l || vm_read_virt(vm, &pm, s.cs.base + at->rip, code, 4) < 0 ||
+	    !(len = insn_rep_string(code, 4, &size, &movs)))
+		return 0;
+	rr_regs_to_landmark(at, &got);
+	for (int i = 0; i < 16; i++)
+		if (got.gpr[i] != want->gpr[i] && i != 2 && i != 5 && !(movs && i == 4))	/* rcx, rdi, rsi */
+			return 0;
+	if (got.rflags != want->rflags || at->rcx <= want->gpr[2])
+		return 0;
+	n = at->rcx - want->gpr[2];
+	step = at->rflags & RFLAGS_DF ? -(uint64_t)size : size;
+	if (want->gpr[5] != at->rdi + n * step || (movs && want->gpr[4] != at->rsi + n * step))
+		return 0;
+	r = *at;
+	r.rcx = n;
+	next = at->rip + len;
+	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &r) < 0)
+		return -errno;
+	for (;;) {
+		struct plants pl = { .n = 0 };
+
+		if (planted && (k = plant_add(&pl, vm, next)) < 0)
+			return k;
+		plants_on(&pl);
+		k = replay_kvm_run(p, planted ? KVM_GUESTDBG_ENABLE : KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP,
+				   next);
+		plants_off(&pl);
+		if (k < 0 && errno == EINTR) {
+			vm_drain_signals();
+			vm->event_queued = false;
+			if (!vm_stop_signal())
+				continue;
+			err = EINTR;
+		} else if (k < 0) {
+			err = errno;
+		} else {
+			hit = planted ? plant_hit(&pl, vm) == 1 : vm->run->exit_reason == KVM_EXIT_DEBUG;
+		}
+		break;
+	}
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0)
+		return -errno;
+	r.rcx += want->gpr[2];	/* the count held back */
+	if (hit && r.rip == next && r.rcx == want->gpr[2]) {
+		r.rip = at->rip;
+		r.rflags |= RFLAGS_RF;
+	}
+	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &r) < 0)
+		return -errno;
+	if (err)
+		return -err;
+	if (r.rip != at->rip) {
+		char exp[96], act[160];
+
+		vm_arm_watchdog(vm, 0);
+		set_debug(vm, 0, 0);
+		snprintf(exp, sizeof(exp), "landmark at rip 0x%llx", (unsigned long long)want->rip);
+		snprintf(act, sizeof(act), "%s exit at rip 0x%llx in the %llu iterations of the rep string before it",
+			 exit_name(vm->run->exit_reason), (unsigned long long)r.rip, (unsigned long long)n);
+		return diverge(p, exp, act);
+	}
+	p->res->landmark_hits++;
+	return 1;
+}
+
+/*
  * Run to the landmark: a breakpoint at its RIP; at each hit compare the state;
  * on a mismatch step one instruction with the breakpoint off (this KVM re-fires
  * a breakpoint at the same RIP whatever RF says), then re-arm. A rep string
@@ -387,6 +479,14 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 					p->res->landmark_states++;
 					break;
 				}
+				if (!window && (r = rep_fast_forward(p, &want, &regs, true)) != 0) {
+					if (r < 0 || ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+						return r < 0 ? r : -errno;
+					if (landmark_matches_near(p, &want, &regs, &near)) {
+						p->res->landmark_reps++;
+						break;
+					}
+				}
 				stepping = true;	/* not this instance: one step past it, then plant again */
 				continue;
 			}
@@ -486,6 +586,14 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 				return r;
 			p->res->landmark_states++;
 			break;
+		}
+		if (regs.rip == want.rip && !window && (r = rep_fast_forward(p, &want, &regs, planted)) != 0) {
+			if (r < 0 || ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+				return r < 0 ? r : -errno;
+			if (landmark_matches_near(p, &want, &regs, &near)) {
+				p->res->landmark_reps++;
+				break;
+			}
 		}
 		/* Not this instance: step past it (and through a rep string while RIP stays put). */
 		if (planted)

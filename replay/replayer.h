@@ -12,6 +12,7 @@
 #define LANDMARK_PATIENCE_S 10
 #define LANDMARK_STEP_PATIENCE_S 60	/* single-stepping to a landmark: one exit an instruction */
 #define RFLAGS_IF (1ull << 9)
+#define RFLAGS_DF (1ull << 10)
 
 struct replayer {
 	struct rr rr;

@@ -109,6 +109,7 @@ struct replay_result {
 	uint64_t landmark_kicks;	/* landmarks found by a watchdog kick rather than a breakpoint */
 	uint64_t landmark_plants;	/* landmarks found by a planted HLT (KVMs without breakpoints) */
 	uint64_t landmark_states;	/* landmarks reached by setting registers: the rest of the state was it */
+	uint64_t landmark_reps;		/* landmarks inside a rep string, reached by running its iterations at once */
 	uint64_t checkpoints;		/* checkpoint digests that matched */
 	bool ended;		/* an end record was reached */
 	bool diverged;
