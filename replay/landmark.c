@@ -280,13 +280,17 @@ static int landmark_by_state_at(struct replayer *p, const struct rr_landmark *wa
 /*
  * A landmark between the iterations of a rep stos or rep movs (memset,
  * memcpy, clear_page), at a stop on that instruction: stepping from there is
- * one stop per iteration, thousands for a page. When every register but RCX,
- * RDI and RSI is the landmark's, and those are where the recorded count left
- * would take them, the CPU runs exactly that many iterations (RCX cut to the
- * number, a stop at the next instruction), and the count left goes back in
- * RCX, RF set as between iterations: what stepping would have reached. 1
- * when done, 0 when this stop is not such a one, -errno.
+ * one stop per iteration, thousands for a page. The other registers do not
+ * change while it runs, so unless they are the landmark's, and RCX, RDI and
+ * RSI lie on the way to the landmark's, it is not in this execution of the
+ * instruction: run it whole (REP_SKIPPED). If it is, have the CPU run exactly
+ * the iterations before it (RCX cut to their number), then put the count
+ * left back in RCX, with RF set as between iterations (REP_INSIDE): what
+ * stepping would have reached. Either way by a stop at the next instruction.
+ * 0 when this is no rep stos or movs, -errno.
  */
+#define REP_SKIPPED 1
+#define REP_INSIDE 2
 static int rep_fast_forward(struct replayer *p, const struct rr_landmark *want, const struct kvm_regs *at,
 			    bool planted)
 {
@@ -295,38 +299,40 @@ static int rep_fast_forward(struct replayer *p, const struct rr_landmark *want, 
 	struct paging_mode pm;
 	struct kvm_sregs s;
 	struct kvm_regs r;
-	uint8_t code[15];
+	uint8_t code[4];
 	unsigned size, len;
-	uint64_t n, step, next;
-	bool movs, hit = false;
-	int k, err = 0;
+	uint64_t n, step, next, held = 0;
+	bool movs, inside = true, hit = false;
+	int k = 0, err = 0;
 
 	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0)
 		return -errno;
 	pm = (struct paging_mode){ s.cr0, s.cr3, s.cr4, s.efer };
-	if (!s.cs.l || vm_read_virt(vm, &pm, s.cs.base + at->rip, code, 4) < 0 ||
-	    !(len = insn_rep_string(code, 4, &size, &movs)))
+	if (!s.cs.l || vm_read_virt(vm, &pm, s.cs.base + at->rip, code, sizeof(code)) < 0 ||
+	    !(len = insn_rep_string(code, sizeof(code), &size, &movs)))
 		return 0;
 	rr_regs_to_landmark(at, &got);
 	for (int i = 0; i < 16; i++)
 		if (got.gpr[i] != want->gpr[i] && i != 2 && i != 5 && !(movs && i == 4))	/* rcx, rdi, rsi */
-			return 0;
-	if (got.rflags != want->rflags || at->rcx <= want->gpr[2])
-		return 0;
+			inside = false;
 	n = at->rcx - want->gpr[2];
 	step = at->rflags & RFLAGS_DF ? -(uint64_t)size : size;
-	if (want->gpr[5] != at->rdi + n * step || (movs && want->gpr[4] != at->rsi + n * step))
-		return 0;
+	if (got.rflags != want->rflags || at->rcx <= want->gpr[2] || want->gpr[5] != at->rdi + n * step ||
+	    (movs && want->gpr[4] != at->rsi + n * step))
+		inside = false;
 	r = *at;
-	r.rcx = n;
+	if (inside) {
+		held = want->gpr[2];
+		r.rcx = n;
+	}
 	next = at->rip + len;
 	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &r) < 0)
 		return -errno;
 	for (;;) {
 		struct plants pl = { .n = 0 };
 
-		if (planted && (k = plant_add(&pl, vm, next)) < 0)
-			return k;
+		if (planted && (err = -plant_add(&pl, vm, next)) != 0)
+			break;
 		plants_on(&pl);
 		k = replay_kvm_run(p, planted ? KVM_GUESTDBG_ENABLE : KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP,
 				   next);
@@ -346,8 +352,9 @@ static int rep_fast_forward(struct replayer *p, const struct rr_landmark *want, 
 	}
 	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0)
 		return -errno;
-	r.rcx += want->gpr[2];	/* the count held back */
-	if (hit && r.rip == next && r.rcx == want->gpr[2]) {
+	r.rcx += held;	/* the count held back */
+	hit = hit && r.rip == next && r.rcx == held;
+	if (hit && inside) {
 		r.rip = at->rip;
 		r.rflags |= RFLAGS_RF;
 	}
@@ -355,18 +362,18 @@ static int rep_fast_forward(struct replayer *p, const struct rr_landmark *want, 
 		return -errno;
 	if (err)
 		return -err;
-	if (r.rip != at->rip) {
+	if (!hit) {
 		char exp[96], act[160];
 
 		vm_arm_watchdog(vm, 0);
 		set_debug(vm, 0, 0);
 		snprintf(exp, sizeof(exp), "landmark at rip 0x%llx", (unsigned long long)want->rip);
-		snprintf(act, sizeof(act), "%s exit at rip 0x%llx in the %llu iterations of the rep string before it",
-			 exit_name(vm->run->exit_reason), (unsigned long long)r.rip, (unsigned long long)n);
+		snprintf(act, sizeof(act), "%s exit at rip 0x%llx in the rep string at 0x%llx",
+			 exit_name(vm->run->exit_reason), (unsigned long long)r.rip, (unsigned long long)at->rip);
 		return diverge(p, exp, act);
 	}
 	p->res->landmark_hits++;
-	return 1;
+	return inside ? REP_INSIDE : REP_SKIPPED;
 }
 
 /*
@@ -482,10 +489,12 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 				if (!window && (r = rep_fast_forward(p, &want, &regs, true)) != 0) {
 					if (r < 0 || ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
 						return r < 0 ? r : -errno;
-					if (landmark_matches_near(p, &want, &regs, &near)) {
+					if (r == REP_INSIDE && landmark_matches_near(p, &want, &regs, &near)) {
 						p->res->landmark_reps++;
 						break;
 					}
+					if (r == REP_SKIPPED)
+						continue;	/* past it: plant again */
 				}
 				stepping = true;	/* not this instance: one step past it, then plant again */
 				continue;
@@ -590,9 +599,13 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 		if (regs.rip == want.rip && !window && (r = rep_fast_forward(p, &want, &regs, planted)) != 0) {
 			if (r < 0 || ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
 				return r < 0 ? r : -errno;
-			if (landmark_matches_near(p, &want, &regs, &near)) {
+			if (r == REP_INSIDE && landmark_matches_near(p, &want, &regs, &near)) {
 				p->res->landmark_reps++;
 				break;
+			}
+			if (r == REP_SKIPPED) {
+				stepping = false;	/* past it: the breakpoint again */
+				continue;
 			}
 		}
 		/* Not this instance: step past it (and through a rep string while RIP stays put). */
