@@ -285,7 +285,7 @@ static int landmark_by_state_at(struct replayer *p, const struct rr_landmark *wa
  * RSI lie on the way to the landmark's, it is not in this execution of the
  * instruction: run it whole (REP_SKIPPED). If it is, have the CPU run exactly
  * the iterations before it (RCX cut to their number), then put the count
- * left back in RCX, with RF set as between iterations (REP_INSIDE): what
+ * left back in RCX, with RF as the journal says (REP_INSIDE): what
  * stepping would have reached. Either way by a stop at the next instruction.
  * 0 when this is no rep stos or movs, -errno.
  */
@@ -356,7 +356,8 @@ static int rep_fast_forward(struct replayer *p, const struct rr_landmark *want, 
 	hit = hit && r.rip == next && r.rcx == held;
 	if (hit && inside) {
 		r.rip = at->rip;
-		r.rflags |= RFLAGS_RF;
+		/* As the recording's CPU had it (TCG, for one, leaves RF clear); older journals: the SDM's 1. */
+		r.rflags = want->rf == 0 ? r.rflags & ~RFLAGS_RF : r.rflags | RFLAGS_RF;
 	}
 	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &r) < 0)
 		return -errno;
