@@ -168,11 +168,16 @@ uint64_t vm_exit_rip(struct vm *vm, const struct kvm_regs *regs)
 	unsigned size = run->io.size, port = run->io.port;
 	bool dx = (regs->rdx & 0xffff) == port;
 	struct kvm_sregs sregs;
+	struct paging_mode pm;
 	uint8_t b[3];
 
+	/* One ioctl on this hot path: the page walk reads guest memory, not KVM_TRANSLATE a byte each. */
 	if (!vm->caps || vm->caps->out_past != KVM_YES || run->exit_reason != KVM_EXIT_IO ||
 	    run->io.direction != KVM_EXIT_IO_OUT || run->io.count != 1 || regs->rip < 3 ||
-	    ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0 || read_virt(vm, sregs.cs.base + regs->rip - 3, b, 3) != 3)
+	    ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+		return regs->rip;
+	pm = (struct paging_mode){ sregs.cr0, sregs.cr3, sregs.cr4, sregs.efer };
+	if (vm_read_virt(vm, &pm, sregs.cs.base + regs->rip - 3, b, 3) < 0)
 		return regs->rip;
 	if (port < 256 && b[2] == port) {
 		if ((size == 1 && b[1] == 0xe6) || (size == 4 && b[1] == 0xe7 && b[0] != 0x66))
