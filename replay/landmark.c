@@ -409,6 +409,8 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 	struct plants plant = { .n = 0 };
 	bool planted = step_only && want.cpl == 0 && plant_add(&plant, vm, want.rip) == 0;
 	bool stepper = step_only && !planted;
+	/* Stops in a hunt take its landmark's instruction for a rep string until one finds it is not. */
+	bool rep = true;
 	uint64_t misses = 0;
 	/* Both stop at every instruction or turn since the last exit: bounded by time, hits or not. */
 	bool patient = stepper || planted;
@@ -487,7 +489,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 					p->res->landmark_states++;
 					break;
 				}
-				if (!window && (r = rep_fast_forward(p, &want, &regs, true)) != 0) {
+				if (rep && !window && (rep = (r = rep_fast_forward(p, &want, &regs, true)) != 0)) {
 					if (r < 0 || ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
 						return r < 0 ? r : -errno;
 					if (r == REP_INSIDE && landmark_matches_near(p, &want, &regs, &near)) {
@@ -597,7 +599,8 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 			p->res->landmark_states++;
 			break;
 		}
-		if (regs.rip == want.rip && !window && (r = rep_fast_forward(p, &want, &regs, planted)) != 0) {
+		if (rep && regs.rip == want.rip && !window &&
+		    (rep = (r = rep_fast_forward(p, &want, &regs, planted)) != 0)) {
 			if (r < 0 || ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
 				return r < 0 ? r : -errno;
 			if (r == REP_INSIDE && landmark_matches_near(p, &want, &regs, &near)) {
