@@ -363,7 +363,7 @@ int cmd_replay(int argc, char **argv)
 			(unsigned long long)(jr.truncated ? jr.truncated_at : jr.size));
 		status = 0;
 	} else {
-		char planted[160] = "";
+		char planted[224] = "";
 		size_t n = 0;
 
 		if (res.landmark_plants)
@@ -373,8 +373,11 @@ int cmd_replay(int argc, char **argv)
 			n += (size_t)snprintf(planted + n, sizeof(planted) - n, ", %llu by state, not run to",
 					      (unsigned long long)res.landmark_states);
 		if (res.landmark_reps)
-			snprintf(planted + n, sizeof(planted) - n, ", %llu inside a rep string",
-				 (unsigned long long)res.landmark_reps);
+			n += (size_t)snprintf(planted + n, sizeof(planted) - n, ", %llu inside a rep string",
+					      (unsigned long long)res.landmark_reps);
+		if (res.landmark_shadows)
+			snprintf(planted + n, sizeof(planted) - n, ", %llu with an interrupt shadow restored",
+				 (unsigned long long)res.landmark_shadows);
 		fprintf(stderr, "replay: %llu events, %llu exits, %llu landmarks (%llu breakpoint hits, %llu found "
 			"by kicks%s), %llu checkpoints verified, final state %s\n", (unsigned long long)res.events,
 			(unsigned long long)res.exits, (unsigned long long)res.landmarks,

@@ -278,6 +278,33 @@ static int landmark_by_state_at(struct replayer *p, const struct rr_landmark *wa
 }
 
 /*
+ * The landmark found: its interrupt shadow as recorded, which a planted
+ * HLT's exit loses (KVM skips the HLT and clears the shadow), and which
+ * decides whether the interrupt the recorder raised there went in at once.
+ * An entry that runs nothing refreshes KVM's word on that (kvm_run).
+ */
+static int reached(struct replayer *p, const struct rr_landmark *want)
+{
+	struct vm *vm = p->vm;
+	struct kvm_vcpu_events ev;
+
+	if (want->shadow >= 0) {
+		if (ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+			return -errno;
+		if ((ev.interrupt.shadow & (KVM_X86_SHADOW_INT_STI | KVM_X86_SHADOW_INT_MOV_SS)) != want->shadow) {
+			ev.flags = KVM_VCPUEVENT_VALID_SHADOW;
+			ev.interrupt.shadow = (uint8_t)want->shadow;
+			if (ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+				return -errno;
+			complete_pending_io(vm);
+			p->res->landmark_shadows++;
+		}
+	}
+	p->res->landmarks++;
+	return rr_epoch_reset(&p->rr);
+}
+
+/*
  * A landmark between the iterations of a rep stos or rep movs (memset,
  * memcpy, clear_page), at a stop on that instruction: stepping from there is
  * one stop per iteration, thousands for a page. The other registers do not
@@ -421,17 +448,14 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 	if ((r = landmark_by_state(p, &want)) != 0) {
 		if (r < 0)
 			return r;
-		p->res->landmarks++;
 		p->res->landmark_states++;
-		return rr_epoch_reset(&p->rr);
+		return reached(p, &want);
 	}
 	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
 		return -errno;
 	/* A kick that came before the guest ran a single instruction leaves a landmark right here. */
-	if (!window && regs.rip == want.rip && landmark_matches(p, &want, &regs)) {
-		p->res->landmarks++;
-		return rr_epoch_reset(&p->rr);
-	}
+	if (!window && regs.rip == want.rip && landmark_matches(p, &want, &regs))
+		return reached(p, &want);
 	/*
 	 * Where window exits are exact and breakpoints fire, a window asked for
 	 * with interrupts on would come at once, and every instruction up to the
@@ -621,8 +645,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 	vm_arm_watchdog(vm, 0);
 	if ((r = set_debug(vm, 0, 0)) < 0)
 		return r;
-	p->res->landmarks++;
-	return rr_epoch_reset(&p->rr);
+	return reached(p, &want);
 }
 
 int run_to_landmark(struct replayer *p)

@@ -189,6 +189,7 @@ void rr_regs_to_landmark(const struct kvm_regs *r, struct rr_landmark *l)
 	l->has_rest = false;
 	l->rest = 0;
 	l->rf = -1;
+	l->shadow = -1;
 }
 
 /* MSRs that count time or events by themselves: no part of a state's identity. */
@@ -240,6 +241,7 @@ int rr_capture(struct rr *rr, struct rr_landmark *l)
 	l->rest = rr_cpu_rest(cpu);
 	l->has_rest = true;
 	l->rf = !!(cpu->regs.rflags & RFLAGS_RF);
+	l->shadow = cpu->events.interrupt.shadow & (KVM_X86_SHADOW_INT_STI | KVM_X86_SHADOW_INT_MOV_SS);
 	free(cpu);
 	return rr_fingerprint(rr, &l->fingerprint);
 }
@@ -273,8 +275,11 @@ void rr_landmark_encode(const struct rr_landmark *l, struct jbuf *b)
 		jbuf_u8(b, (uint8_t)l->cpl);
 		if (l->has_rest) {
 			put64(b, l->rest);
-			if (l->rf >= 0)
+			if (l->rf >= 0) {
 				jbuf_u8(b, (uint8_t)l->rf);
+				if (l->shadow >= 0)
+					jbuf_u8(b, (uint8_t)l->shadow);
+			}
 		}
 	}
 }
@@ -294,6 +299,9 @@ int rr_landmark_decode(struct jcur *c, struct rr_landmark *l)
 	l->rest = l->has_rest ? get64(c) : 0;
 	l->rf = l->has_rest && c->pos < c->len ? jcur_u8(c) : -1;
 	if (l->rf > 1)
+		return -EINVAL;
+	l->shadow = l->rf >= 0 && c->pos < c->len ? jcur_u8(c) : -1;
+	if (l->shadow > (KVM_X86_SHADOW_INT_STI | KVM_X86_SHADOW_INT_MOV_SS))
 		return -EINVAL;
 	return c->bad ? -EINVAL : 0;
 }

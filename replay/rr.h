@@ -55,6 +55,14 @@ struct rr_landmark {
 	 * so a landmark reached by state must set it. -1 in journals before 2026-12-06.
 	 */
 	int rf;
+	/*
+	 * The interrupt shadow as KVM reports it (KVM_X86_SHADOW_INT_STI or
+	 * _MOV_SS), or -1 in journals before 2026-12-06. A kick right after an
+	 * STI leaves one, and the recorder then injects nothing until the next
+	 * instruction has run; a planted HLT that finds the landmark is skipped by
+	 * KVM with the shadow cleared, so replay sets it from here.
+	 */
+	int shadow;
 };
 
 /* The digest of everything of the vCPU a landmark's registers leave out, less the clocks. */
@@ -110,6 +118,7 @@ struct replay_result {
 	uint64_t landmark_plants;	/* landmarks found by a planted HLT (KVMs without breakpoints) */
 	uint64_t landmark_states;	/* landmarks reached by setting registers: the rest of the state was it */
 	uint64_t landmark_reps;		/* landmarks inside a rep string, reached by running its iterations at once */
+	uint64_t landmark_shadows;	/* landmarks whose interrupt shadow was set as recorded (a HLT's exit lost it) */
 	uint64_t checkpoints;		/* checkpoint digests that matched */
 	bool ended;		/* an end record was reached */
 	bool diverged;

@@ -177,6 +177,35 @@ static void test_landmark_rf(void **state)
 	assert_int_equal(rr_exit_decode(buf, b.len, &got), -EINVAL);
 }
 
+/* The interrupt shadow after RF: round trip, absent (unknown), and a value KVM never reports. */
+static void test_landmark_shadow(void **state)
+{
+	struct rr_exit e = { .reason = KVM_EXIT_IRQ_WINDOW_OPEN, .dt = 1, .rip = 0x6000 }, got;
+	uint8_t buf[256];
+	struct jbuf b = { buf, 0, sizeof(buf) };
+
+	(void)state;
+	e.u.window.rip = 0x6000;
+	e.u.window.has_rest = true;
+	e.u.window.rf = 0;
+	e.u.window.shadow = KVM_X86_SHADOW_INT_STI;
+	got = round_trip(&e, buf, sizeof(buf));
+	assert_int_equal(got.u.window.shadow, KVM_X86_SHADOW_INT_STI);
+	assert_int_equal(got.u.window.rf, 0);
+	/* Without RF the shadow cannot be written: both unknown. */
+	e.u.window.rf = -1;
+	got = round_trip(&e, buf, sizeof(buf));
+	assert_int_equal(got.u.window.shadow, -1);
+	e.u.window.rf = 1;
+	e.u.window.shadow = -1;
+	rr_exit_encode(&e, &b);
+	assert_int_equal(rr_exit_decode(buf, b.len, &got), 0);
+	assert_int_equal(got.u.window.shadow, -1);
+	assert_int_equal(got.u.window.rf, 1);
+	buf[b.len++] = 4;	/* STI and MOV SS are bits 1 and 0 */
+	assert_int_equal(rr_exit_decode(buf, b.len, &got), -EINVAL);
+}
+
 static void test_malformed(void **state)
 {
 	struct rr_exit e;
@@ -201,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_window_carries_landmark),
 		cmocka_unit_test(test_landmark_cpl),
 		cmocka_unit_test(test_landmark_rf),
+		cmocka_unit_test(test_landmark_shadow),
 		cmocka_unit_test(test_malformed),
 	};
 
