@@ -1,29 +1,23 @@
 /*
  * The GDB stub: a table of packet handlers over the framing of rsp.c, guest
- * memory through the guest's own page tables, hardware breakpoints and steps
- * through KVM_SET_GUEST_DEBUG, watchpoints on trapped pages, and software
- * breakpoints whose int3 is in guest memory only while the guest runs.
+ * memory through the guest's own page tables, and the stops it reports; the
+ * traps it sets are traps.c's, the connection is conn.c's.
  */
 #include "gdbstub.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "../core/vm.h"
+#include "traps.h"
 
 _Static_assert(GDB_SW_BPS <= VM_SWBPS_MAX, "vm plants every software breakpoint");
 
@@ -153,94 +147,6 @@ static int access_mem(struct gdbstub *g, struct vm *vm, uint64_t addr, uint8_t *
 	return 0;
 }
 
-void gdbstub_debug_regs(const struct gdbstub *g, struct kvm_guest_debug *dbg)
-{
-	bool any = false;
-
-	memset(dbg, 0, sizeof(*dbg));
-	for (unsigned i = 0; i < GDB_HW_SLOTS; i++) {
-		const struct gdb_slot *s = &g->slot[i];
-
-		if (!s->used || s->kind >= 2)
-			continue;
-		any = true;
-		dbg->arch.debugreg[i] = s->addr;
-		dbg->arch.debugreg[7] |= 1ull << (2 * i);	/* Li: execute, one byte */
-	}
-	if (any || gdbstub_steps(g))
-		dbg->control = KVM_GUESTDBG_ENABLE | (any ? KVM_GUESTDBG_USE_HW_BP : 0) |
-			       (gdbstub_steps(g) ? KVM_GUESTDBG_SINGLESTEP : 0);
-	/* A CPU that runs a planted int3 raises #BP: have KVM exit with it. */
-	for (unsigned i = 0; i < GDB_SW_BPS && g->fd >= 0; i++)
-		if (g->swbp[i].used)
-			dbg->control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
-}
-
-bool gdbstub_steps(const struct gdbstub *g)
-{
-	return g->fd >= 0 && g->stepping;
-}
-
-static void warn_user_mode(void);
-static void warn_hlt_user(void);
-
-/* Map a software breakpoint's address to the guest physical byte it stands for now: true if it is mapped. */
-static bool swbp_place(struct gdbstub *g, struct vm *vm, struct gdb_swbp *b)
-{
-	struct paging_mode pm;
-	uint64_t gpa, left;
-	bool user;
-
-	if (vm_paging_mode(vm, &pm) < 0)
-		return false;
-	if (g->phys)
-		pm.cr0 &= ~X86_CR0_PG;
-	if (paging_translate_user(&vm->mem, &pm, b->addr, &gpa, &left, &user) < 0 || !gmem_ptr(&vm->mem, gpa, 1))
-		return false;
-	b->gpa = gpa;
-	if (vm_swbp_opcode(vm) == OPCODE_INT3)
-		warn_user_mode();
-	else if (user)
-		warn_hlt_user();
-	return true;
-}
-
-/* Breakpoints set where nothing was mapped yet, placed once something is: true if any was. */
-static bool swbp_place_pending(struct gdbstub *g, struct vm *vm)
-{
-	bool placed = false;
-
-	for (unsigned i = 0; i < GDB_SW_BPS && g->fd >= 0; i++)
-		if (g->swbp[i].used && g->swbp[i].gpa == GDB_SWBP_UNMAPPED)
-			placed |= swbp_place(g, vm, &g->swbp[i]);
-	return placed;
-}
-
-int gdbstub_sync_traps(struct gdbstub *g, struct vm *vm)
-{
-	struct vm_trap t[GDB_HW_SLOTS + GDB_SW_BPS];
-	uint64_t bp[GDB_SW_BPS];
-	unsigned n = 0, k = 0;
-	int r;
-
-	for (unsigned i = 0; i < GDB_HW_SLOTS && g->fd >= 0; i++)
-		if (g->slot[i].used && g->slot[i].kind >= 2)
-			t[n++] = (struct vm_trap){ g->slot[i].gpa, g->slot[i].kind >= 3 };
-	/*
-	 * A software breakpoint's page is trapped for writes, so that what the
-	 * guest writes there lands on its own bytes, never on a planted int3
-	 * (vm_enter plants them only while the guest runs).
-	 */
-	swbp_place_pending(g, vm);
-	for (unsigned i = 0; i < GDB_SW_BPS && g->fd >= 0; i++)
-		if (g->swbp[i].used && g->swbp[i].gpa != GDB_SWBP_UNMAPPED) {
-			bp[k++] = g->swbp[i].gpa;
-			t[n++] = (struct vm_trap){ g->swbp[i].gpa, false };
-		}
-	if ((r = vm_set_swbps(vm, bp, k)) < 0)
-		return r;
-	return vm_set_traps(vm, t, n);
-}
 
 int gdbstub_traps_failed(struct gdbstub *g, struct vm *vm)
 {
@@ -260,17 +166,6 @@ int gdbstub_traps_failed(struct gdbstub *g, struct vm *vm)
 		send_str(g, out);	/* console output while the guest runs */
 	}
 	return 1;
-}
-
-int gdbstub_arm(struct gdbstub *g, struct vm *vm)
-{
-	struct kvm_guest_debug dbg;
-	int r;
-
-	if ((r = gdbstub_sync_traps(g, vm)) < 0 || g->replay)
-		return r;
-	gdbstub_debug_regs(g, &dbg);
-	return ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0 ? -errno : 0;
 }
 
 /* ---- packet handlers: each answers and says what the guest does next ---- */
@@ -501,39 +396,6 @@ static enum next h_write_mem(struct ctx *c)
 }
 
 /*
- * KVM_GUESTDBG_USE_SW_BP makes KVM take every #BP, except on kvm_pvm,
- * which runs user-mode code natively and hands a #BP raised there straight
- * to the guest: say so once, since vmm cannot tell where code will run.
- */
-static void warn_user_mode(void)
-{
-	static bool told;
-
-	if (told || access("/sys/module/kvm_pvm", F_OK) != 0)
-		return;
-	told = true;
-	fprintf(stderr, "vmm: warning: this host's KVM (kvm_pvm) gives an int3 run in user mode to the guest: "
-			"a software breakpoint (break) on code that runs in user mode would reach the guest as its "
-			"own #BP; set them on kernel code only\n");
-}
-
-/*
- * Where an int3 reaches the guest, a breakpoint is a HLT (core/vm.h), which
- * raises #GP in user mode: a page user mode may run gets a warning, once.
- */
-static void warn_hlt_user(void)
-{
-	static bool told;
-
-	if (told)
-		return;
-	told = true;
-	fprintf(stderr, "vmm: warning: this KVM gives an int3 to the guest, so a software breakpoint is a hlt, "
-			"which raises #GP in user mode: this one is on a page user mode may run; set breakpoints "
-			"on code that runs in kernel mode only\n");
-}
-
-/*
  * Z0/z0: an int3 at the guest physical byte the address maps to now; where an
  * int3 would reach the guest, a HLT (core/vm.h), meant for kernel code.
  */
@@ -557,7 +419,7 @@ static enum next h_swbreak(struct ctx *c, bool insert, uint64_t addr)
 	if (!free_bp)
 		return reply(c, "E0e");	/* as many as vmm plants */
 	*free_bp = (struct gdb_swbp){ true, addr, GDB_SWBP_UNMAPPED };
-	if (!swbp_place(c->g, c->vm, free_bp))
+	if (!gdb_swbp_place(c->g, c->vm, free_bp))
 		fprintf(stderr, "vmm: gdb: nothing is mapped at 0x%llx yet: its breakpoint is planted once the guest "
 			"maps it\n", (unsigned long long)addr);
 	return reply(c, "OK");
@@ -807,7 +669,7 @@ int gdbstub_poll(struct gdbstub *g, struct vm *vm)
 		}
 		return gdbstub_stop(g, vm, 0);
 	}
-	if (swbp_place_pending(g, vm) && (r = gdbstub_sync_traps(g, vm)) < 0)
+	if (gdb_swbp_place_pending(g, vm) && (r = gdbstub_sync_traps(g, vm)) < 0)
 		return r;
 	if (poll(&pfd, 1, 0) <= 0)
 		return 0;
@@ -828,53 +690,6 @@ bool gdbstub_check(struct gdbstub *g, struct vm *vm, char *stop, size_t n)
 		return true;
 	}
 	return false;
-}
-
-/* Is an access of len bytes at gpa (a write or a read) one that watchpoint s watches? */
-static bool watches(const struct gdb_slot *s, uint64_t gpa, uint64_t len, bool write)
-{
-	return s->used && s->kind >= 2 && gpa < s->gpa + s->len && s->gpa < gpa + len &&
-	       (s->kind == 4 || (s->kind == 2) == write);
-}
-
-int gdbstub_watch_hit(struct gdbstub *g, struct vm *vm, bool stepping, char *stop, size_t n, bool *debug)
-{
-	static const char *const name[5] = { "", "", "watch", "rwatch", "awatch" };
-	uint64_t gpa = vm->run->mmio.phys_addr, len = vm->run->mmio.len;
-	bool write = vm->run->mmio.is_write, may = false;
-	int r;
-
-	*debug = false;
-	for (unsigned i = 0; i < GDB_HW_SLOTS && g->fd >= 0; i++)
-		may |= watches(&g->slot[i], gpa, len, write);
-	/* A write's step trap is KVM's to forget: finish it here, where vm_complete_io makes up for that. */
-	if (!may && !(stepping && write))
-		return 0;
-	/* Stop after the instruction, as a data breakpoint does: finish it now. */
-	if ((r = vm_complete_io(vm, stepping)) < 0)
-		return r;
-	*debug = r == 1 && vm->run->exit_reason == KVM_EXIT_DEBUG;
-	if (!may)
-		return 0;
-	for (unsigned i = 0; i < GDB_HW_SLOTS; i++) {
-		struct gdb_slot *s = &g->slot[i];
-		const uint8_t *host;
-
-		if (!watches(s, gpa, len, write) || !(host = gmem_ptr(&vm->mem, s->gpa, s->len)))
-			continue;
-		/* gdb's watch stops where the value changes, not at every write. */
-		if (s->kind == 2 && !memcmp(host, s->old, s->len))
-			continue;
-		memcpy(s->old, host, s->len);
-		snprintf(stop, n, "T05%s:%llx;thread:01;", name[s->kind], (unsigned long long)s->addr);
-		return 1;
-	}
-	return 0;
-}
-
-void gdbstub_io_done(struct gdbstub *g, struct vm *vm)
-{
-	g->step_owed = gdbstub_steps(g) && vm->run->exit_reason == KVM_EXIT_MMIO && vm->run->mmio.is_write;
 }
 
 int gdbstub_step_owed(struct gdbstub *g, struct vm *vm)
@@ -923,71 +738,6 @@ int gdbstub_report(struct gdbstub *g, struct vm *vm, const char *stop)
 	return gdbstub_stop(g, vm, 0);
 }
 
-void gdbstub_watch_refresh(struct gdbstub *g, struct vm *vm)
-{
-	for (unsigned i = 0; i < GDB_HW_SLOTS; i++) {
-		struct gdb_slot *s = &g->slot[i];
-		const uint8_t *host;
-
-		if (s->used && s->kind >= 2 && (host = gmem_ptr(&vm->mem, s->gpa, s->len)))
-			memcpy(s->old, host, s->len);
-	}
-}
-
-int gdbstub_save(const struct gdbstub *g, char *out, size_t n)
-{
-	size_t len = (size_t)snprintf(out, n, "fd=%d,noack=%d,phys=%d", g->fd, g->no_ack, g->phys);
-
-	for (unsigned i = 0; i < GDB_HW_SLOTS && len < n; i++)
-		if (g->slot[i].used)
-			len += (size_t)snprintf(out + len, n - len, ",slot=%u:%u:%llx:%u:%llx", i, g->slot[i].kind,
-						(unsigned long long)g->slot[i].addr, g->slot[i].len,
-						(unsigned long long)g->slot[i].gpa);
-	for (unsigned i = 0; i < GDB_SW_BPS && len < n; i++)
-		if (g->swbp[i].used)
-			len += (size_t)snprintf(out + len, n - len, ",bp=%u:%llx:%llx", i,
-						(unsigned long long)g->swbp[i].addr,
-						(unsigned long long)g->swbp[i].gpa);
-	return len < n ? 0 : -E2BIG;
-}
-
-int gdbstub_restore(struct gdbstub *g, const char *text)
-{
-	const char *p = text;
-
-	memset(g, 0, sizeof(*g));
-	g->listen_fd = g->fd = -1;
-	g->bp_slots = GDB_HW_SLOTS;
-	rsp_init(&g->rsp);
-	while (*p) {
-		unsigned i, kind, len, v;
-		unsigned long long addr, gpa;
-		int used = 0;
-
-		if (sscanf(p, "fd=%u%n", &v, &used) == 1)
-			g->fd = (int)v;
-		else if (sscanf(p, "noack=%u%n", &v, &used) == 1)
-			g->no_ack = v;
-		else if (sscanf(p, "phys=%u%n", &v, &used) == 1)
-			g->phys = v;
-		else if (sscanf(p, "slot=%u:%u:%llx:%u:%llx%n", &i, &kind, &addr, &len, &gpa, &used) == 5 &&
-			 i < GDB_HW_SLOTS && kind <= 4 && len <= 8)
-			g->slot[i] = (struct gdb_slot){ true, addr, kind, len, gpa, { 0 } };
-		else if (sscanf(p, "bp=%u:%llx:%llx%n", &i, &addr, &gpa, &used) == 3 && i < GDB_SW_BPS)
-			g->swbp[i] = (struct gdb_swbp){ true, addr, gpa };
-		else
-			return -EINVAL;
-		p += used;
-		if (*p == ',')
-			p++;
-		else if (*p)
-			return -EINVAL;
-	}
-	if (g->fd < 0 || fcntl(g->fd, F_GETFD) < 0)
-		return -EBADF;
-	return 0;
-}
-
 void gdbstub_exited(struct gdbstub *g, int status)
 {
 	char msg[16];
@@ -997,155 +747,6 @@ void gdbstub_exited(struct gdbstub *g, int status)
 	snprintf(msg, sizeof(msg), status >= 128 && status < 160 ? "X%02x" : "W%02x",
 		 status >= 128 && status < 160 ? status - 128 : status & 0xff);
 	send_str(g, msg);
-}
-
-/* Is the file at a a socket no process listens on? Anything else (a listener, a regular file) is left alone. */
-static bool stale_socket(const struct sockaddr_un *a)
-{
-	struct stat st;
-	int fd, r;
-
-	if (lstat(a->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
-		return false;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return false;
-	r = connect(fd, (const struct sockaddr *)a, sizeof(*a));
-	close(fd);
-	return r < 0 && errno == ECONNREFUSED;
-}
-
-int gdbstub_open(struct gdbstub *g, const char *where, char *err, size_t errlen)
-{
-	int one = 1;
-
-	memset(g, 0, sizeof(*g));
-	g->fd = g->listen_fd = -1;
-	g->bp_slots = GDB_HW_SLOTS;
-	rsp_init(&g->rsp);
-	if (!strncmp(where, "unix:", 5)) {
-		struct sockaddr_un a = { .sun_family = AF_UNIX };
-
-		if (strlen(where + 5) >= sizeof(a.sun_path) || !where[5]) {
-			snprintf(err, errlen, "--gdb '%s': socket path empty or too long", where);
-			return -EINVAL;
-		}
-		strcpy(a.sun_path, where + 5);
-		g->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (g->listen_fd < 0)
-			goto fail;
-		if (bind(g->listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-			if (errno != EADDRINUSE || !stale_socket(&a))
-				goto fail;
-			/* A socket file left by a vmm that is gone: nobody listens there, so it is ours to reuse. */
-			unlink(a.sun_path);
-			if (bind(g->listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-				goto fail;
-		}
-		snprintf(g->unix_path, sizeof(g->unix_path), "%s", a.sun_path);
-		g->owner = (int)getpid();
-	} else {
-		struct sockaddr_in a = { .sin_family = AF_INET };
-		const char *colon = strrchr(where, ':');
-		char host[64] = "127.0.0.1", *end;
-		long port = strtol(colon ? colon + 1 : where, &end, 10);
-
-		if (*end || port <= 0 || port > 65535 || (colon && (size_t)(colon - where) >= sizeof(host))) {
-			snprintf(err, errlen, "--gdb '%s': give [HOST:]PORT or unix:PATH", where);
-			return -EINVAL;
-		}
-		if (colon) {
-			memcpy(host, where, (size_t)(colon - where));
-			host[colon - where] = 0;
-		}
-		if (inet_pton(AF_INET, host, &a.sin_addr) != 1) {
-			snprintf(err, errlen, "--gdb '%s': '%s' is not an IPv4 address", where, host);
-			return -EINVAL;
-		}
-		a.sin_port = htons((uint16_t)port);
-		g->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (g->listen_fd < 0)
-			goto fail;
-		setsockopt(g->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(g->listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-			goto fail;
-	}
-	if (listen(g->listen_fd, 1) < 0)
-		goto fail;
-	return 0;
-fail:
-	snprintf(err, errlen, "--gdb '%s': %s", where, strerror(errno));
-	if (g->listen_fd >= 0)
-		close(g->listen_fd);
-	g->listen_fd = -1;
-	return -errno;
-}
-
-/* Wait up to ms (-1: for ever) for fd to be readable, letting SIGINT and SIGTERM through. */
-static int wait_readable(int fd, int ms)
-{
-	struct pollfd pfd = { fd, POLLIN, 0 };
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	sigset_t open_mask;
-	int r;
-
-	sigemptyset(&open_mask);
-	do {
-		r = ppoll(&pfd, 1, ms < 0 ? NULL : &ts, &open_mask);
-		if (r < 0 && errno == EINTR && vm_stop_signal())
-			return -EINTR;
-	} while (r < 0 && errno == EINTR);
-	return r < 0 ? -errno : r;
-}
-
-int gdbstub_accept(struct gdbstub *g, char *err, size_t errlen)
-{
-	int one = 1, r;
-
-	for (;;) {
-		if ((r = wait_readable(g->listen_fd, -1)) < 0) {
-			snprintf(err, errlen, r == -EINTR ? "gdb: stopped while waiting for a client"
-				 : "gdb: waiting for a client: %s", strerror(-r));
-			return r;
-		}
-		do
-			g->fd = accept4(g->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		while (g->fd < 0 && errno == EINTR);
-		if (g->fd < 0) {
-			if (errno == EAGAIN || errno == ECONNABORTED)
-				continue;
-			snprintf(err, errlen, "gdb: accept: %s", strerror(errno));
-			return -errno;
-		}
-		setsockopt(g->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		/* gdb speaks at once; a port scan or a stray connect does not, and must not hold the stub. */
-		if ((r = wait_readable(g->fd, GDB_HELLO_S * 1000)) > 0) {
-			uint8_t first;
-
-			if (recv(g->fd, &first, 1, MSG_PEEK) == 1)
-				return 0;
-		}
-		close(g->fd);
-		g->fd = -1;
-		if (r == -EINTR) {
-			snprintf(err, errlen, "gdb: stopped while waiting for a client");
-			return r;
-		}
-		fprintf(stderr, "vmm: gdb: a connection %s; closed it, waiting for gdb\n",
-			r > 0 ? "closed without a word" : "sent nothing in " GDB_HELLO_TEXT " s");
-	}
-}
-
-void gdbstub_close(struct gdbstub *g)
-{
-	if (g->fd >= 0)
-		close(g->fd);
-	if (g->listen_fd >= 0)
-		close(g->listen_fd);
-	/* The socket file goes with the listener that made it (not with a snapshot's copy). */
-	if (g->listen_fd >= 0 && g->unix_path[0] && g->owner == getpid())
-		unlink(g->unix_path);
-	g->fd = g->listen_fd = -1;
-	g->kicks = false;
 }
 
 /* ---- the stub as vmm run's loop sees it (struct vm_debugger) ---- */
