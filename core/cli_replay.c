@@ -378,9 +378,14 @@ int cmd_replay(int argc, char **argv)
 		if (res.landmark_shadows)
 			snprintf(planted + n, sizeof(planted) - n, ", %llu with an interrupt shadow restored",
 				 (unsigned long long)res.landmark_shadows);
-		fprintf(stderr, "replay: %llu events, %llu exits, %llu landmarks (%llu breakpoint hits, %llu found "
+		char windows[64] = "";
+
+		if (res.window_exits)
+			snprintf(windows, sizeof(windows), " and %llu window exits",
+				 (unsigned long long)res.window_exits);
+		fprintf(stderr, "replay: %llu events, %llu exits, %llu landmarks%s (%llu breakpoint hits, %llu found "
 			"by kicks%s), %llu checkpoints verified, final state %s\n", (unsigned long long)res.events,
-			(unsigned long long)res.exits, (unsigned long long)res.landmarks,
+			(unsigned long long)res.exits, (unsigned long long)res.landmarks, windows,
 			(unsigned long long)res.landmark_hits, (unsigned long long)res.landmark_kicks, planted,
 			(unsigned long long)res.checkpoints,
 			res.digest_match ? "matches" : "DIFFERS from the recording");

@@ -18,20 +18,6 @@
 #include "snapshot.h"
 #include "../gdbstub/gdbstub.h"
 
-/*
- * Records before target's stretch that reverse-stepi single-steps, to see the
- * point before it when the target starts its stretch. Few: stepping through a
- * landmark's stretch can miss the landmark on kvm_pvm (README, host notes).
- */
-#define STEPBACK_WINDOW 1
-#define STEPBACK_WINDOW_MAX 64
-
-/* How many events before its target a stepback single-steps through. */
-static uint64_t window_of(const struct replay_resume *r)
-{
-	return r->window ? r->window : STEPBACK_WINDOW;
-}
-
 const char *exit_name(unsigned reason)
 {
 	return vm_exit_reason_name(reason);
@@ -158,222 +144,6 @@ int replay_pos_capture(struct replayer *p, struct replay_pos *pos)
 }
 
 /*
- * The same stop: the same stretch and registers. Not the memory fingerprint:
- * single-stepping on kvm_pvm leaves bytes below the guest's stack pointer
- * that a breakpoint's way there does not, so a point reached both ways would
- * not match. The cost: in a loop whose registers repeat while only memory
- * changes, a stop is found again at the first such turn of its stretch.
- */
-static bool pos_equal(const struct replay_pos *a, const struct replay_pos *b)
-{
-	return a->events == b->events && !memcmp(&a->regs, &b->regs, sizeof(a->regs));
-}
-
-/* The root process handed the replay over: what it held goes back to the system while it waits. */
-static void replay_release(void *ctx)
-{
-	struct replayer *p = ctx;
-
-	vm_kvm_forget(p->vm);
-	rr_free(&p->rr);
-	gmem_free(&p->vm->mem);
-	gdbstub_close(p->gdb);	/* the new replaying process has the connection */
-}
-
-/*
- * Go on toward r from the newest snapshot that comes before it, or else in a
- * new process image of this program replaying from the start (the gdb
- * connection stays open across). Returns only on failure.
- */
-void replay_exec(struct replayer *p, struct replay_resume *r)
-{
-	char gdb[sizeof(r->gdb)], text[REPLAY_RESUME_MAX];
-	int flags;
-
-	if (!p->ctl || !p->ctl->argv || gdbstub_save(p->gdb, gdb, sizeof(gdb)) < 0)
-		return;
-	r->n_marks = p->n_marks;
-	memcpy(r->marks, p->marks, sizeof(r->marks));
-	snprintf(r->gdb, sizeof(r->gdb), "%s", gdb);
-	if (replay_resume_format(r, text, sizeof(text)) < 0)
-		return;
-	if (snap_enabled()) {
-		uint64_t need;
-		bool strict = false;
-
-		/* The newest snapshot from which everything the goal looks at is still ahead. */
-		if (r->target_end)
-			need = UINT64_MAX;
-		else if (r->target_start)
-			need = 0;
-		else if (r->goal == REPLAY_GOAL_STEPBACK)
-			need = r->target.events > window_of(r) ? r->target.events - window_of(r) : 0;
-		else
-			need = r->target.events, strict = r->target_boundary;
-		if (snap_handover(need, strict, text, p->gdb->fd) >= 0)
-			snap_retire(replay_release, p);
-		if (!snap_may_reexec()) {
-			fprintf(stderr, "vmm: cannot go back: no snapshot at or before event %llu answered\n",
-				(unsigned long long)need);
-			return;
-		}
-	}
-	if (setenv("VMM_REPLAY_RESUME", text, 1) < 0 || (flags = fcntl(p->gdb->fd, F_GETFD)) < 0 ||
-	    fcntl(p->gdb->fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
-		return;
-	fflush(stdout);
-	fflush(stderr);
-	execv("/proc/self/exe", p->ctl->argv);
-	fcntl(p->gdb->fd, F_SETFD, flags);
-	fprintf(stderr, "vmm: cannot re-execute for reverse execution: %s\n", strerror(errno));
-}
-
-/* Seek: a new run to pos (or the start), where gdb hears reply. */
-static void replay_seek(struct replayer *p, const struct replay_pos *pos, const char *reply)
-{
-	struct replay_resume r = { .goal = REPLAY_GOAL_SEEK, .target_start = !pos,
-				   .mute_until = p->goal.mute_until > p->res->events ? p->goal.mute_until : p->res->events };
-
-	if (pos)
-		r.target = *pos;
-	snprintf(r.reply, sizeof(r.reply), "%s", reply);
-	replay_exec(p, &r);
-}
-
-/* gdb's bc and bs: re-execute toward the last stop before here, or the point one instruction back. */
-static void replay_reverse(void *ctx, char dir)
-{
-	struct replayer *p = ctx;
-	struct replay_resume r = { .goal = dir == 'c' ? REPLAY_GOAL_SCAN : REPLAY_GOAL_STEPBACK,
-				   .target_end = p->at_end,
-				   .mute_until = p->goal.mute_until > p->res->events ? p->goal.mute_until : p->res->events };
-
-	if (replay_pos_capture(p, &r.target) < 0)
-		return;
-	replay_exec(p, &r);
-}
-
-static const char replaylog_begin[] = "T05replaylog:begin;thread:01;";
-/* gdb does not know a monitor command moved the guest. */
-static const char stale_regs[] = "(gdb still shows the registers of before: "
-				 "'maintenance flush register-cache' rereads them)\n";
-
-/* monitor when: the replay's position, as journal dump numbers it. */
-void replay_when(void *ctx, char *out, size_t n)
-{
-	const struct replayer *p = ctx;
-
-	snprintf(out, n, "event %llu (exit %llu, %llu landmarks passed)", (unsigned long long)p->res->events,
-		 (unsigned long long)p->res->exits, (unsigned long long)p->res->landmarks);
-}
-
-/*
- * The goal's target is here. Scan and stepback go on to seek what they
- * found; seek reports to gdb and the replay becomes an ordinary one.
- */
-static int arrived(struct replayer *p)
-{
-	char out[600];
-
-	switch (p->goal.goal) {
-	case REPLAY_GOAL_SCAN:
-		/*
-		 * Going backwards, a write is met before it happens: gdb wants the
-		 * watchpoint's stop one instruction before the point a forward
-		 * step saw it (rr does the same), where the value is still the old one.
-		 */
-		if (p->have_cand && strstr(p->cand_reply, "watch:")) {
-			struct replay_resume r = { .goal = REPLAY_GOAL_STEPBACK, .target = p->cand,
-						   .mute_until = p->goal.mute_until };
-
-			snprintf(r.reply, sizeof(r.reply), "%s", p->cand_reply);
-			replay_exec(p, &r);
-			break;
-		}
-		/* Nothing since the snapshot this run began at: look in the stretch of records before it. */
-		if (!p->have_cand && p->start_events) {
-			struct replay_resume r = { .goal = REPLAY_GOAL_SCAN, .target_boundary = true,
-						   .target.events = p->start_events, .mute_until = p->goal.mute_until };
-
-			replay_exec(p, &r);
-			break;
-		}
-		replay_seek(p, p->have_cand ? &p->cand : NULL, p->have_cand ? p->cand_reply : replaylog_begin);
-		break;
-	case REPLAY_GOAL_STEPBACK:
-		/*
-		 * Nothing ran before the target in the window (the events just before
-		 * it were records with no guest code between them: completions,
-		 * injections): look again through a window twice as wide. At the
-		 * start, or past the widest, stay where gdb was.
-		 */
-		if (!p->have_prev && p->goal.target.events > window_of(&p->goal)) {
-			struct replay_resume r = p->goal;
-
-			r.window = 2 * window_of(&p->goal);
-			if (r.window <= STEPBACK_WINDOW_MAX)
-				replay_exec(p, &r);
-			replay_seek(p, &p->goal.target, p->goal.reply[0] ? p->goal.reply : "T05thread:01;");
-			break;
-		}
-		replay_seek(p, p->have_prev ? &p->prev : NULL,
-			    !p->have_prev ? replaylog_begin : p->goal.reply[0] ? p->goal.reply : "T05thread:01;");
-		break;
-	default:
-		break;
-	}
-	/* Seek or goto (or a re-execution that failed): report here. */
-	if (p->goal.answer || p->goal.goal == REPLAY_GOAL_GOTO) {
-		char text[320], where[160];
-
-		replay_when(p, where, sizeof(where));
-		snprintf(text, sizeof(text), "%s%s\n%s", p->goal.answer ? p->goal.reply : "", where, stale_regs);
-		rsp_hex_encode(out, text, strlen(text));
-	} else {
-		snprintf(out, sizeof(out), "%s", p->goal.goal == REPLAY_GOAL_SEEK ? p->goal.reply : "T05thread:01;");
-	}
-	p->at_boundary = p->goal.goal == REPLAY_GOAL_GOTO || (p->goal.goal == REPLAY_GOAL_SEEK && p->goal.target_start);
-	p->goal.goal = REPLAY_GOAL_NONE;
-	p->goal.answer = false;
-	p->vm->board.console->mute = false;
-	gdbstub_watch_refresh(p->gdb, p->vm);
-	return gdbstub_report(p->gdb, p->vm, out);
-}
-
-/* Is the goal's target in the stretch now running? */
-static bool target_stretch(const struct replayer *p)
-{
-	return p->goal.goal != REPLAY_GOAL_NONE && !p->goal.target_end && !p->goal.target_start &&
-	       !p->goal.target_boundary && p->res->events == p->goal.target.events;
-}
-
-static bool stepback_window(const struct replayer *p)
-{
-	return p->goal.goal == REPLAY_GOAL_STEPBACK &&
-	       p->res->events + window_of(&p->goal) >= p->goal.target.events;
-}
-
-/* The guest stopped (a step, a breakpoint, a stretch's start) while a goal is set: is it there yet? */
-static int goal_point(struct replayer *p, bool *done)
-{
-	struct replay_pos cur;
-	int r;
-
-	*done = false;
-	if ((r = replay_pos_capture(p, &cur)) < 0)
-		return r;
-	if (target_stretch(p) && pos_equal(&cur, &p->goal.target)) {
-		*done = true;
-		return arrived(p);
-	}
-	if (stepback_window(p)) {
-		p->prev = cur;
-		p->have_prev = true;
-	}
-	return 0;
-}
-
-/*
  * KVM_RUN with the replayer's own debugging (control, with bp in DR3) merged
  * with gdb's (DR0-DR1, stepping) and, going back, the point sought (DR2). A
  * debug exit gdb caused is reported to the client and served here (or, while
@@ -418,10 +188,10 @@ int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 		int r;
 
 		/* A stretch that starts at the target: it is there before running. */
-		if (p->goal.goal != REPLAY_GOAL_NONE && (target_stretch(p) || stepback_window(p)) &&
+		if (p->goal.goal != REPLAY_GOAL_NONE && (replay_target_stretch(p) || replay_stepback_window(p)) &&
 		    p->boundary_checked != p->res->events + 1) {
 			p->boundary_checked = p->res->events + 1;
-			if ((r = goal_point(p, &done)) < 0)
+			if ((r = replay_goal_point(p, &done)) < 0)
 				return r;
 			if (done && vm->stop != VM_RUNNING)
 				return 0;
@@ -444,12 +214,12 @@ int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 			gdbstub_debug_regs(p->gdb, &dbg);
 		else
 			memset(&dbg, 0, sizeof(dbg));
-		if (p->step_over || stepback_window(p))
+		if (p->step_over || replay_stepback_window(p))
 			dbg.control |= KVM_GUESTDBG_SINGLESTEP;
-		if (target_stretch(p) && !p->step_over && vm->caps && vm->caps->hw_bp == KVM_NO) {
+		if (replay_target_stretch(p) && !p->step_over && vm->caps && vm->caps->hw_bp == KVM_NO) {
 			/* No debug register fires on this KVM: step the target's stretch instead. */
 			dbg.control |= KVM_GUESTDBG_SINGLESTEP;
-		} else if (target_stretch(p) && !p->step_over) {
+		} else if (replay_target_stretch(p) && !p->step_over) {
 			dbg.arch.debugreg[2] = p->goal.target.regs.rip;
 			dbg.arch.debugreg[7] |= 1ull << 4;	/* L2: execute, one byte */
 			dbg.control |= KVM_GUESTDBG_USE_HW_BP;
@@ -539,9 +309,9 @@ int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 			bool was_step_over = p->step_over;
 
 			p->step_over = false;
-			if ((target_stretch(p) && vm->run->debug.arch.pc == p->goal.target.regs.rip) ||
-			    stepback_window(p)) {
-				if ((r = goal_point(p, &done)) < 0)
+			if ((replay_target_stretch(p) && vm->run->debug.arch.pc == p->goal.target.regs.rip) ||
+			    replay_stepback_window(p)) {
+				if ((r = replay_goal_point(p, &done)) < 0)
 					return r;
 				if (done) {
 					if (vm->stop != VM_RUNNING)
@@ -589,6 +359,7 @@ static int replay_window_exit(struct replayer *p, const struct rr_landmark *want
 	if ((r = landmark_hunt(p, want, true)) < 0)
 		return r;
 	p->res->landmarks--;	/* counted as an exit, not a landmark */
+	p->res->window_exits++;
 	p->rr.last_now = now;
 	p->vm->board.now = now;
 	p->vm->exit_count++;
@@ -744,7 +515,7 @@ static int end_of_log(struct replayer *p)
 		snprintf(p->goal.reply, sizeof(p->goal.reply), "the journal ends first: ");
 		p->goal.answer = true;
 	}
-	if (p->goal.goal != REPLAY_GOAL_NONE && (r = arrived(p)) < 0)
+	if (p->goal.goal != REPLAY_GOAL_NONE && (r = replay_arrived(p)) < 0)
 		return r;
 	/* The guest's own stop (a debug exit, a reset) is recorded; gdb's k is what ends this. */
 	p->vm->stop = VM_RUNNING;
@@ -822,7 +593,7 @@ static int take_over(struct replayer *p, const char *text, int gdb_fd)
 	p->at_boundary = true;
 	p->start_events = p->res->events;
 	gdbstub_watch_refresh(p->gdb, p->vm);
-	return p->goal.target_start ? arrived(p) : 0;
+	return p->goal.target_start ? replay_arrived(p) : 0;
 }
 
 /* A snapshot here, at a record boundary. Returns 1 in a process that took over from it later. */
@@ -871,7 +642,7 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 				strerror(-r));
 		if (p.goal.goal != REPLAY_GOAL_NONE) {
 			gdbstub_watch_refresh(gdb, vm);
-			r = p.goal.target_start ? arrived(&p) : 0;
+			r = p.goal.target_start ? replay_arrived(&p) : 0;
 		} else if (!go_to) {
 			r = gdbstub_accept(gdb, err, errlen);
 			p.at_boundary = true;
@@ -931,7 +702,7 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 				break;	/* at the end: end_of_log serves gdb there */
 		}
 		if ((p.goal.goal == REPLAY_GOAL_GOTO || p.goal.target_boundary) && res->events >= p.goal.target.events) {
-			if ((r = arrived(&p)) < 0)
+			if ((r = replay_arrived(&p)) < 0)
 				break;
 			continue;
 		}

@@ -68,6 +68,18 @@ void replay_exec(struct replayer *p, struct replay_resume *r);
 /* Where the replay stands, in words, for 'monitor when'. */
 void replay_when(void *ctx, char *out, size_t n);
 
+/* reverse.c */
+/* gdb's bc and bs: re-execute toward the last stop before here, or the point one instruction back. */
+void replay_reverse(void *ctx, char dir);
+/* The goal's target is here: go on to it, or report to gdb (a seek's end). */
+int replay_arrived(struct replayer *p);
+/* Is the goal's target in the stretch now running? */
+bool replay_target_stretch(const struct replayer *p);
+/* Is the stretch now running one that a step back single-steps through? */
+bool replay_stepback_window(const struct replayer *p);
+/* The guest stopped while a goal is set: is it there yet? (*done: it was, and replay_arrived ran.) */
+int replay_goal_point(struct replayer *p, bool *done);
+
 /* monitor.c */
 extern const char replay_monitor_help[];
 int replay_monitor(void *ctx, const char *cmd, char *out, size_t n);
