@@ -215,8 +215,10 @@ $(LINUX_DIR)/bzImage: tools/build-linux.sh tools/linux.config $(wildcard tools/l
 $(LINUX_DIR)/initramfs.cpio: tools/mkinitramfs.sh tools/init.sh $(LINUX_DIR)/bzImage
 	tools/mkinitramfs.sh $(LINUX_DIR)/gen_init_cpio $@
 
+# The README's Linux blocks (<!-- linux -->) run here, where the kernel is built.
 linux-tests: $(VMM) linux $(NETPEER)
-	@VMM=$(abspath $(VMM)) NETPEER=$(abspath $(NETPEER)) tests/linux-boot.sh $(LINUX_DIR)
+	@VMM=$(abspath $(VMM)) NETPEER=$(abspath $(NETPEER)) tests/linux-boot.sh $(LINUX_DIR); s=$$?; \
+	VMM=$(abspath $(VMM)) tests/readme.sh --linux README.md && exit $$s
 
 check: deps
 	$(MAKE) test

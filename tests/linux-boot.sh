@@ -29,9 +29,7 @@ pvm=no
 # tried once each.
 replays="1 2 3"
 kvm_has hw_bp || replays=1
-# kvm_pvm also shows the guest the host's CPUID feature bits (leaves 1 and 7), and its
-# instruction emulator lacks some of them in kernel mode: keep Linux off those.
-clear="clearcpuid=smap,smep,popcnt,xsave,rdrand,rdseed,fsgsbase,umip,pku"
+clear=$pvm_clearcpuid	# tests/lib.sh: kvm_pvm's CPUID leaks
 base="console=ttyS0 panic=-1 io_delay=none $clear"
 log_dir=${TMPDIR:-/tmp}/vmm-linux.$$
 mkdir -p "$log_dir"
@@ -96,15 +94,10 @@ for app in sh mount echo cat ls uname tr reboot poweroff halt sleep dmesg grep d
 	ln -s busybox "$root/bin/$app"
 done
 echo "not a program: the recorded boot stops at 'Requested init /init failed'" > "$recroot/init"
-mkdisk() {	# mkdisk IMAGE ROOT
-	dd if=/dev/zero of="$1" bs=1M count=4 2>/dev/null
-	printf '\000\000\000\000\203\000\000\000\000\010\000\000\000\030\000\000' |
-		dd of="$1" bs=1 seek=446 conv=notrunc 2>/dev/null
-	printf '\125\252' | dd of="$1" bs=1 seek=510 conv=notrunc 2>/dev/null
+mkdisk() {	# mkdisk IMAGE ROOT: tools/mkdisk.sh's disk, with random bytes before the partition
+	rm -f "$1"
+	tools/mkdisk.sh "$1" "$2" >"$log_dir/mke2fs.err" 2>&1 || cat "$log_dir/mke2fs.err"
 	dd if=/dev/urandom of="$1" bs=512 seek=1 count=2047 conv=notrunc 2>/dev/null
-	if ! mke2fs -q -t ext2 -F -d "$2" -E offset=$((2048 * 512)) "$1" 3072 >"$log_dir/mke2fs.err" 2>&1; then
-		cat "$log_dir/mke2fs.err"
-	fi
 }
 mount_count() {	# the ext2 superblock's s_mnt_count (le16 at byte 52 of the superblock, 1 KiB in)
 	od -An -tu2 -j $((2048 * 512 + 1024 + 52)) -N2 "$img" | tr -d ' '
