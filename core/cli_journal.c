@@ -144,6 +144,8 @@ static void dump_record(const struct journal_record *rec, uint64_t *now)
 				printf(" rf");
 			if (l.shadow > 0)
 				printf(" shadow=%s", l.shadow & KVM_X86_SHADOW_INT_MOV_SS ? "mov-ss" : "sti");
+			if (l.npages)
+				printf(" pages=%u", l.npages);
 		}
 		break;
 	}

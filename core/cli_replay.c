@@ -363,7 +363,7 @@ int cmd_replay(int argc, char **argv)
 			(unsigned long long)(jr.truncated ? jr.truncated_at : jr.size));
 		status = 0;
 	} else {
-		char planted[224] = "";
+		char planted[288] = "";
 		size_t n = 0;
 
 		if (res.landmark_plants)
@@ -372,6 +372,9 @@ int cmd_replay(int argc, char **argv)
 		if (res.landmark_states)
 			n += (size_t)snprintf(planted + n, sizeof(planted) - n, ", %llu by state, not run to",
 					      (unsigned long long)res.landmark_states);
+		if (res.landmark_pages)
+			n += (size_t)snprintf(planted + n, sizeof(planted) - n, " (%llu with the journal's pages)",
+					      (unsigned long long)res.landmark_pages);
 		if (res.landmark_reps)
 			n += (size_t)snprintf(planted + n, sizeof(planted) - n, ", %llu inside a rep string",
 					      (unsigned long long)res.landmark_reps);

@@ -72,6 +72,21 @@ bool gdbstub_steps(const struct gdbstub *g)
 	return g->fd >= 0 && g->stepping;
 }
 
+bool gdbstub_stops_inside(const struct gdbstub *g)
+{
+	if (g->fd < 0)
+		return false;
+	if (g->stepping)
+		return true;
+	for (unsigned i = 0; i < GDB_HW_SLOTS; i++)
+		if (g->slot[i].used)
+			return true;
+	for (unsigned i = 0; i < GDB_SW_BPS; i++)
+		if (g->swbp[i].used)
+			return true;
+	return false;
+}
+
 /* Map a software breakpoint's address to the guest physical byte it stands for now: true if it is mapped. */
 bool gdb_swbp_place(struct gdbstub *g, struct vm *vm, struct gdb_swbp *b)
 {

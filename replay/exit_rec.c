@@ -226,6 +226,10 @@ void rr_exit_dump(const struct rr_exit *e, char *out, size_t n)
 		snprintf(out, n, " msr=0x%x value=0x%llx%s", e->u.msr.index, (unsigned long long)e->u.msr.data,
 			 e->u.msr.error ? " refused" : "");
 		break;
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		if (e->u.window.npages)
+			snprintf(out, n, " pages=%u", e->u.window.npages);
+		break;
 	default:
 		break;
 	}

@@ -224,27 +224,69 @@ static void complete_pending_io(struct vm *vm)
 }
 
 /*
+ * The pages the journal gives for the landmark, written over guest memory:
+ * if memory is then what it was at the landmark (the fingerprint says so),
+ * 1, and the stretch to it need not run; if not, 0, with the pages as they
+ * were. A loop that writes memory every turn is reached this way in one go.
+ */
+static int set_pages(struct replayer *p, const struct rr_landmark *want)
+{
+	struct vm *vm = p->vm;
+	uint8_t *saved;
+	uint64_t fp;
+	int r;
+
+	for (unsigned i = 0; i < want->npages; i++)
+		if (!gmem_ptr(&vm->mem, want->page[i] * RR_PAGE, RR_PAGE))
+			return 0;	/* a journal for a bigger guest: the fingerprint decides without them */
+	if (!(saved = malloc((size_t)want->npages * RR_PAGE)))
+		return -ENOMEM;
+	for (unsigned i = 0; i < want->npages; i++) {
+		uint8_t *host = gmem_ptr(&vm->mem, want->page[i] * RR_PAGE, RR_PAGE);
+
+		memcpy(saved + (size_t)i * RR_PAGE, host, RR_PAGE);
+		memcpy(host, want->page_data[i], RR_PAGE);
+		gmem_mark_dirty(&vm->mem, want->page[i] * RR_PAGE, RR_PAGE);
+	}
+	if ((r = rr_fingerprint(&p->rr, &fp)) == 0 && fp == want->fingerprint) {
+		free(saved);
+		return 1;
+	}
+	for (unsigned i = 0; i < want->npages; i++)
+		memcpy(gmem_ptr(&vm->mem, want->page[i] * RR_PAGE, RR_PAGE), saved + (size_t)i * RR_PAGE, RR_PAGE);
+	free(saved);
+	return r < 0 ? r : 0;
+}
+
+/*
  * A stretch that wrote no memory and left the vCPU as it was but for its
  * general registers, RIP and RFLAGS (a delay loop, a wait on a register or
  * on memory it only reads): the recorded state is the present one with the
  * landmark's registers, and the same state has the same future however it
  * was reached. Set them instead of running there: no stop, whatever the
- * loop's turns. Not with gdb attached, whose breakpoints and watchpoints in
- * the stretch must still stop it. 1 when done, 0 when not, -errno.
+ * loop's turns. A stretch that wrote a few pages is reached the same way
+ * when the journal gives them (set_pages). Not while gdb could stop the
+ * guest in the stretch: its breakpoints, watchpoints and steps must still
+ * stop it. 1 when done, 0 when not, -errno.
  */
 static int landmark_by_state(struct replayer *p, const struct rr_landmark *want)
 {
 	struct vm *vm = p->vm;
 	struct vm_cpu *cpu;
 	uint64_t fp;
-	int r = 0;
+	int r = 0, pages = 0;
 
-	/* Journals that do not say RF cannot set it: between a rep string's iterations it is 1. */
-	if (!want->has_rest || want->rf < 0 || (p->gdb && p->gdb->fd >= 0) || vm_event_pending(vm) ||
+	/*
+	 * Journals that do not say RF cannot set it: between a rep string's
+	 * iterations it is 1. With gdb, only while nothing of its could stop the
+	 * guest in the stretch and no reverse-execution goal looks into it.
+	 */
+	if (!want->has_rest || want->rf < 0 || vm_event_pending(vm) ||
+	    (p->gdb && (gdbstub_stops_inside(p->gdb) || p->goal.goal != REPLAY_GOAL_NONE)) ||
 	    !(cpu = malloc(sizeof(*cpu))))
 		return 0;
 	if (vm_cpu_read(vm, cpu) == 0 && rr_cpu_rest(cpu) == want->rest && rr_fingerprint(&p->rr, &fp) == 0 &&
-	    fp == want->fingerprint) {
+	    (fp == want->fingerprint || (want->npages && (pages = set_pages(p, want)) == 1))) {
 		struct kvm_regs *g = &cpu->regs;
 		__u64 *gpr[16] = { &g->rax, &g->rbx, &g->rcx, &g->rdx, &g->rsi, &g->rdi, &g->rsp, &g->rbp,
 				      &g->r8, &g->r9, &g->r10, &g->r11, &g->r12, &g->r13, &g->r14, &g->r15 };
@@ -257,9 +299,11 @@ static int landmark_by_state(struct replayer *p, const struct rr_landmark *want)
 		/* KVM's word on whether an interrupt can go in now (kvm_run) is refreshed by an entry only. */
 		if (r == 1)
 			complete_pending_io(vm);
+		if (r == 1 && pages == 1)
+			p->res->landmark_pages++;
 	}
 	free(cpu);
-	return r;
+	return pages < 0 ? pages : r;
 }
 
 /*

@@ -8,8 +8,6 @@
 #include "exit_rec.h"
 #include "rr.h"
 
-#define PAYLOAD_MAX 4096
-
 static struct recorder *rec_of(struct vm *vm)
 {
 	return vm->hook_ctx;
@@ -59,8 +57,7 @@ static uint64_t delta(struct recorder *rec, uint64_t now)
 static int rec_exit(struct vm *vm)
 {
 	struct recorder *rec = rec_of(vm);
-	uint8_t buf[PAYLOAD_MAX];
-	struct jbuf b = { buf, 0, sizeof(buf) };
+	struct jbuf b = { rec->rr.lbuf, 0, RR_LANDMARK_BYTES_MAX };
 	struct kvm_regs regs;
 	struct rr_exit e;
 	int r;
@@ -73,7 +70,7 @@ static int rec_exit(struct vm *vm)
 	 * A window exit is asynchronous: some KVMs (kvm_pvm) take it a few
 	 * instructions late, so its position is stored like a landmark's.
 	 */
-	if (e.reason == KVM_EXIT_IRQ_WINDOW_OPEN && (r = rr_capture(&rec->rr, &e.u.window)) < 0)
+	if (e.reason == KVM_EXIT_IRQ_WINDOW_OPEN && (r = rr_capture(&rec->rr, &e.u.window, false)) < 0)
 		return r;
 	rr_exit_encode(&e, &b);
 	if ((r = emit(rec, JREC_EXIT, &b)) < 0)
@@ -123,11 +120,10 @@ static int rec_landmark(struct vm *vm)
 {
 	struct recorder *rec = rec_of(vm);
 	struct rr_landmark l;
-	uint8_t buf[256];
-	struct jbuf b = { buf, 0, sizeof(buf) };
+	struct jbuf b = { rec->rr.lbuf, 0, RR_LANDMARK_BYTES_MAX };
 	int r;
 
-	if ((r = rr_capture(&rec->rr, &l)) < 0)
+	if ((r = rr_capture(&rec->rr, &l, true)) < 0)
 		return r;
 	rr_landmark_encode(&l, &b);
 	if ((r = emit(rec, JREC_LANDMARK, &b)) < 0)

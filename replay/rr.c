@@ -10,7 +10,7 @@
 #include "../core/cpuid.h"
 #include "hash.h"
 
-#define PAGE 4096u
+#define PAGE RR_PAGE
 
 static void put64(struct jbuf *b, uint64_t v);
 static uint64_t get64(struct jcur *c);
@@ -29,7 +29,9 @@ int rr_init(struct rr *rr, struct vm *vm, char *err, size_t errlen)
 	rr->page_hash = calloc(pages ? pages : 1, 8);
 	rr->dma_dirty = calloc(rr->words, 8);
 	rr->epoch_hash = calloc(pages ? pages : 1, 8);
-	if (!rr->dirty || !rr->fetched || !rr->since_ckpt || !rr->page_hash || !rr->dma_dirty || !rr->epoch_hash) {
+	rr->lbuf = malloc(RR_LANDMARK_BYTES_MAX);
+	if (!rr->dirty || !rr->fetched || !rr->since_ckpt || !rr->page_hash || !rr->dma_dirty || !rr->epoch_hash ||
+	    !rr->lbuf) {
 		rr_free(rr);
 		snprintf(err, errlen, "out of memory for the dirty-page bitmaps");
 		return -ENOMEM;
@@ -50,6 +52,8 @@ void rr_free(struct rr *rr)
 	free(rr->since_ckpt);
 	free(rr->page_hash);
 	free(rr->epoch_hash);
+	free(rr->lbuf);
+	rr->lbuf = NULL;
 	if (rr->vm && rr->vm->mem.dma_dirty == rr->dma_dirty)
 		rr->vm->mem.dma_dirty = NULL;
 	free(rr->dma_dirty);
@@ -98,9 +102,10 @@ int rr_epoch_reset(struct rr *rr)
  * (how it maps pages depends on its MMU's history, which a VM rebuilt from a
  * snapshot does not share), so a page counts by its contents, not by the log.
  */
-int rr_fingerprint(struct rr *rr, uint64_t *fp)
+int rr_fingerprint_pages(struct rr *rr, uint64_t *fp, struct rr_landmark *l)
 {
 	uint64_t h = 0x6a09e667f3bcc908ull;
+	size_t n = 0;
 	int r;
 
 	if ((r = fetch(rr)) < 0)
@@ -113,12 +118,25 @@ int rr_fingerprint(struct rr *rr, uint64_t *fp)
 			uint64_t now = hash64(rr->vm->mem.host + page * PAGE, PAGE, page);
 
 			w &= w - 1;
-			if (now != rr->epoch_hash[page])
-				h = hash64(&now, sizeof(now), h ^ page);
+			if (now == rr->epoch_hash[page])
+				continue;
+			h = hash64(&now, sizeof(now), h ^ page);
+			if (l && n < RR_LANDMARK_PAGES) {
+				l->page[n] = page;
+				l->page_data[n] = rr->vm->mem.host + page * PAGE;
+			}
+			n++;
 		}
 	}
+	if (l)
+		l->npages = n <= RR_LANDMARK_PAGES ? (unsigned)n : 0;
 	*fp = h;
 	return 0;
+}
+
+int rr_fingerprint(struct rr *rr, uint64_t *fp)
+{
+	return rr_fingerprint_pages(rr, fp, NULL);
 }
 
 /*
@@ -190,6 +208,7 @@ void rr_regs_to_landmark(const struct kvm_regs *r, struct rr_landmark *l)
 	l->rest = 0;
 	l->rf = -1;
 	l->shadow = -1;
+	l->npages = 0;
 }
 
 /* MSRs that count time or events by themselves: no part of a state's identity. */
@@ -223,7 +242,7 @@ uint64_t rr_cpu_rest(const struct vm_cpu *cpu)
 	return h;
 }
 
-int rr_capture(struct rr *rr, struct rr_landmark *l)
+int rr_capture(struct rr *rr, struct rr_landmark *l, bool pages)
 {
 	struct vm_cpu *cpu = malloc(sizeof(*cpu));
 	int r;
@@ -243,7 +262,7 @@ int rr_capture(struct rr *rr, struct rr_landmark *l)
 	l->rf = !!(cpu->regs.rflags & RFLAGS_RF);
 	l->shadow = cpu->events.interrupt.shadow & (KVM_X86_SHADOW_INT_STI | KVM_X86_SHADOW_INT_MOV_SS);
 	free(cpu);
-	return rr_fingerprint(rr, &l->fingerprint);
+	return rr_fingerprint_pages(rr, &l->fingerprint, pages ? l : NULL);
 }
 
 static void put64(struct jbuf *b, uint64_t v)
@@ -277,8 +296,14 @@ void rr_landmark_encode(const struct rr_landmark *l, struct jbuf *b)
 			put64(b, l->rest);
 			if (l->rf >= 0) {
 				jbuf_u8(b, (uint8_t)l->rf);
-				if (l->shadow >= 0)
+				if (l->shadow >= 0) {
 					jbuf_u8(b, (uint8_t)l->shadow);
+					jbuf_u8(b, (uint8_t)l->npages);
+					for (unsigned i = 0; i < l->npages; i++) {
+						jbuf_varint(b, l->page[i]);
+						jbuf_bytes(b, l->page_data[i], PAGE);
+					}
+				}
 			}
 		}
 	}
@@ -303,6 +328,16 @@ int rr_landmark_decode(struct jcur *c, struct rr_landmark *l)
 	l->shadow = l->rf >= 0 && c->pos < c->len ? jcur_u8(c) : -1;
 	if (l->shadow > (KVM_X86_SHADOW_INT_STI | KVM_X86_SHADOW_INT_MOV_SS))
 		return -EINVAL;
+	/* The pages came with the shadow byte's journals, but a record may end before them. */
+	l->npages = l->shadow >= 0 && c->pos < c->len ? jcur_u8(c) : 0;
+	if (l->npages > RR_LANDMARK_PAGES)
+		return -EINVAL;
+	for (unsigned i = 0; i < l->npages; i++) {
+		l->page[i] = jcur_varint(c);
+		if (!(l->page_data[i] = jcur_bytes(c, PAGE)) || (i && l->page[i] <= l->page[i - 1]) ||
+		    l->page[i] > UINT64_MAX / PAGE)
+			return -EINVAL;	/* cut short, out of the recorder's order, or no page of an address space */
+	}
 	return c->bad ? -EINVAL : 0;
 }
 

@@ -13,6 +13,10 @@
 #define RR_EPOCH_EXITS 256	/* the dirty log restarts every this many exits, and at each landmark */
 #define RR_RFLAGS_IGNORE 0x10100ull	/* RF and TF: set by debugging, not by the guest */
 #define RFLAGS_RF (1ull << 16)
+#define RR_PAGE 4096u
+#define RR_LANDMARK_PAGES 8	/* a landmark carries the pages its epoch changed when there are at most this many */
+/* The longest landmark state: 163 bytes, the page count, and each page's number and contents. */
+#define RR_LANDMARK_BYTES_MAX (256 + RR_LANDMARK_PAGES * (10 + RR_PAGE))
 #define RR_CHECKPOINT_NS 1000000000ull	/* a checkpoint record at the first exit after each guest second */
 
 struct rr {
@@ -28,6 +32,7 @@ struct rr {
 	uint64_t *epoch_hash;	/* hash of every page as the current dirty epoch began */
 	uint64_t checkpoints;
 	uint64_t ckpt_ns;	/* guest time of the last checkpoint */
+	uint8_t *lbuf;		/* RR_LANDMARK_BYTES_MAX bytes: where a landmark or window exit is encoded */
 };
 
 /* A checkpoint: where the run is, and digests of memory and CPU there. */
@@ -63,6 +68,18 @@ struct rr_landmark {
 	 * KVM with the shadow cleared, so replay sets it from here.
 	 */
 	int shadow;
+	/*
+	 * The pages whose contents changed in the dirty epoch, with their
+	 * contents, when there are at most RR_LANDMARK_PAGES of them (0 in
+	 * journals before 2026-12-06, and when there were more): with the
+	 * registers and the digest, the whole state, which replay can set instead
+	 * of running to it, however many turns of a loop that writes memory the
+	 * stretch took. page_data points into guest memory (recorder) or into the
+	 * record (replayer).
+	 */
+	unsigned npages;
+	uint64_t page[RR_LANDMARK_PAGES];
+	const uint8_t *page_data[RR_LANDMARK_PAGES];
 };
 
 /* The digest of everything of the vCPU a landmark's registers leave out, less the clocks. */
@@ -74,7 +91,18 @@ int rr_epoch_reset(struct rr *rr);
 /* Take KVM's dirty log into the bitmaps now (before a fork: the child's new VM starts with a clean log). */
 int rr_dirty_sync(struct rr *rr);
 int rr_fingerprint(struct rr *rr, uint64_t *fp);
-int rr_capture(struct rr *rr, struct rr_landmark *l);
+/*
+ * The same, and the pages it covers (those whose contents changed this
+ * epoch) into l when there are at most RR_LANDMARK_PAGES; l->npages = 0 when
+ * there are more.
+ */
+int rr_fingerprint_pages(struct rr *rr, uint64_t *fp, struct rr_landmark *l);
+/*
+ * The landmark where the vCPU stands; with pages, those the epoch changed too
+ * (a kick's landmark: a window exit is found within a few instructions, and
+ * needs none).
+ */
+int rr_capture(struct rr *rr, struct rr_landmark *l, bool pages);
 void rr_landmark_encode(const struct rr_landmark *l, struct jbuf *b);
 int rr_landmark_decode(struct jcur *c, struct rr_landmark *l);
 void rr_regs_to_landmark(const struct kvm_regs *r, struct rr_landmark *l);
@@ -120,6 +148,7 @@ struct replay_result {
 	uint64_t landmark_reps;		/* landmarks inside a rep string, reached by running its iterations at once */
 	uint64_t window_exits;		/* recorded window exits, found like landmarks (the counts above include them) */
 	uint64_t landmark_shadows;	/* landmarks whose interrupt shadow was set as recorded (a HLT's exit lost it) */
+	uint64_t landmark_pages;	/* landmarks reached by state with the pages the journal gives (part of landmark_states) */
 	uint64_t checkpoints;		/* checkpoint digests that matched */
 	bool ended;		/* an end record was reached */
 	bool diverged;

@@ -206,6 +206,52 @@ static void test_landmark_shadow(void **state)
 	assert_int_equal(rr_exit_decode(buf, b.len, &got), -EINVAL);
 }
 
+/* The epoch's pages after the shadow: round trip, absent, too many, out of order, cut short. */
+static void test_landmark_pages(void **state)
+{
+	static uint8_t a[RR_PAGE], z[RR_PAGE];
+	static uint8_t buf[RR_LANDMARK_BYTES_MAX + 16];
+	struct rr_exit e = { .reason = KVM_EXIT_IRQ_WINDOW_OPEN, .dt = 1, .rip = 0x7000 }, got;
+	struct jbuf b = { buf, 0, sizeof(buf) };
+	size_t with;
+
+	(void)state;
+	memset(a, 0xa5, sizeof(a));
+	e.u.window.rip = 0x7000;
+	e.u.window.has_rest = true;
+	e.u.window.rf = 0;
+	e.u.window.shadow = 0;
+	e.u.window.npages = 2;
+	e.u.window.page[0] = 3;
+	e.u.window.page_data[0] = a;
+	e.u.window.page[1] = 300;
+	e.u.window.page_data[1] = z;
+	got = round_trip(&e, buf, sizeof(buf));
+	assert_int_equal(got.u.window.npages, 2);
+	assert_int_equal(got.u.window.page[1], 300);
+	assert_memory_equal(got.u.window.page_data[0], a, RR_PAGE);
+	assert_memory_equal(got.u.window.page_data[1], z, RR_PAGE);
+	rr_exit_encode(&e, &b);
+	with = b.len;
+	/* Cut inside the second page: refused, never read past the record. */
+	assert_int_equal(rr_exit_decode(buf, with - 1, &got), -EINVAL);
+	/* Pages out of the recorder's order. */
+	e.u.window.page[1] = 2;
+	b.len = 0;
+	rr_exit_encode(&e, &b);
+	assert_int_equal(rr_exit_decode(buf, b.len, &got), -EINVAL);
+	/* No pages: the count byte alone. */
+	e.u.window.npages = 0;
+	b.len = 0;
+	rr_exit_encode(&e, &b);
+	assert_int_equal(b.len, with - 2 * RR_PAGE - 3);
+	assert_int_equal(rr_exit_decode(buf, b.len, &got), 0);
+	assert_int_equal(got.u.window.npages, 0);
+	/* More than a landmark ever carries. */
+	buf[b.len - 1] = RR_LANDMARK_PAGES + 1;
+	assert_int_equal(rr_exit_decode(buf, b.len, &got), -EINVAL);
+}
+
 static void test_malformed(void **state)
 {
 	struct rr_exit e;
@@ -231,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_landmark_cpl),
 		cmocka_unit_test(test_landmark_rf),
 		cmocka_unit_test(test_landmark_shadow),
+		cmocka_unit_test(test_landmark_pages),
 		cmocka_unit_test(test_malformed),
 	};
 
