@@ -5,11 +5,13 @@
 #                              (PVH vmlinux, bzImage) against QEMU with KVM and no firmware in the
 #                              way it can be had (-M microvm -kernel vmlinux: PVH; -M pc -kernel
 #                              bzImage), same memory, initramfs and command line.
+#   bench/qemu-bench.sh tcg    anywhere: the same Linux to its /init under QEMU's TCG (no KVM), the
+#                              emulator's figure beside the rows with KVM.
 #   bench/qemu-bench.sh rr     anywhere: QEMU's record/replay (TCG with -icount, the only way
 #                              QEMU records) of the test guests vmm records, beside vmm's journal
 #                              of the same guest when VMM_JOURNALS names a directory of them.
 #
-# usage: VMM=./vmm [BENCH_RUNS=5] [VMM_JOURNALS=DIR] bench/qemu-bench.sh boot|rr
+# usage: VMM=./vmm [BENCH_RUNS=5] [VMM_JOURNALS=DIR] bench/qemu-bench.sh boot|tcg|rr
 set -u
 VMM=${VMM:-./vmm}
 RUNS=${BENCH_RUNS:-5}
@@ -72,6 +74,25 @@ boot)
 	boot_row "QEMU -M pc, bzImage (SeaBIOS)" $QK -M pc -kernel $KERNEL_DIR/bzImage -initrd $I -append "$APPEND"
 	echo
 	;;
+tcg)
+	if [ ! -f $KERNEL_DIR/vmlinux ] || [ ! -f $KERNEL_DIR/bzImage ] || [ ! -f $KERNEL_DIR/initramfs.cpio ]; then
+		echo "(no kernel in $KERNEL_DIR: make linux builds it)"
+		exit 0
+	fi
+	I=$KERNEL_DIR/initramfs.cpio
+	QT="$QEMU -accel tcg -cpu max -m 256 -nodefaults -no-user-config -display none -serial stdio -no-reboot"
+	echo "### Linux to /init under QEMU's TCG, on this machine's host"
+	echo
+	echo "The boot of the section above with no KVM at all: QEMU's emulator, $qver, the same kernel,"
+	echo "initramfs, memory and command line, median of $RUNS (fastest-slowest), given up after $LIMIT s."
+	echo
+	echo "| | seconds to /init | peak RSS by then, MiB (the process's VmHWM) |"
+	echo "|---|---|---|"
+	boot_row "QEMU TCG -M microvm, PVH vmlinux (qboot)" $QT -M microvm -kernel $KERNEL_DIR/vmlinux -initrd $I \
+		-append "$APPEND"
+	boot_row "QEMU TCG -M pc, bzImage (SeaBIOS)" $QT -M pc -kernel $KERNEL_DIR/bzImage -initrd $I -append "$APPEND"
+	echo
+	;;
 rr)
 	echo "### Record and replay: vmm against QEMU's record/replay"
 	echo
@@ -112,7 +133,7 @@ rr)
 	fi
 	;;
 *)
-	echo "usage: bench/qemu-bench.sh boot|rr" >&2
+	echo "usage: bench/qemu-bench.sh boot|tcg|rr" >&2
 	exit 2
 	;;
 esac

@@ -26,6 +26,20 @@ timed() {	# timed OUTFILE ERRFILE CMD...: prints seconds
 	echo "$end - $start" | bc
 }
 
+# Peak resident memory of a timed command, in KiB, appended to a file: GNU time (Debian's `time`,
+# bench/run.sh installs it) costs a fork and a wait, nothing a second of guest notices.
+RSS_OK=
+[ -x /usr/bin/time ] && RSS_OK=yes
+rss() {	# rss FILE CMD...
+	rfile=$1
+	shift
+	if [ -n "$RSS_OK" ]; then
+		/usr/bin/time -a -o "$rfile" -f %M "$@"
+	else
+		"$@"
+	fi
+}
+
 # Numbers on stdin, one a line: "median min max".
 spread() {
 	sort -g | awk '{ a[NR] = $1 } END { if (NR) printf "%s %s %s\n", a[int((NR + 1) / 2)], a[1], a[NR]; else print "0 0 0" }'
@@ -103,18 +117,19 @@ echo
 echo "Seconds of wall time. Events: where recording placed each asynchronous event (at the guest's own"
 echo "exits, at the interrupt-window exit after an sti, at a landmark replay must hunt for)."
 echo
-echo "| guest | run s | record s | record/run | replay s | replay/record | journal bytes | exits | events at exits / windows / landmarks | hits per landmark |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| guest | run s | record s | record/run | replay s | replay/record | journal bytes | exits | events at exits / windows / landmarks | hits per landmark | peak RSS MiB run / record / replay |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 
 # Runs CMD RUNS times (only once if it fails: a divergence is not timed again); "median min max" of the seconds.
 repeat() {	# repeat NAME CMD...
 	rname=$1
 	shift
 	: > "$tmp/$rname.times"
+	: > "$tmp/$rname.rss"
 	i=0
 	while [ $i -lt "$RUNS" ]; do
 		i=$((i + 1))
-		timed "$tmp/$rname.out" "$tmp/$rname.err" "$@" >> "$tmp/$rname.times"
+		timed "$tmp/$rname.out" "$tmp/$rname.err" rss "$tmp/$rname.rss" "$@" >> "$tmp/$rname.times"
 		grep -q -e 'diverged' -e '^vmm: error' "$tmp/$rname.err" && break
 	done
 	spread < "$tmp/$rname.times"
@@ -143,7 +158,16 @@ bench() {	# bench NAME VMM-ARGS...
 	rep_r=$(ratio "$rep_m" "$rec_m")
 	# A failed replay's time is how long it took to give up, not a replay cost: no ratio for it.
 	case "$line" in replay:*) ;; *) rep_s="failed"; rep_r=-; echo "$name: $line" >> "$tmp/notes" ;; esac
-	echo "| $name | $run_s | $rec_s | $(ratio "$rec_m" "$run_m") | $rep_s | $rep_r | $bytes | $exits | ${placed:--} | $per |"
+	echo "| $name | $run_s | $rec_s | $(ratio "$rec_m" "$run_m") | $rep_s | $rep_r | $bytes | $exits | ${placed:--} | $per |" \
+		"$(peak run) / $(peak rec) / $(peak rep) |"
+}
+
+peak() {	# peak NAME: the median peak RSS of repeat NAME's runs in MiB, or - without GNU time
+	if [ -s "$tmp/$1.rss" ]; then
+		grep -E '^[0-9]+$' "$tmp/$1.rss" | spread | awk '{ printf "%.0f", $1 / 1024 }'
+	else
+		printf -
+	fi
 }
 
 bench rtc-guest --rtc 1700000000 build/guests/rtc.elf

@@ -13,6 +13,10 @@ part=build/bench
 mkdir -p $part
 rm -f $part/host.md $part/nested.md $part/qemu-rr.md
 status=0
+# GNU time: the peak RSS column (bench/rr-bench.sh).
+if [ ! -x /usr/bin/time ] && [ "$(id -u)" -eq 0 ] && command -v apt-get > /dev/null 2>&1; then
+	apt-get install -y -q time > /dev/null || echo "bench: no GNU time: no peak RSS figures" >&2
+fi
 
 rm -rf $part/journals-host $part/journals-nested
 mkdir -p $part/journals-host $part/journals-nested
@@ -26,7 +30,7 @@ tests/nested/run.sh --timeout 2400 --sh "export VMM=$VMM KVMLOOP=$KVMLOOP BENCH_
 echo "bench: QEMU's record/replay under TCG, on this machine's host" >&2
 keep=$part/journals-nested
 [ -f $part/host.md ] && keep=$part/journals-host
-VMM_JOURNALS=$keep bench/qemu-bench.sh rr > $part/qemu-rr.md || status=1
+{ bench/qemu-bench.sh tcg && VMM_JOURNALS=$keep bench/qemu-bench.sh rr; } > $part/qemu-rr.md || status=1
 
 {
 	echo "# vmm benchmarks"
@@ -38,7 +42,7 @@ VMM_JOURNALS=$keep bench/qemu-bench.sh rr > $part/qemu-rr.md || status=1
 	echo
 	[ -f $part/host.md ] && cat $part/host.md
 	[ -f $part/nested.md ] && cat $part/nested.md
-	echo "## QEMU's record/replay"
+	echo "## QEMU under TCG: Linux to /init, and record/replay"
 	echo
 	cat $part/qemu-rr.md
 } > $out
