@@ -128,7 +128,10 @@ struct kvm_guest_debug;
 void gdbstub_debug_regs(const struct gdbstub *g, struct kvm_guest_debug *dbg);
 /* Is the client stepping (stepi)? */
 bool gdbstub_steps(const struct gdbstub *g);
-/* Could gdb stop the guest inside a stretch of code: a breakpoint, a watchpoint or a step set? */
+/*
+ * Could gdb stop the guest inside a stretch of code: a breakpoint, a watchpoint or a step set?
+ * Not a software breakpoint that waits for its code to be mapped (gdbstub_sync_traps plants it).
+ */
 bool gdbstub_stops_inside(const struct gdbstub *g);
 
 #endif

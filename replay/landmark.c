@@ -281,6 +281,9 @@ static int landmark_by_state(struct replayer *p, const struct rr_landmark *want)
 	 * iterations it is 1. With gdb, only while nothing of its could stop the
 	 * guest in the stretch and no reverse-execution goal looks into it.
 	 */
+	/* A breakpoint set before its code was mapped is planted here if it is now: then it counts. */
+	if (p->gdb && p->gdb->fd >= 0 && (r = gdbstub_sync_traps(p->gdb, vm)) < 0)
+		return r;
 	if (!want->has_rest || want->rf < 0 || vm_event_pending(vm) ||
 	    (p->gdb && (gdbstub_stops_inside(p->gdb) || p->goal.goal != REPLAY_GOAL_NONE)) ||
 	    !(cpu = malloc(sizeof(*cpu))))

@@ -85,15 +85,6 @@ for elf in "$@"; do
 		replays=$i
 		if [ "$st" -ne "$rec_status" ] || ! cmp -s "$tmp/$name.rec" "$tmp/$name.rep" ||
 		   ! grep -q 'final state matches' "$tmp/$name.reperr"; then
-			marks=$(sed -n 's/.* \([0-9]*\) landmarks).*/\1/p' "$tmp/$name.recerr")
-			if [ "${marks:-0}" -gt 0 ] && ! kvm_has hw_bp; then
-				why=$(grep -m1 '^  actual:' "$tmp/$name.reperr" | sed 's/^ *//' | cut -c1-150)
-				[ $st -eq 124 ] && why="did not end within 300 s: $(grep -c . "$tmp/$name.rep") of $(grep -c . "$tmp/$name.rec") output lines"
-				[ -z "$why" ] && why="status $st (recorded $rec_status), output $(cmp -s "$tmp/$name.rec" "$tmp/$name.rep" && echo same || echo differs)"
-				xfail "$name: replay of $marks landmarks ($why)" hw_bp
-				good=no
-				break
-			fi
 			bad "$name: replay $i: status $st (recorded $rec_status), output $(cmp -s "$tmp/$name.rec" "$tmp/$name.rep" && echo same || echo differs)" "$tmp/$name.reperr"
 			# Where it parted from the recording, and how the recording placed its events.
 			grep -A 3 -e 'diverged' "$tmp/$name.reperr" | head -n 8 | sed 's/^/    /'
@@ -341,21 +332,9 @@ if [ -f "$spin" ]; then
 		lost=$(( 10 * ($(wc -l < "$tmp/kill.out") - $(wc -l < "$tmp/kill.rep")) ))
 		[ "$lost" -gt $worst ] && worst=$lost
 		losses="$losses $lost"
-		marks=$("$VMM" journal stat "$tmp/kill.vrr" 2> /dev/null | awk '$1 == "landmark" { print $2 }')
-		# Window exits are found by the same hunt as landmarks (single steps, where breakpoints do
-		# not fire): on such a KVM one is an open problem of the same kind, named as such.
-		windows=$("$VMM" journal stat "$tmp/kill.vrr" 2> /dev/null |
-			sed -n 's/^events: .* \([0-9]*\) at window exits.*/\1/p')
-		[ "${windows:-0}" -gt 0 ] && marks=$((${marks:-0} + windows))
 		if [ $st -eq 0 ] && grep -q 'cut short' "$tmp/err" && [ -s "$tmp/kill.rep" ] &&
 		   head -c "$(stat -c %s "$tmp/kill.rep")" "$tmp/kill.out" | cmp -s - "$tmp/kill.rep"; then
 			replayed=$((replayed + 1))
-		elif [ $st -eq 115 ] && [ "${marks:-0}" -gt 0 ] && ! kvm_has hw_bp; then
-			# A tick that landed in the handler's exit-less stretch: a landmark this KVM finds only
-			# by stepping, as for the landmarks guest. Named, not counted as a pass.
-			xfail "SIGKILL after ${ms} ms: replay of $marks landmarks and window exits ($(grep -m1 '^  actual:' "$tmp/err" |
-				sed 's/^ *//' | cut -c1-100))" hw_bp
-			kills=$((kills - 1))
 		else
 			bad "SIGKILL after ${ms} ms: replay status $st" "$tmp/err"
 			break
