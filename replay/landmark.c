@@ -279,9 +279,10 @@ static int landmark_by_state(struct replayer *p, const struct rr_landmark *want)
 	/*
 	 * Journals that do not say RF cannot set it: between a rep string's
 	 * iterations it is 1. With gdb, only while nothing of its could stop the
-	 * guest in the stretch and no reverse-execution goal looks into it.
+	 * guest in the stretch and no reverse-execution goal looks into it; a
+	 * breakpoint set before its code was mapped is planted first if it is
+	 * now, and then counts.
 	 */
-	/* A breakpoint set before its code was mapped is planted here if it is now: then it counts. */
 	if (p->gdb && p->gdb->fd >= 0 && (r = gdbstub_sync_traps(p->gdb, vm)) < 0)
 		return r;
 	if (!want->has_rest || want->rf < 0 || vm_event_pending(vm) ||
