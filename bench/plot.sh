@@ -51,7 +51,7 @@ done
 
 gnuplot <<GP
 set terminal pngcairo size 1500,560 font ",10"
-set bmargin 5
+set bmargin 8
 set termoption noenhanced
 set output "$out"
 set multiplot layout 1,3 title "vmm benchmarks (bench/RESULTS.md, medians of 5)"
@@ -70,6 +70,7 @@ set title "Run, record, replay: seconds (no bar: the replay failed)"
 set xtics rotate by -20
 plot "$tmp/rr.dat" using 2:xtic(1) title "run", '' using 3 title "record", '' using 4 title "replay"
 set title "Linux to /init: seconds"
+set xtics rotate by -35 font ",9"
 set key off
 plot "$tmp/boot.dat" using 2:xtic(1) title "seconds"
 unset multiplot
