@@ -49,13 +49,26 @@ guest_status() {
 	if [ $(($1 % 2)) = 1 ]; then echo "guest status $((($1 - 1) / 2))"; else echo "QEMU status $1"; fi
 }
 
-case ${1:-} in
-boot)
+need_kernel() {
 	if [ ! -f $KERNEL_DIR/vmlinux ] || [ ! -f $KERNEL_DIR/bzImage ] || [ ! -f $KERNEL_DIR/initramfs.cpio ]; then
 		echo "(no kernel in $KERNEL_DIR: make linux builds it)"
 		exit 0
 	fi
-	I=$KERNEL_DIR/initramfs.cpio
+}
+
+# The kernel's two firmware-free ways into QEMU: the PVH vmlinux under microvm, the bzImage under pc.
+qemu_rows() {	# qemu_rows LABEL QEMU-CMD...
+	qlabel=$1
+	shift
+	boot_row "$qlabel -M microvm, PVH vmlinux (qboot)" "$@" -M microvm -kernel $KERNEL_DIR/vmlinux \
+		-initrd $KERNEL_DIR/initramfs.cpio -append "$APPEND"
+	boot_row "$qlabel -M pc, bzImage (SeaBIOS)" "$@" -M pc -kernel $KERNEL_DIR/bzImage \
+		-initrd $KERNEL_DIR/initramfs.cpio -append "$APPEND"
+}
+
+case ${1:-} in
+boot)
+	need_kernel
 	QK="$QEMU -accel kvm -cpu host -m 256 -nodefaults -no-user-config -display none -serial stdio -no-reboot"
 	echo "### Linux to /init: vmm against QEMU with KVM"
 	echo
@@ -67,19 +80,14 @@ boot)
 	echo
 	echo "| | seconds to /init | peak RSS by then, MiB (the process's VmHWM) |"
 	echo "|---|---|---|"
+	I=$KERNEL_DIR/initramfs.cpio
 	boot_row "vmm run, PVH vmlinux" "$VMM" run --initrd $I --append "$APPEND" $KERNEL_DIR/vmlinux
 	boot_row "vmm run, bzImage" "$VMM" run --initrd $I --append "$APPEND" $KERNEL_DIR/bzImage
-	boot_row "QEMU -M microvm, PVH vmlinux (qboot)" $QK -M microvm -kernel $KERNEL_DIR/vmlinux -initrd $I \
-		-append "$APPEND"
-	boot_row "QEMU -M pc, bzImage (SeaBIOS)" $QK -M pc -kernel $KERNEL_DIR/bzImage -initrd $I -append "$APPEND"
+	qemu_rows QEMU $QK
 	echo
 	;;
 tcg)
-	if [ ! -f $KERNEL_DIR/vmlinux ] || [ ! -f $KERNEL_DIR/bzImage ] || [ ! -f $KERNEL_DIR/initramfs.cpio ]; then
-		echo "(no kernel in $KERNEL_DIR: make linux builds it)"
-		exit 0
-	fi
-	I=$KERNEL_DIR/initramfs.cpio
+	need_kernel
 	QT="$QEMU -accel tcg -cpu max -m 256 -nodefaults -no-user-config -display none -serial stdio -no-reboot"
 	echo "### Linux to /init under QEMU's TCG, on this machine's host"
 	echo
@@ -88,9 +96,7 @@ tcg)
 	echo
 	echo "| | seconds to /init | peak RSS by then, MiB (the process's VmHWM) |"
 	echo "|---|---|---|"
-	boot_row "QEMU TCG -M microvm, PVH vmlinux (qboot)" $QT -M microvm -kernel $KERNEL_DIR/vmlinux -initrd $I \
-		-append "$APPEND"
-	boot_row "QEMU TCG -M pc, bzImage (SeaBIOS)" $QT -M pc -kernel $KERNEL_DIR/bzImage -initrd $I -append "$APPEND"
+	qemu_rows "QEMU TCG" $QT
 	echo
 	;;
 rr)
