@@ -84,9 +84,10 @@ all_help=$(for cmd in run record replay hunt probe journal "" ; do "$VMM" $cmd -
 	grep -o -- '--[a-z][a-z0-9-]*' | sort -u)
 readme=$(dirname "$0")/../README.md
 missing=
-# --sh, --timeout: tests/nested/run.sh's; --sshlogin: GNU parallel's, in the hunt section.
+# --sh, --timeout: tests/nested/run.sh's; --linux: tests/readme.sh's; --sshlogin: GNU parallel's,
+# in the hunt section.
 for o in $(grep -o -- '--[a-z][a-z0-9-]*' "$readme" | sort -u); do
-	case $o in --sh|--timeout|--sshlogin) continue ;; esac
+	case $o in --sh|--timeout|--linux|--sshlogin) continue ;; esac
 	printf '%s\n' "$all_help" | grep -qx -- "$o" || missing="$missing $o"
 done
 if [ -z "$missing" ]; then
