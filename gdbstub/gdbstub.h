@@ -129,9 +129,10 @@ void gdbstub_debug_regs(const struct gdbstub *g, struct kvm_guest_debug *dbg);
 /* Is the client stepping (stepi)? */
 bool gdbstub_steps(const struct gdbstub *g);
 /*
- * Could gdb stop the guest inside a stretch of code: a breakpoint, a watchpoint or a step set?
- * Not a software breakpoint that waits for its code to be mapped (gdbstub_sync_traps plants it).
+ * Could gdb stop the guest inside a stretch of code that starts here: a breakpoint, a watchpoint
+ * or a step set? 1 or 0, -errno. A software breakpoint whose code is mapped by now is planted
+ * first; one whose code is not counts for nothing.
  */
-bool gdbstub_stops_inside(const struct gdbstub *g);
+int gdbstub_stops_inside(struct gdbstub *g, struct vm *vm);
 
 #endif

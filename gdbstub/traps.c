@@ -72,20 +72,25 @@ bool gdbstub_steps(const struct gdbstub *g)
 	return g->fd >= 0 && g->stepping;
 }
 
-bool gdbstub_stops_inside(const struct gdbstub *g)
+int gdbstub_stops_inside(struct gdbstub *g, struct vm *vm)
 {
+	int r;
+
 	if (g->fd < 0)
-		return false;
+		return 0;
+	/* One set before its code was mapped is planted here if it is now: from then on it counts. */
+	if (gdb_swbp_place_pending(g, vm) && (r = gdbstub_sync_traps(g, vm)) < 0)
+		return r;
 	if (g->stepping)
-		return true;
+		return 1;
 	for (unsigned i = 0; i < GDB_HW_SLOTS; i++)
 		if (g->slot[i].used)
-			return true;
-	/* One set where nothing is mapped yet is planted at an exit: no stretch before that stops at it (README). */
+			return 1;
+	/* One whose code is still unmapped is planted at an exit: no stretch before that stops at it (README). */
 	for (unsigned i = 0; i < GDB_SW_BPS; i++)
 		if (g->swbp[i].used && g->swbp[i].gpa != GDB_SWBP_UNMAPPED)
-			return true;
-	return false;
+			return 1;
+	return 0;
 }
 
 /* Map a software breakpoint's address to the guest physical byte it stands for now: true if it is mapped. */

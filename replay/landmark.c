@@ -279,14 +279,12 @@ static int landmark_by_state(struct replayer *p, const struct rr_landmark *want)
 	/*
 	 * Journals that do not say RF cannot set it: between a rep string's
 	 * iterations it is 1. With gdb, only while nothing of its could stop the
-	 * guest in the stretch and no reverse-execution goal looks into it; a
-	 * breakpoint set before its code was mapped is planted first if it is
-	 * now, and then counts.
+	 * guest in the stretch and no reverse-execution goal looks into it.
 	 */
-	if (p->gdb && p->gdb->fd >= 0 && (r = gdbstub_sync_traps(p->gdb, vm)) < 0)
-		return r;
+	if (p->gdb && (r = gdbstub_stops_inside(p->gdb, vm)) != 0)
+		return r < 0 ? r : 0;
 	if (!want->has_rest || want->rf < 0 || vm_event_pending(vm) ||
-	    (p->gdb && (gdbstub_stops_inside(p->gdb) || p->goal.goal != REPLAY_GOAL_NONE)) ||
+	    (p->gdb && p->goal.goal != REPLAY_GOAL_NONE) ||
 	    !(cpu = malloc(sizeof(*cpu))))
 		return 0;
 	if (vm_cpu_read(vm, cpu) == 0 && rr_cpu_rest(cpu) == want->rest && rr_fingerprint(&p->rr, &fp) == 0 &&
