@@ -646,8 +646,8 @@ static int run_or_record(int argc, char **argv, bool record)
 		h.defer_ns = o.cfg.defer_ns;
 		h.chaos = o.cfg.chaos;
 		h.chaos_seed = o.cfg.chaos_seed;
-		if (cli_pin_to_cpu(sched_getcpu()) == 0)
-			h.host_cpu = sched_getcpu();
+		/* vm_run pins the vCPU thread once its helpers run: they keep every CPU vmm may use. */
+		h.host_cpu = vm->pin_cpu = sched_getcpu();
 		if (recorder_open(&rec, vm, o.output, o.force, o.fsync, &h, err, sizeof(err)) < 0) {
 			status = cli_fail(VMM_EXIT_ERROR, "%s%s", err, "");
 			goto out;

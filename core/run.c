@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -473,6 +474,18 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 	if ((r = console_start(vm->console, vm_kick, vm)) < 0) {
 		snprintf(err, errlen, "cannot start the serial input thread: %s", strerror(-r));
 		return r;
+	}
+	/* Only now: a thread inherits its creator's CPUs, and the helpers must not share the vCPU's one. */
+	if (vm->pin_cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(vm->pin_cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) < 0) {
+			snprintf(err, errlen, "cannot run on host CPU %d, which the journal names: %s", vm->pin_cpu,
+				 strerror(errno));
+			return -errno;
+		}
 	}
 	while (vm->stop == VM_RUNNING) {
 		/* Work and injection happen at positions only: replay decides at the same points. */

@@ -20,7 +20,7 @@
  * What vmm does once a guest runs: KVM ioctls, reads and writes of the
  * files, sockets and terminal opened before, memory for malloc and zstd,
  * threads (clone with CLONE_THREAD only), timers, signals it blocks and
- * takes, waiting, the time, entropy for virtio-rng, fdatasync for the
+ * takes, waiting, the time, the vCPU thread's pinning, entropy for virtio-rng, fdatasync for the
  * journal and disks, and the gdb stub's accept. Nothing opens, creates,
  * executes, forks or changes privileges.
  */
@@ -29,6 +29,7 @@ static const int allowed[] = {
 	SYS_close, SYS_fstat, SYS_newfstatat, SYS_lseek, SYS_ioctl, SYS_fcntl, SYS_flock, SYS_fsync, SYS_fdatasync,
 	SYS_mmap, SYS_munmap, SYS_mremap, SYS_mprotect, SYS_madvise, SYS_brk,
 	SYS_futex, SYS_set_robust_list, SYS_rseq, SYS_sched_yield, SYS_getcpu, SYS_sched_getaffinity,
+	SYS_sched_setaffinity,	/* record pins the vCPU thread once its helpers have started */
 	SYS_poll, SYS_ppoll, SYS_pselect6, SYS_select, SYS_nanosleep, SYS_clock_nanosleep, SYS_clock_gettime,
 	SYS_gettimeofday, SYS_timer_settime, SYS_timer_gettime, SYS_timer_delete,
 	SYS_rt_sigprocmask, SYS_rt_sigreturn, SYS_rt_sigtimedwait, SYS_sigaltstack, SYS_tgkill, SYS_tkill,

@@ -240,6 +240,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
+	vm->pin_cpu = -1;
 	vm->idle_at = UINT64_MAX;
 	vm->verbose = cfg->verbose;
 	vm->defer_ns = cfg->defer_ns;

@@ -168,6 +168,7 @@ struct vm {
 	struct chaos chaos;		/* record --chaos; off otherwise */
 	bool test_forbidden_syscall;	/* VMM_TEST_FORBIDDEN_SYSCALL: port 0x80 writes call execve */
 	struct worker_job *held, **held_tail;	/* completions chaos holds back */
+	int pin_cpu;			/* the host CPU vm_run pins the vCPU thread to, or -1 */
 };
 
 #define VM_CPU_MSRS 256
