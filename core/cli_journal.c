@@ -157,10 +157,18 @@ static void dump_record(const struct journal_record *rec, uint64_t *now)
 		break;
 	}
 	case JREC_VIRTIO: {
-		uint64_t dev = jcur_varint(&c), q = jcur_varint(&c), head = jcur_varint(&c), len = jcur_varint(&c);
+		struct rr_virtio v;
 
-		printf(" device=%llu queue=%llu head=%llu len=%llu", (unsigned long long)dev, (unsigned long long)q,
-		       (unsigned long long)head, (unsigned long long)len);
+		if (rr_virtio_decode(&c, &v) == 0)
+			printf(" device=%llu queue=%llu head=%llu len=%llu", (unsigned long long)v.dev,
+			       (unsigned long long)v.queue, (unsigned long long)v.head, (unsigned long long)v.len);
+		break;
+	}
+	case JREC_NOTIFY: {
+		struct rr_notify n;
+
+		if (rr_notify_decode(&c, &n) == 0)
+			printf(" device=%llu queue=%llu", (unsigned long long)n.dev, (unsigned long long)n.queue);
 		break;
 	}
 	case JREC_CHECKPOINT: {
@@ -264,7 +272,7 @@ int cmd_journal(int argc, char **argv)
 	if (!dump) {
 		char hex[65];
 
-		printf("devices:   %s\n", h->board);
+		printf("devices:   %s%s\n", h->board, h->ioeventfd ? " (notifications by ioeventfd)" : "");
 		if (h->chaos)
 			printf("chaos:     seed %llu (vmm record --chaos; replay does not need it)\n",
 			       (unsigned long long)h->chaos_seed);
@@ -311,7 +319,8 @@ int cmd_journal(int argc, char **argv)
 			place = rec.len && rec.data[0] == KVM_EXIT_IRQ_WINDOW_OPEN ? VM_PLACE_WINDOW : VM_PLACE_EXIT;
 		else if (rec.type == JREC_LANDMARK)
 			place = VM_PLACE_LANDMARK;
-		else if (rec.type == JREC_TICK || rec.type == JREC_INPUT || rec.type == JREC_VIRTIO)
+		else if (rec.type == JREC_TICK || rec.type == JREC_INPUT || rec.type == JREC_VIRTIO ||
+			 rec.type == JREC_NOTIFY)
 			placed[place]++;
 		if (dump) {
 			if (rec.index >= from && rec.index - from < count)
@@ -447,16 +456,16 @@ static void explain(const struct side *a, const struct side *b)
 	const struct journal_record *x = &a->rec, *y = &b->rec;
 	bool x_async = x->type != JREC_EXIT && x->type != JREC_END, y_async = y->type != JREC_EXIT && y->type != JREC_END;
 
-	if (x->type == JREC_VIRTIO && y->type == JREC_VIRTIO) {
-		struct jcur c = { x->data, x->len, 0, false }, d = { y->data, y->len, 0, false };
-		uint64_t xd = jcur_varint(&c), xq = jcur_varint(&c), xh = jcur_varint(&c);
-		uint64_t yd = jcur_varint(&d), yq = jcur_varint(&d), yh = jcur_varint(&d);
+	struct jcur c = { x->data, x->len, 0, false }, d = { y->data, y->len, 0, false };
+	struct rr_virtio xv, yv;
 
-		if (xd != yd || xq != yq || xh != yh)
+	if (x->type == JREC_VIRTIO && y->type == JREC_VIRTIO && rr_virtio_decode(&c, &xv) == 0 &&
+	    rr_virtio_decode(&d, &yv) == 0) {
+		if (xv.dev != yv.dev || xv.queue != yv.queue || xv.head != yv.head)
 			printf("completions came in another order: %s completed device %llu queue %llu head %llu, "
-			       "%s device %llu queue %llu head %llu\n", a->name, (unsigned long long)xd,
-			       (unsigned long long)xq, (unsigned long long)xh, b->name, (unsigned long long)yd,
-			       (unsigned long long)yq, (unsigned long long)yh);
+			       "%s device %llu queue %llu head %llu\n", a->name, (unsigned long long)xv.dev,
+			       (unsigned long long)xv.queue, (unsigned long long)xv.head, b->name,
+			       (unsigned long long)yv.dev, (unsigned long long)yv.queue, (unsigned long long)yv.head);
 		else
 			printf("the same request completed with different bytes for the guest\n");
 	} else if (x_async && !y_async) {

@@ -121,6 +121,12 @@ static const struct cli_opt run_opts[] = {
 	  "print exit counts by kind, and where events were placed,\nwhen the guest stops", CMD_BOTH, CMD_RUN },
 	{ "verbose", 'v', true, no_argument, NULL, "say what was loaded where; report unclaimed ports once",
 	  CMD_BOTH, CMD_RUN },
+	{ "ioeventfd", 'e', false, no_argument, NULL,
+	  "virtio notifications signal an eventfd inside KVM\n(KVM_IOEVENTFD) instead of exiting to vmm as MMIO "
+	  "writes;\nvmm takes each at the guest's next exit, or kicks for it\nafter --defer. The default where vmm "
+	  "may use two or more\nhost CPUs: on one, the notification waits for the guest\nto sleep", CMD_BOTH, CMD_RUN },
+	{ "no-ioeventfd", 'E', false, no_argument, NULL,
+	  "every virtio notification is an MMIO exit (the default on\none host CPU)", CMD_BOTH, CMD_RUN },
 	{ "no-sandbox", 'Z', false, no_argument, NULL,
 	  "run without the seccomp filter that, once the guest starts,\nstops vmm at any system call it does not make "
 	  "(exec, open,\nfork, ...): for debugging vmm itself", CMD_BOTH, CMD_RUN },
@@ -322,6 +328,14 @@ int cli_stop_status(const struct vm *vm)
  * user-mode CPUID on the host CPU itself, so a guest program sees that CPU's
  * APIC ID (glibc stores it at startup): record and replay must agree on it.
  */
+/* Host CPUs this process may run on (before record pins it to one). */
+static int cli_cpus(void)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) < 0 ? 1 : CPU_COUNT(&set);
+}
+
 int cli_pin_to_cpu(int cpu)
 {
 	cpu_set_t set;
@@ -373,6 +387,7 @@ struct run_opts {
 	const char *gdb;	/* run: where the GDB stub listens */
 	bool gdb_wait;
 	bool force, fsync, quiet, stats, no_sandbox;
+	int ioeventfd;		/* --ioeventfd 1, --no-ioeventfd 0, neither -1 */
 };
 
 /*
@@ -397,6 +412,7 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 	o->cmdline = "";
 	o->serial = "stdio";
 	o->cfg.defer_ns = VM_DEFER_DEFAULT_NS;
+	o->ioeventfd = -1;
 	if (cli_getopt_init(&g, record ? "record" : "run", record ? "vmm record [options] KERNEL" :
 				"vmm run [options] KERNEL", run_opts, RUN_OPTS, record ? CMD_RECORD : CMD_RUN, false) < 0)
 		return cli_fail(VMM_EXIT_ERROR, "too many options in the table%s%s", "", "");
@@ -485,6 +501,10 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 		case 'q':
 			o->quiet = true;
 			break;
+		case 'e':
+		case 'E':
+			o->ioeventfd = c == 'e';
+			break;
 		case 'Z':
 			o->no_sandbox = true;
 			break;
@@ -520,6 +540,7 @@ static int parse_run_opts(int argc, char **argv, bool record, struct run_opts *o
 		return VMM_EXIT_USAGE;
 	}
 	o->kernel_path = argv[optind];
+	o->cfg.ioeventfd = o->ioeventfd >= 0 ? o->ioeventfd == 1 : cli_cpus() >= 2;
 	return -1;
 }
 
@@ -644,6 +665,7 @@ static int run_or_record(int argc, char **argv, bool record)
 		rr_make_header(&h, &in, VMM_VERSION);
 		board_describe(&vm->board, h.board, sizeof(h.board));
 		h.defer_ns = o.cfg.defer_ns;
+		h.ioeventfd = vm->ioev.n > 0;	/* the KVM may have lacked it */
 		h.chaos = o.cfg.chaos;
 		h.chaos_seed = o.cfg.chaos_seed;
 		/* vm_run pins the vCPU thread once its helpers run: they keep every CPU vmm may use. */

@@ -186,6 +186,31 @@ static int service_completions(struct vm *vm)
 	return r;
 }
 
+/*
+ * The queues drivers notified through ioeventfds since the last position:
+ * journaled, then taken as the notify register's exit would have been.
+ */
+static int service_notifies(struct vm *vm)
+{
+	struct board *b = &vm->board;
+	int r;
+
+	for (unsigned d = 0; d < b->n_virtio; d++) {
+		unsigned bits = ioevent_take(&vm->ioev, d);
+
+		for (unsigned q = 0; bits; q++, bits >>= 1) {
+			if (!(bits & 1))
+				continue;
+			if (vm->hooks && vm->hooks->notify && (r = vm->hooks->notify(vm, d, q)) < 0)
+				return r;
+			virtio_queue_notify(b->virtio[d]->vd, q);
+			vm->stats.notified++;
+			vm->applied++;
+		}
+	}
+	return 0;
+}
+
 /* A received frame, into its receive buffer and the journal, like any completion. */
 static int deliver_frame(void *ctx, unsigned dev, uint16_t head, const uint8_t *data, uint32_t len)
 {
@@ -207,6 +232,8 @@ static int service(struct vm *vm)
 	r = service_timers(vm);
 	if (r >= 0)
 		r = service_input(vm);
+	if (r >= 0 && vm->ioev.n)
+		r = service_notifies(vm);
 	if (r >= 0)
 		r = service_completions(vm);
 	if (r >= 0 && vm->chaos.on && board_net_waiting(&vm->board)) {
@@ -291,6 +318,15 @@ static int exit_io(struct vm *vm, char *err, size_t errlen)
 		if (run->io.direction == KVM_EXIT_IO_OUT) {
 			memcpy(&v, data, size);
 			board_pio_write(&vm->board, run->io.port, size, v);
+			/* A PCI config write may move a notify register (a BAR) or stop its decoding. */
+			if (vm->ioev.n && run->io.port >= PCI_CONFIG_DATA && run->io.port < PCI_CONFIG_DATA + 4) {
+				int r = ioevent_sync(&vm->ioev, &vm->board);
+
+				if (r < 0) {
+					snprintf(err, errlen, "KVM_IOEVENTFD for a moved virtio BAR: %s", strerror(-r));
+					return r;
+				}
+			}
 		} else {
 			v = board_pio_read(&vm->board, run->io.port, size);
 			memcpy(data, &v, size);
@@ -334,14 +370,18 @@ static int exit_hlt(struct vm *vm, char *err, size_t errlen)
 /* The CPU halted with interrupts on: sleep until an interrupt is pending, applying work as it comes. */
 static int wait_halted(struct vm *vm, char *err, size_t errlen)
 {
-	int r;
+	struct pollfd pfd[IOEVENT_MAX];
+	unsigned n;
+	int r = 0;
 
+	/* Before service() takes the notifications: one that comes after wakes this thread (ioevent.c). */
+	ioevent_sleeping(&vm->ioev, true);
 	while (!vm->board.pic.intr && vm->stop == VM_RUNNING && !vm_stop_signal()) {
 		struct timespec ts, *tsp = NULL;
 
 		if ((r = service(vm)) < 0) {
 			snprintf(err, errlen, "journal: %s", strerror(-r));
-			return r;
+			break;
 		}
 		if (vm->board.pic.intr || vm->stop != VM_RUNNING)
 			break;
@@ -354,10 +394,14 @@ static int wait_halted(struct vm *vm, char *err, size_t errlen)
 			ts.tv_nsec = (long)(wait % 1000000000u);
 			tsp = &ts;
 		}
-		ppoll(NULL, 0, tsp, &vm->run_mask);	/* the only place these signals get through */
+		/* The only place these signals get through; a notification wakes it too. */
+		n = ioevent_pollfds(&vm->ioev, pfd);
+		if (ppoll(pfd, n, tsp, &vm->run_mask) > 0)
+			ioevent_collect(&vm->ioev, pfd, n);
 	}
+	ioevent_sleeping(&vm->ioev, false);
 	vm->halted = false;
-	return 0;
+	return r;
 }
 
 static int exit_irq_window(struct vm *vm, char *err, size_t errlen)
@@ -469,6 +513,10 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 	vm->at_position = true;
 	if ((r = board_start_backends(&vm->board, vm_kick, vm)) < 0) {
 		snprintf(err, errlen, "cannot start the device backends' thread: %s", strerror(-r));
+		return r;
+	}
+	if ((r = ioevent_start(&vm->ioev, vm_kick, vm, vm->defer_ns)) < 0) {
+		snprintf(err, errlen, "cannot start the virtio notifications' thread: %s", strerror(-r));
 		return r;
 	}
 	if ((r = console_start(vm->console, vm_kick, vm)) < 0) {
@@ -633,6 +681,10 @@ void vm_print_stats(const struct vm *vm, double seconds)
 		"(--defer %llu us)\n", (unsigned long long)vm->stats.placed[VM_PLACE_EXIT],
 		(unsigned long long)vm->stats.placed[VM_PLACE_WINDOW],
 		(unsigned long long)vm->stats.placed[VM_PLACE_LANDMARK], (unsigned long long)vm->defer_ns / 1000);
+	if (vm->board.n_virtio)
+		fprintf(stderr, "vmm: virtio notifications: %llu taken from ioeventfds%s\n",
+			(unsigned long long)vm->stats.notified,
+			vm->ioev.n ? "" : " (off: --no-ioeventfd, or this KVM lacks KVM_IOEVENTFD; each is an MMIO exit)");
 	if (vm->caps) {
 		char text[768];
 

@@ -240,6 +240,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
+	vm->ioev.stop_fd = -1;
 	vm->pin_cpu = -1;
 	vm->idle_at = UINT64_MAX;
 	vm->verbose = cfg->verbose;
@@ -263,6 +264,19 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	for (unsigned i = 0; i < cfg->n_virtio; i++)
 		if ((r = board_add_virtio(&vm->board, &vm->mem, &cfg->virtio[i], err, errlen)) < 0)
 			return r;
+	if (!cfg->ioeventfd || !cfg->n_virtio)
+		return 0;
+	/* Run and record go on without (the journal says so); replay needs what the recording had. */
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) <= 0) {
+		if (!cfg->replay)
+			return 0;
+		snprintf(err, errlen, "this KVM has no KVM_IOEVENTFD, which the recording's virtio devices used");
+		return -ENOTSUP;
+	}
+	if ((r = ioevent_init(&vm->ioev, vm->vm_fd, &vm->board)) < 0) {
+		snprintf(err, errlen, "KVM_IOEVENTFD for the virtio notifications: %s", strerror(-r));
+		return r;
+	}
 	return 0;
 }
 
@@ -946,6 +960,10 @@ int vm_kvm_rebuild(struct vm *vm, const struct vm_cpu *cpu, char *err, size_t er
 		snprintf(err, errlen, "cannot load the vCPU state into a new VM: %s", strerror(-r));
 		return r;
 	}
+	if ((r = ioevent_rebind(&vm->ioev, vm->vm_fd, &vm->board)) < 0) {
+		snprintf(err, errlen, "KVM_IOEVENTFD in a new VM: %s", strerror(-r));
+		return r;
+	}
 	return 0;
 }
 
@@ -960,6 +978,7 @@ void vm_destroy(struct vm *vm)
 		free(j);
 	}
 	vm->held_tail = &vm->held;
+	ioevent_free(&vm->ioev);
 	board_free(&vm->board);
 	if (vm->timer_valid)
 		timer_delete(vm->timer);

@@ -13,6 +13,7 @@
 #include "boot.h"
 #include "console.h"
 #include "guest_mem.h"
+#include "ioevent.h"
 #include "kvm_caps.h"
 #include "paging.h"
 #include "plant.h"
@@ -51,6 +52,7 @@ struct vm_stats {
 	uint64_t msr_trapped;
 	uint64_t entry_landmarks;		/* landmarks moved from user mode to a kernel entry */
 	uint64_t placed[VM_PLACES];		/* asynchronous events applied, by where (enum vm_place) */
+	uint64_t notified;			/* virtio notifications taken from ioeventfds */
 };
 
 struct vm;
@@ -66,6 +68,8 @@ struct vm_hooks {
 	int (*input)(struct vm *vm, const uint8_t *b, size_t n);	/* bytes entered COM1 */
 	int (*inject)(struct vm *vm, uint8_t vector);		/* KVM_INTERRUPT of vector */
 	int (*landmark)(struct vm *vm);				/* a kick point, before the above */
+	/* The driver's notification of queue q of virtio device dev (ioeventfd), about to be taken. Optional. */
+	int (*notify)(struct vm *vm, unsigned dev, unsigned q);
 	/* A backend result was just applied to virtio device dev. Optional. */
 	int (*complete)(struct vm *vm, unsigned dev, const struct worker_job *job);
 	/* About to sleep in hlt, or idle_at passed while the guest ran without events: flush. */
@@ -168,6 +172,7 @@ struct vm {
 	struct chaos chaos;		/* record --chaos; off otherwise */
 	bool test_forbidden_syscall;	/* VMM_TEST_FORBIDDEN_SYSCALL: port 0x80 writes call execve */
 	struct worker_job *held, **held_tail;	/* completions chaos holds back */
+	struct ioevents ioev;		/* virtio notifications by KVM_IOEVENTFD (none: --no-ioeventfd) */
 	int pin_cpu;			/* the host CPU vm_run pins the vCPU thread to, or -1 */
 };
 
@@ -198,6 +203,7 @@ struct vm_config {
 	struct console *console;
 	struct virtio_spec virtio[BOARD_VIRTIO_MAX];	/* virtio devices in slot order */
 	unsigned n_virtio;
+	bool ioeventfd;			/* virtio notifications through KVM_IOEVENTFD (vm->ioev) */
 };
 
 /* Returns 0 or -errno; err holds one line for the user. */

@@ -89,7 +89,7 @@ const char *journal_record_name(uint8_t type)
 		[JREC_EXIT] = "exit", [JREC_TICK] = "tick", [JREC_INPUT] = "input",
 		[JREC_INJECT] = "inject", [JREC_LANDMARK] = "landmark", [JREC_END] = "end",
 		[JREC_CHECKPOINT] = "checkpoint",
-		[JREC_VIRTIO] = "virtio",
+		[JREC_VIRTIO] = "virtio", [JREC_NOTIFY] = "notify",
 	};
 	return type < JREC_MAX && names[type] ? names[type] : "unknown";
 }
@@ -160,6 +160,8 @@ int journal_writer_open(struct journal_writer *w, const char *path, bool force,
 	hdr_u64(&b, JHDR_DEFER, h->defer_ns);
 	if (h->chaos)
 		hdr_u64(&b, JHDR_CHAOS, h->chaos_seed);
+	if (h->ioeventfd)
+		hdr_u64(&b, JHDR_IOEVENTFD, 1);
 	if (b.len > cap) {
 		free(b.p);
 		snprintf(err, errlen, "journal header too large");
@@ -365,6 +367,7 @@ static int parse_header(const uint8_t *p, size_t n, uint64_t base, struct journa
 		case JHDR_HOST_CPU:
 		case JHDR_DEFER:
 		case JHDR_CHAOS:
+		case JHDR_IOEVENTFD:
 		case JHDR_RTC_EPOCH: {
 			uint64_t x = 0;
 
@@ -387,6 +390,8 @@ static int parse_header(const uint8_t *p, size_t n, uint64_t base, struct journa
 			} else if (tag == JHDR_CHAOS) {
 				h->chaos = true;
 				h->chaos_seed = x;
+			} else if (tag == JHDR_IOEVENTFD) {
+				h->ioeventfd = x != 0;
 			} else if (tag == JHDR_HOST_CPU) {
 				if (x >= 65536) {
 					snprintf(err, errlen, "offset %llu: host CPU %llu is out of range",

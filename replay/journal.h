@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define JOURNAL_MAGIC		"VMMJ"
-#define JOURNAL_VERSION		3	/* 2: landmark fingerprints count pages by contents; 3: --defer */
+#define JOURNAL_VERSION		4	/* 2: landmark fingerprints count pages by contents; 3: --defer; 4: ioeventfd */
 #define JOURNAL_VERSION_OLDEST	2	/* what a version 2 journal means has not changed */
 #define JOURNAL_SKIPPABLE_HEADER 0x184d2a50u	/* zstd skippable frame, nibble 0: our header */
 #define JOURNAL_SKIPPABLE_INDEX	0x184d2a51u	/* nibble 1: the checkpoint index, last in the file */
@@ -26,6 +26,7 @@ enum jrec {
 	JREC_END = 6,		/* clean end: why, and the final state digest */
 	JREC_CHECKPOINT = 7,	/* state digests at a position; starts a frame; listed in the index */
 	JREC_VIRTIO = 8,	/* a virtio backend's result: device, queue, chain head, bytes for the guest */
+	JREC_NOTIFY = 9,	/* a driver's queue notification, taken from its ioeventfd: device, queue */
 	JREC_MAX
 };
 
@@ -44,6 +45,7 @@ enum jhdr {
 	JHDR_HOST_CPU = 11,
 	JHDR_DEFER = 12,		/* ns due work could wait for an exit (record --defer) */
 	JHDR_CHAOS = 13,		/* record --chaos: the seed (absent: no chaos) */
+	JHDR_IOEVENTFD = 14,		/* 1: virtio notifications went through KVM_IOEVENTFD (absent: 0) */
 };
 
 #define JOURNAL_STR_MAX 4096
@@ -71,6 +73,11 @@ struct journal_header {
 	uint64_t defer_ns;
 	bool chaos;			/* recorded with --chaos ... */
 	uint64_t chaos_seed;		/* ... from this seed (replay needs neither) */
+	/*
+	 * The notify registers were ioeventfds: their writes made no exit, so
+	 * replay registers them too (and takes JREC_NOTIFY records).
+	 */
+	bool ioeventfd;
 };
 
 /* A checkpoint as the index lists it: where its frame starts and where the run was. */

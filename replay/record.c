@@ -134,16 +134,14 @@ static int rec_landmark(struct vm *vm)
 
 static int rec_complete(struct vm *vm, unsigned dev, const struct worker_job *job)
 {
+	struct rr_virtio v = { dev, job->queue, job->head, job->len, job->data };
 	uint8_t hdr[32];
 	struct jbuf h = { hdr, 0, sizeof(hdr) };
 	struct recorder *rec = rec_of(vm);
 	uint8_t *buf;
 	int r;
 
-	jbuf_varint(&h, dev);
-	jbuf_varint(&h, job->queue);
-	jbuf_varint(&h, job->head);
-	jbuf_varint(&h, job->len);
+	rr_virtio_encode_head(&v, &h);
 	if (!(buf = malloc(h.len + job->len)))
 		return -ENOMEM;
 	memcpy(buf, hdr, h.len);
@@ -155,6 +153,16 @@ static int rec_complete(struct vm *vm, unsigned dev, const struct worker_job *jo
 	}
 	free(buf);
 	return r;
+}
+
+static int rec_notify(struct vm *vm, unsigned dev, unsigned q)
+{
+	struct rr_notify n = { dev, q };
+	uint8_t buf[16];
+	struct jbuf b = { buf, 0, sizeof(buf) };
+
+	rr_notify_encode(&n, &b);
+	return emit(rec_of(vm), JREC_NOTIFY, &b);
 }
 
 static void rec_idle(struct vm *vm)
@@ -169,7 +177,7 @@ static void rec_idle(struct vm *vm)
 
 const struct vm_hooks recorder_hooks = {
 	.exit = rec_exit, .tick = rec_tick, .input = rec_input, .inject = rec_inject,
-	.landmark = rec_landmark, .idle = rec_idle, .complete = rec_complete,
+	.landmark = rec_landmark, .idle = rec_idle, .complete = rec_complete, .notify = rec_notify,
 };
 
 int recorder_open(struct recorder *rec, struct vm *vm, const char *path, bool force, bool sync,

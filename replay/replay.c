@@ -115,17 +115,36 @@ static int apply_input(struct replayer *p)
 static int apply_virtio(struct replayer *p)
 {
 	struct jcur c = { p->rec.data, p->rec.len, 0, false };
-	uint64_t dev = jcur_varint(&c), q = jcur_varint(&c), head = jcur_varint(&c), len = jcur_varint(&c);
+	struct rr_virtio v;
 	char exp[160];
 
-	if (c.bad || len != c.len - c.pos || q > 0xffff || head > 0xffff)
+	if (rr_virtio_decode(&c, &v) < 0)
 		return diverge(p, "a well-formed virtio completion record", "a malformed one");
-	if (board_virtio_complete(&p->vm->board, (unsigned)dev, (unsigned)q, (uint16_t)head, c.p + c.pos,
-				  (uint32_t)len) < 0) {
+	if (board_virtio_complete(&p->vm->board, (unsigned)v.dev, (unsigned)v.queue, (uint16_t)v.head, v.data,
+				  (uint32_t)v.len) < 0) {
 		snprintf(exp, sizeof(exp), "virtio device %llu has a request in flight on queue %llu, chain %llu",
-			 (unsigned long long)dev, (unsigned long long)q, (unsigned long long)head);
+			 (unsigned long long)v.dev, (unsigned long long)v.queue, (unsigned long long)v.head);
 		return diverge(p, exp, "no such device or request");
 	}
+	return 0;
+}
+
+/* The notification the recorder took from an ioeventfd, taken here as it was there. */
+static int apply_notify(struct replayer *p)
+{
+	struct jcur c = { p->rec.data, p->rec.len, 0, false };
+	struct board *b = &p->vm->board;
+	struct rr_notify n;
+	char exp[96];
+
+	if (rr_notify_decode(&c, &n) < 0)
+		return diverge(p, "a well-formed notify record", "a malformed one");
+	if (!p->vm->ioev.n || n.dev >= b->n_virtio || n.queue >= b->virtio[n.dev]->vd->ops->num_queues) {
+		snprintf(exp, sizeof(exp), "virtio device %llu with a queue %llu notified through an ioeventfd",
+			 (unsigned long long)n.dev, (unsigned long long)n.queue);
+		return diverge(p, exp, "no such device, queue or ioeventfd");
+	}
+	virtio_queue_notify(b->virtio[n.dev]->vd, (unsigned)n.queue);
 	return 0;
 }
 
@@ -715,6 +734,12 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 			continue;
 		case JREC_VIRTIO:
 			r = apply_virtio(&p);
+			consume(&p);
+			if (r < 0)
+				break;
+			continue;
+		case JREC_NOTIFY:
+			r = apply_notify(&p);
 			consume(&p);
 			if (r < 0)
 				break;

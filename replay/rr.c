@@ -195,6 +195,40 @@ int rr_checkpoint_decode(struct jcur *c, struct rr_checkpoint *ck)
 	return c->bad ? -EINVAL : 0;
 }
 
+void rr_virtio_encode_head(const struct rr_virtio *v, struct jbuf *b)
+{
+	jbuf_varint(b, v->dev);
+	jbuf_varint(b, v->queue);
+	jbuf_varint(b, v->head);
+	jbuf_varint(b, v->len);
+}
+
+int rr_virtio_decode(struct jcur *c, struct rr_virtio *v)
+{
+	v->dev = jcur_varint(c);
+	v->queue = jcur_varint(c);
+	v->head = jcur_varint(c);
+	v->len = jcur_varint(c);
+	if (c->bad || v->len != c->len - c->pos || v->queue > 0xffff || v->head > 0xffff)
+		return -EINVAL;
+	v->data = c->p + c->pos;
+	return 0;
+}
+
+void rr_notify_encode(const struct rr_notify *n, struct jbuf *b)
+{
+	jbuf_varint(b, n->dev);
+	jbuf_varint(b, n->queue);
+}
+
+int rr_notify_decode(struct jcur *c, struct rr_notify *n)
+{
+	n->dev = jcur_varint(c);
+	n->queue = jcur_varint(c);
+	return c->bad || c->pos != c->len || n->dev >= BOARD_VIRTIO_MAX || n->queue >= VIRTIO_QUEUES_MAX ?
+	       -EINVAL : 0;
+}
+
 void rr_regs_to_landmark(const struct kvm_regs *r, struct rr_landmark *l)
 {
 	const uint64_t g[16] = { r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rsp, r->rbp,

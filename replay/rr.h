@@ -41,6 +41,17 @@ struct rr_checkpoint {
 	uint64_t mem_digest, cpu_digest;
 };
 
+/* A virtio backend's result (JREC_VIRTIO): its bytes follow the header in the record. */
+struct rr_virtio {
+	uint64_t dev, queue, head, len;
+	const uint8_t *data;	/* len bytes, into the record */
+};
+
+/* A driver's queue notification taken from an ioeventfd (JREC_NOTIFY). */
+struct rr_notify {
+	uint64_t dev, queue;
+};
+
 /* Landmark: where a kick was, exactly enough to find the same instance again. */
 struct rr_landmark {
 	uint64_t rip, rflags, gpr[16];
@@ -109,6 +120,13 @@ void rr_regs_to_landmark(const struct kvm_regs *r, struct rr_landmark *l);
 /* The checkpoint for the current state (number: rr->checkpoints + 1); counts it. */
 int rr_checkpoint(struct rr *rr, struct rr_checkpoint *ck);
 void rr_checkpoint_encode(const struct rr_checkpoint *ck, struct jbuf *b);
+/* The header of a JREC_VIRTIO record (the caller appends the len bytes). */
+void rr_virtio_encode_head(const struct rr_virtio *v, struct jbuf *b);
+/* -EINVAL unless the record is a header and exactly len bytes (queue and head 16-bit). */
+int rr_virtio_decode(struct jcur *c, struct rr_virtio *v);
+void rr_notify_encode(const struct rr_notify *n, struct jbuf *b);
+/* -EINVAL for a truncated record, a device past BOARD_VIRTIO_MAX or a queue past VIRTIO_QUEUES_MAX. */
+int rr_notify_decode(struct jcur *c, struct rr_notify *n);
 int rr_checkpoint_decode(struct jcur *c, struct rr_checkpoint *ck);
 /* Digest of registers and all of guest memory. */
 uint64_t rr_state_digest(struct vm *vm);

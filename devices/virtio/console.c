@@ -72,6 +72,8 @@ static const struct virtio_dev_ops console_ops = {
 	.num_queues = 2,
 	.queue_max = VIRTIO_CONSOLE_QUEUE_SIZE,
 	.chain_max = VIRTIO_CONSOLE_CHAIN_MAX,
+	/* Linux's hvc output waits, spinning, for each buffer to come back. */
+	.notify_at_exit = 1u << VIRTIO_CONSOLE_TX,
 	.notify = con_notify,
 	.reset = con_reset,
 	.complete = con_complete,

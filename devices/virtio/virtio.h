@@ -50,6 +50,12 @@ struct virtio_dev_ops {
 	unsigned num_queues;
 	uint16_t queue_max;		/* entries per queue it offers */
 	uint64_t chain_max;		/* bytes one request's chain may carry (virtq_pop refuses more) */
+	/*
+	 * Queues whose notification must be taken at its own exit, never
+	 * later from an ioeventfd: their driver spins until the device
+	 * answers, so a deferred notification would cost a kick each.
+	 */
+	uint32_t notify_at_exit;
 	/* The driver made buffers available on queue q. */
 	void (*notify)(struct virtio_dev *vd, unsigned q);
 	/* The driver reset the device: drop everything in flight. */

@@ -104,6 +104,16 @@ bool virtio_pci_mem_claims(const struct virtio_pci *vp, uint64_t addr, uint64_t 
 	return true;
 }
 
+bool virtio_pci_notify_addr(const struct virtio_pci *vp, unsigned q, uint64_t *gpa)
+{
+	uint64_t base = get_le32(vp->pci.cfg + PCI_BAR1) & ~0xfu;
+
+	if (q >= vp->vd->ops->num_queues || !(vp->pci.cfg[PCI_COMMAND] & PCI_COMMAND_MEMORY) || !base)
+		return false;
+	*gpa = base + VIRTIO_PCI_NOTIFY_OFF + (uint64_t)q * VIRTIO_PCI_NOTIFY_MULT;
+	return true;
+}
+
 /* ---- legacy registers in BAR0 ---- */
 
 static uint16_t selected_size(struct virtio_pci *vp)

@@ -75,6 +75,11 @@ void virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vd, uint16_t io_b
 /* Where the guest put the BARs now, and whether their decoding is on. */
 bool virtio_pci_io_claims(const struct virtio_pci *vp, uint16_t port, uint16_t *off);
 bool virtio_pci_mem_claims(const struct virtio_pci *vp, uint64_t addr, uint64_t *off);
+/*
+ * Where the driver writes queue q's notification now (a 16-bit write of q in
+ * BAR1), or false while BAR1 does not decode or the device has no queue q.
+ */
+bool virtio_pci_notify_addr(const struct virtio_pci *vp, unsigned q, uint64_t *gpa);
 uint32_t virtio_pci_io_read(struct virtio_pci *vp, uint16_t off, unsigned size);
 void virtio_pci_io_write(struct virtio_pci *vp, uint16_t off, unsigned size, uint32_t val);
 uint64_t virtio_pci_mem_read(struct virtio_pci *vp, uint64_t off, unsigned size);

@@ -1,4 +1,4 @@
-/* cmocka tests of the EXIT record codec: round trips for each kind, what a comparison checks before and after the handler, and malformed records. */
+/* cmocka tests of the record codecs (EXIT, virtio, notify): round trips, what a comparison checks before and after the handler, and malformed records. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -267,6 +267,55 @@ static void test_malformed(void **state)
 	assert_int_equal(rr_exit_decode(NULL, 0, &e), -EINVAL);
 }
 
+/* The notify record: device and queue round trip; a device or queue the board cannot have is refused. */
+static void test_notify_record(void **state)
+{
+	struct rr_notify n = { 3, 1 }, out;
+	uint8_t buf[16];
+	struct jbuf b = { buf, 0, sizeof(buf) };
+	static const uint8_t bad_dev[] = { BOARD_VIRTIO_MAX, 0 }, bad_q[] = { 0, VIRTIO_QUEUES_MAX },
+			     trailing[] = { 0, 0, 0 }, cut[] = { 0x80 };
+	struct jcur c;
+
+	(void)state;
+	rr_notify_encode(&n, &b);
+	c = (struct jcur){ buf, b.len, 0, false };
+	assert_int_equal(rr_notify_decode(&c, &out), 0);
+	assert_int_equal(out.dev, 3);
+	assert_int_equal(out.queue, 1);
+	c = (struct jcur){ bad_dev, sizeof(bad_dev), 0, false };
+	assert_int_equal(rr_notify_decode(&c, &out), -EINVAL);
+	c = (struct jcur){ bad_q, sizeof(bad_q), 0, false };
+	assert_int_equal(rr_notify_decode(&c, &out), -EINVAL);
+	c = (struct jcur){ trailing, sizeof(trailing), 0, false };
+	assert_int_equal(rr_notify_decode(&c, &out), -EINVAL);
+	c = (struct jcur){ cut, sizeof(cut), 0, false };
+	assert_int_equal(rr_notify_decode(&c, &out), -EINVAL);
+}
+
+/* The completion record's header: its length must be exactly the bytes that follow. */
+static void test_virtio_record(void **state)
+{
+	struct rr_virtio v = { 1, 0, 7, 3, NULL }, out;
+	uint8_t buf[32];
+	struct jbuf b = { buf, 0, sizeof(buf) };
+	struct jcur c;
+
+	(void)state;
+	rr_virtio_encode_head(&v, &b);
+	memcpy(buf + b.len, "abc", 3);
+	c = (struct jcur){ buf, b.len + 3, 0, false };
+	assert_int_equal(rr_virtio_decode(&c, &out), 0);
+	assert_int_equal(out.dev, 1);
+	assert_int_equal(out.head, 7);
+	assert_int_equal(out.len, 3);
+	assert_memory_equal(out.data, "abc", 3);
+	c = (struct jcur){ buf, b.len + 2, 0, false };	/* a byte short */
+	assert_int_equal(rr_virtio_decode(&c, &out), -EINVAL);
+	c = (struct jcur){ buf, b.len + 4, 0, false };	/* a byte over */
+	assert_int_equal(rr_virtio_decode(&c, &out), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +328,8 @@ int main(void)
 		cmocka_unit_test(test_landmark_shadow),
 		cmocka_unit_test(test_landmark_pages),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_notify_record),
+		cmocka_unit_test(test_virtio_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
