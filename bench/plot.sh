@@ -39,6 +39,11 @@ awk -v dir="$tmp" '
 			next
 		printf "\"%s\" %s %s %s\n", label, med(c[3]), med(c[4]), med(c[label == "virtio-blk read" ? 5 : 6]) >> (dir "/rr.dat")
 	}
+	/^\| `--(no-)?ioeventfd` \| [0-9.]+ / && kvm != "" {
+		split($0, c, "|")
+		label = nm(c[2]) ~ /no-/ ? "virtio-blk read\\n(MMIO kicks)" : "virtio-blk read\\n(ioeventfd)"
+		printf "\"%s\" %s %s %s\n", label, med(c[3]), med(c[4]), med(c[5]) >> (dir "/rr.dat")
+	}
 	/^\| (vmm run|QEMU)[^|]*\| [0-9.]+ / {
 		split($0, c, "|"); name = c[2]; gsub(/^ +| +$/, "", name); gsub(/"/, "", name)
 		sub(/ \(.*\)$/, "", name); sub(/, /, "\\n", name)

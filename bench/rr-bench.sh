@@ -186,26 +186,34 @@ echo
 # system call, so the workload is a test guest's driver.)
 # The image is random bytes, so the journal's size per MB is that of data that does not compress.
 head -c $((64 << 20)) /dev/urandom > "$tmp/disk.img"
-set -- $(repeat brun "$VMM" run --serial none --disk "$tmp/disk.img" --append random build/guests/blk_read.elf)
-run_m=$1; run_s=$(show 2 "$@")
-set -- $(repeat brec "$VMM" record --force -o "$tmp/blk.vrr" --serial none --disk "$tmp/disk.img" --append random \
-	build/guests/blk_read.elf)
-rec_m=$1; rec_s=$(show 2 "$@")
-set -- $(repeat brep "$VMM" replay --serial none "$tmp/blk.vrr")
-rep_m=$1; rep_s=$(show 2 "$@")
-bytes=$(stat -c %s "$tmp/blk.vrr")
 echo "### virtio-blk sequential read, 64 MiB"
 echo
-echo "| | run | record | replay |"
-echo "|---|---|---|---|"
-echo "| seconds | $run_s | $rec_s | $rep_s |"
-printf '| MB/s (median) | %.1f | %.1f | %.1f |\n' "$(echo "64 / $run_m" | bc -l)" "$(echo "64 / $rec_m" | bc -l)" \
-	"$(echo "64 / $rep_m" | bc -l)"
+echo "Each notification through an ioeventfd (\`--ioeventfd\`, taken at the guest's next exit or sleep) or as an"
+echo "MMIO exit (\`--no-ioeventfd\`). This machine's default: $([ "$(nproc)" -ge 2 ] && echo "--ioeventfd ($(nproc) CPUs)" ||
+	echo "--no-ioeventfd (one CPU)")."
 echo
-echo "record/run $(ratio "$rec_m" "$run_m"), replay/record $(ratio "$rep_m" "$rec_m"); journal $bytes bytes, \
-$(echo "$bytes / 64" | bc) bytes per MB read (the image is random bytes, which zstd cannot shrink: every byte the"
-echo "guest reads is in the journal, plus the exits around it)."
-grep -q '^replay:' "$tmp/brep.err" || echo "blk: $(grep -m1 -e diverged -e error "$tmp/brep.err")" >> "$tmp/notes"
+echo "| notifications | run s | record s | replay s | record/run | replay/record | MB/s run / record / replay | exits per MB (run) | journal bytes per MB |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for mode in --ioeventfd --no-ioeventfd; do
+	set -- $(repeat brun "$VMM" run $mode --stats --serial none --disk "$tmp/disk.img" --append random \
+		build/guests/blk_read.elf)
+	run_m=$1; run_s=$(show 2 "$@")
+	exits=$(sed -n 's/^vmm: [0-9.]* s, \([0-9]*\) exits.*/\1/p' "$tmp/brun.err" | tail -n 1)
+	set -- $(repeat brec "$VMM" record $mode --force -o "$tmp/blk.vrr" --serial none --disk "$tmp/disk.img" \
+		--append random build/guests/blk_read.elf)
+	rec_m=$1; rec_s=$(show 2 "$@")
+	set -- $(repeat brep "$VMM" replay --serial none "$tmp/blk.vrr")
+	rep_m=$1; rep_s=$(show 2 "$@")
+	bytes=$(stat -c %s "$tmp/blk.vrr")
+	printf '| `%s` | %s | %s | %s | %s | %s | %.1f / %.1f / %.1f | %s | %s |\n' "$mode" "$run_s" "$rec_s" "$rep_s" \
+		"$(ratio "$rec_m" "$run_m")" "$(ratio "$rep_m" "$rec_m")" "$(echo "64 / $run_m" | bc -l)" \
+		"$(echo "64 / $rec_m" | bc -l)" "$(echo "64 / $rep_m" | bc -l)" "$(echo "${exits:-0} / 64" | bc)" \
+		"$(echo "$bytes / 64" | bc)"
+	grep -q '^replay:' "$tmp/brep.err" || echo "blk $mode: $(grep -m1 -e diverged -e error "$tmp/brep.err")" >> "$tmp/notes"
+done
+echo
+echo "The image is random bytes, which zstd cannot shrink: every byte the guest reads is in the journal,"
+echo "plus the exits around it. The guest has one request in flight and waits for each."
 echo
 if [ -f "$tmp/notes" ]; then
 	echo "Replays that did not finish:"
