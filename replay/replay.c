@@ -90,64 +90,6 @@ int diverge(struct replayer *p, const char *expected, const char *actual)
 	return -EILSEQ;
 }
 
-/* One line describing an exit as recorded (from a cursor positioned after reason/now/rip). */
-static int apply_tick(struct replayer *p)
-{
-	struct jcur c = { p->rec.data, p->rec.len, 0, false };
-	uint64_t d = jcur_varint(&c);
-
-	if (c.bad)
-		return diverge(p, "a well-formed tick record", "a truncated one");
-	p->rr.last_now += d;
-	p->vm->board.now = p->rr.last_now;
-	board_service(&p->vm->board);
-	return 0;
-}
-
-static int apply_input(struct replayer *p)
-{
-	for (size_t i = 0; i < p->rec.len; i++)
-		if (uart_receive(&p->vm->board.com1, p->rec.data[i]) < 0)
-			return diverge(p, "COM1 accepts the recorded input byte", "its receive FIFO is full");
-	return 0;
-}
-
-static int apply_virtio(struct replayer *p)
-{
-	struct jcur c = { p->rec.data, p->rec.len, 0, false };
-	struct rr_virtio v;
-	char exp[160];
-
-	if (rr_virtio_decode(&c, &v) < 0)
-		return diverge(p, "a well-formed virtio completion record", "a malformed one");
-	if (board_virtio_complete(&p->vm->board, (unsigned)v.dev, (unsigned)v.queue, (uint16_t)v.head, v.data,
-				  (uint32_t)v.len) < 0) {
-		snprintf(exp, sizeof(exp), "virtio device %llu has a request in flight on queue %llu, chain %llu",
-			 (unsigned long long)v.dev, (unsigned long long)v.queue, (unsigned long long)v.head);
-		return diverge(p, exp, "no such device or request");
-	}
-	return 0;
-}
-
-/* The notification the recorder took from an ioeventfd, taken here as it was there. */
-static int apply_notify(struct replayer *p)
-{
-	struct jcur c = { p->rec.data, p->rec.len, 0, false };
-	struct board *b = &p->vm->board;
-	struct rr_notify n;
-	char exp[96];
-
-	if (rr_notify_decode(&c, &n) < 0)
-		return diverge(p, "a well-formed notify record", "a malformed one");
-	if (!p->vm->ioev.n || n.dev >= b->n_virtio || n.queue >= b->virtio[n.dev]->vd->ops->num_queues) {
-		snprintf(exp, sizeof(exp), "virtio device %llu with a queue %llu notified through an ioeventfd",
-			 (unsigned long long)n.dev, (unsigned long long)n.queue);
-		return diverge(p, exp, "no such device, queue or ioeventfd");
-	}
-	virtio_queue_notify(b->virtio[n.dev]->vd, (unsigned)n.queue);
-	return 0;
-}
-
 int set_debug(struct vm *vm, uint32_t control, uint64_t bp)
 {
 	return vm_set_breakpoints(vm, control, &bp, control & KVM_GUESTDBG_USE_HW_BP ? 1 : 0);
@@ -729,23 +671,23 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 			show_progress(&p);
 		switch (p.rec.type) {
 		case JREC_TICK:
-			r = apply_tick(&p);
+			r = replay_apply_tick(&p);
 			consume(&p);
 			continue;
 		case JREC_VIRTIO:
-			r = apply_virtio(&p);
+			r = replay_apply_virtio(&p);
 			consume(&p);
 			if (r < 0)
 				break;
 			continue;
 		case JREC_NOTIFY:
-			r = apply_notify(&p);
+			r = replay_apply_notify(&p);
 			consume(&p);
 			if (r < 0)
 				break;
 			continue;
 		case JREC_INPUT:
-			r = apply_input(&p);
+			r = replay_apply_input(&p);
 			consume(&p);
 			if (r < 0)
 				break;

@@ -59,6 +59,11 @@ const char *exit_name(unsigned reason);
 /* Report the first difference between the run and its journal; returns what replay returns then. */
 int diverge(struct replayer *p, const char *expected, const char *actual);
 int set_debug(struct vm *vm, uint32_t control, uint64_t bp);
+/* apply.c: the record in p->rec, applied where the journal puts it; 0, or a divergence. */
+int replay_apply_tick(struct replayer *p);
+int replay_apply_input(struct replayer *p);
+int replay_apply_virtio(struct replayer *p);
+int replay_apply_notify(struct replayer *p);
 /* KVM_RUN as replay does it, gdb's stops and watchpoints included; as the ioctl returns. */
 int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp);
 /* The stop gdb is at: events replayed, registers, memory fingerprint. */
