@@ -122,9 +122,9 @@ static const struct cli_opt run_opts[] = {
 	{ "verbose", 'v', true, no_argument, NULL, "say what was loaded where; report unclaimed ports once",
 	  CMD_BOTH, CMD_RUN },
 	{ "ioeventfd", 'e', false, no_argument, NULL,
-	  "virtio notifications signal an eventfd inside KVM\n(KVM_IOEVENTFD) instead of exiting to vmm as MMIO "
-	  "writes;\nvmm takes each at the guest's next exit, or kicks for it\nafter --defer. The default where vmm "
-	  "may use two or more\nhost CPUs: on one, the notification waits for the guest\nto sleep", CMD_BOTH, CMD_RUN },
+	  "virtio notifications signal an eventfd inside KVM\n(KVM_IOEVENTFD) instead of exiting as MMIO writes; each\n"
+	  "is taken at the guest's next exit, or by a kick after\n--defer. The default where two or more host CPUs are\n"
+	  "free to vmm: on one, a notification waits for the guest\nto sleep", CMD_BOTH, CMD_RUN },
 	{ "no-ioeventfd", 'E', false, no_argument, NULL,
 	  "every virtio notification is an MMIO exit (the default on\none host CPU)", CMD_BOTH, CMD_RUN },
 	{ "no-sandbox", 'Z', false, no_argument, NULL,
