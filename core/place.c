@@ -80,6 +80,16 @@ static bool work_due(struct vm *vm, uint64_t now)
  */
 #define REKICK_NS 1000000ull
 #define USER_DEFER_NS 20000000ull
+/*
+ * Where debug registers do not fire (vmm probe: the nested kvm_amd under
+ * TCG), a landmark left in user mode is found only by single-stepping from
+ * the exit before it, and user code runs emulated, some twenty times slower:
+ * a fault-heavy loop that enters its kernel every millisecond natively takes
+ * tens of milliseconds there. The wait for a kernel entry is ten times as
+ * long, so that such a loop still gets its landmark in kernel mode; ticks
+ * for user code come later there, which only this KVM's recordings pay.
+ */
+#define USER_DEFER_NO_BP_NS 200000000ull
 #define EVENT_REKICK_NS 100000ull
 
 bool vm_event_pending(struct vm *vm)
@@ -211,7 +221,8 @@ static bool in_user_mode(struct vm *vm, struct kvm_sregs *sregs)
 static bool defer_to_kernel_entry(struct vm *vm, const struct kvm_sregs *sregs, uint64_t now)
 {
 	if (!vm->user_defer_until)
-		vm->user_defer_until = now + USER_DEFER_NS;
+		vm->user_defer_until = now + (vm->caps && vm->caps->hw_bp == KVM_NO ? USER_DEFER_NO_BP_NS :
+					      USER_DEFER_NS);
 	if (now >= vm->user_defer_until)
 		return false;
 	if (!vm->entry_bps && !arm_entry_breakpoints(vm, sregs))
@@ -276,7 +287,7 @@ int vm_kicked(struct vm *vm)
 	if (defer_for_exit(vm, now))
 		return 0;
 	/*
-	 * In user mode the landmark waits, up to USER_DEFER_NS, for the guest to
+	 * In user mode the landmark waits, up to USER_DEFER_NS (or _NO_BP_NS), for the guest to
 	 * enter its kernel (see arm_entry_breakpoints). A wait loop that never
 	 * does takes its landmark in user mode after that, in its steady state,
 	 * which replay finds again because it recurs. Without a recorder
