@@ -12,6 +12,8 @@ int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 
 struct vm;
 /* The exit status of a run that stopped as vm says (the guest's code, 112-114, 128+N). */
 int cli_stop_status(const struct vm *vm);
+/* What ended the run, in words, for the guest's own stops (power-off, reset, triple fault, quit); NULL otherwise. */
+const char *cli_stop_message(const struct vm *vm);
 
 /* vmm journal dump|stat|diff */
 int cmd_journal(int argc, char **argv);
