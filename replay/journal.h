@@ -2,6 +2,7 @@
 #ifndef VMM_JOURNAL_H
 #define VMM_JOURNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -88,16 +89,36 @@ struct journal_index_entry {
 	uint64_t time_ns;		/* guest time of the exit or tick before it */
 };
 
+/*
+ * Records are gathered into frames on the recording thread; a writer thread
+ * compresses each frame whole and writes it (replay/journal_write.c), so
+ * zstd runs beside the guest rather than in its exits.
+ */
+#define JOURNAL_QUEUE 4		/* frames waiting for the writer before a recorder waits too */
+struct jframe;
 struct journal_writer {
 	int fd;
+	bool sync;			/* fdatasync after every frame, before the recorder goes on */
+	/* The recording thread's. */
+	struct jframe *cur;		/* the open frame, or NULL */
+	bool frame_open;
+	uint64_t frame_start_ns;
+	uint64_t raw_bytes, records;
+	/* Shared, under lock. */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cv;		/* a frame queued, written, or the writer told to stop */
+	bool thread_on, lock_init, busy, stopping;
+	struct jframe *queue[JOURNAL_QUEUE];
+	unsigned head, queued;
+	struct jframe *free[JOURNAL_QUEUE + 1];
+	unsigned nfree;
+	int error;			/* the writer's first failure, sticky */
+	/* The writer thread's (the recorder's after close). */
 	void *cctx;			/* ZSTD_CCtx */
 	uint8_t *out;
 	size_t out_cap;
-	bool frame_open;
-	bool sync;			/* fdatasync after every frame */
-	size_t frame_raw;		/* raw bytes in the open frame */
-	uint64_t frame_start_ns;
-	uint64_t raw_bytes, file_bytes, records;
+	uint64_t file_bytes;
 	struct journal_index_entry *index;
 	size_t index_len, index_cap;
 };
@@ -129,8 +150,10 @@ int journal_writer_open(struct journal_writer *w, const char *path, bool force,
 			const struct journal_header *h, char *err, size_t errlen);
 int journal_write(struct journal_writer *w, uint8_t type, const void *payload, size_t len,
 		  uint64_t now_ns);
-/* End the open frame so that everything so far survives a SIGKILL. */
+/* End the open frame and hand it to the writer (with sync: and wait until it is on disk). */
 int journal_flush(struct journal_writer *w);
+/* File bytes written so far, from any thread. */
+uint64_t journal_written(const struct journal_writer *w);
 /* Write a checkpoint record at the start of a new frame and list it in the index. */
 int journal_write_checkpoint(struct journal_writer *w, const void *payload, size_t len,
 			     uint64_t now_ns, uint64_t exits, uint64_t time_ns);

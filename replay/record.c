@@ -21,7 +21,7 @@ static void show_progress(struct recorder *rec, uint64_t now)
 	rec->shown_at = now;
 	fprintf(stderr, "\rrecord: guest time %.1f s, %llu events (%.0f/s), %llu bytes written\033[K",
 		(double)now / 1e9, (unsigned long long)rec->w.records,
-		now ? (double)rec->w.records / ((double)now / 1e9) : 0.0, (unsigned long long)rec->w.file_bytes);
+		now ? (double)rec->w.records / ((double)now / 1e9) : 0.0, (unsigned long long)journal_written(&rec->w));
 }
 
 static int emit(struct recorder *rec, uint8_t type, struct jbuf *b)
