@@ -317,6 +317,106 @@ static void test_index_and_seek(void **state)
 	journal_reader_close(&r);
 }
 
+/*
+ * More frames than the writer thread queues, each over JOURNAL_FRAME_MAX, with
+ * checkpoints between them: every record comes back in order, byte for
+ * byte, and each index entry leads to its checkpoint. With sync (--fsync)
+ * too, where each frame is on disk before the writer returns.
+ */
+static void big_frames(bool sync)
+{
+	enum { N = 3 * JOURNAL_QUEUE, SIZE = 700 * 1024 };
+	struct journal_writer w;
+	struct journal_reader r;
+	struct journal_header h;
+	struct journal_record rec;
+	struct journal_index_entry *e;
+	uint8_t *buf = malloc(SIZE);
+	size_t n;
+	char err[200];
+
+	assert_non_null(buf);
+	fill_header(&h);
+	assert_int_equal(journal_writer_open(&w, path, true, &h, err, sizeof(err)), 0);
+	w.sync = sync;
+	for (unsigned i = 0; i < N; i++) {
+		memset(buf, (int)i, SIZE);
+		memcpy(buf, &i, 4);
+		if (i % 4 == 3)
+			assert_int_equal(journal_write_checkpoint(&w, &i, 4, i, i, i), 0);
+		assert_int_equal(journal_write(&w, JREC_VIRTIO, buf, SIZE, i), 0);
+	}
+	assert_int_equal(journal_writer_close(&w), 0);
+	assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), 0);
+	assert_int_equal(journal_read_index(&r, &e, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, N / 4);
+	for (unsigned i = 0; i < N; i++) {
+		uint32_t v;
+
+		if (i % 4 == 3) {
+			assert_int_equal(journal_read(&r, &rec, err, sizeof(err)), 1);
+			assert_int_equal(rec.type, JREC_CHECKPOINT);
+		}
+		assert_int_equal(journal_read(&r, &rec, err, sizeof(err)), 1);
+		assert_int_equal(rec.type, JREC_VIRTIO);
+		assert_int_equal(rec.len, SIZE);
+		memcpy(&v, rec.data, 4);
+		assert_int_equal(v, i);
+		assert_int_equal(rec.data[SIZE - 1], (uint8_t)i);
+	}
+	assert_int_equal(journal_read(&r, &rec, err, sizeof(err)), 0);
+	for (size_t k = 0; k < n; k++) {
+		uint32_t v;
+
+		journal_seek(&r, &e[k]);
+		assert_int_equal(journal_read(&r, &rec, err, sizeof(err)), 1);
+		assert_int_equal(rec.type, JREC_CHECKPOINT);
+		memcpy(&v, rec.data, 4);
+		assert_int_equal(v, 4 * k + 3);
+		assert_int_equal(e[k].exits, 4 * k + 3);
+	}
+	free(e);
+	journal_reader_close(&r);
+	free(buf);
+}
+
+static void test_writer_thread_queue(void **state)
+{
+	(void)state;
+	big_frames(false);
+	big_frames(true);
+}
+
+/* A write that fails on the writer thread comes back to the recorder, and close says so too. */
+static void test_writer_error(void **state)
+{
+	struct journal_writer w;
+	struct journal_header h;
+	uint8_t buf[4096] = { 0 };
+	char err[200];
+	int r = 0, full;
+
+	(void)state;
+	fill_header(&h);
+	assert_int_equal(journal_writer_open(&w, "/dev/full", true, &h, err, sizeof(err)), -ENOSPC);
+	journal_writer_close(&w);
+	assert_int_equal(journal_writer_open(&w, path, true, &h, err, sizeof(err)), 0);
+	/* The disk fills up under the writer: its next frame's write fails. */
+	full = open("/dev/full", O_WRONLY);
+	assert_true(full >= 0);
+	assert_int_equal(dup2(full, w.fd), w.fd);
+	close(full);
+	for (unsigned i = 0; i < 4096 && r == 0; i++)
+		r = journal_write(&w, JREC_VIRTIO, buf, sizeof(buf), (uint64_t)i * 1000000ull);
+	if (r == 0)
+		r = journal_flush(&w);
+	if (r == 0)
+		r = journal_writer_close(&w);
+	else
+		journal_writer_close(&w);
+	assert_int_equal(r, -ENOSPC);
+}
+
 static void test_damaged_or_missing_index(void **state)
 {
 	struct journal_reader r;
@@ -411,6 +511,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_and_seek, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_or_missing_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writer_thread_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writer_error, setup, teardown),
 		cmocka_unit_test(test_varints),
 		cmocka_unit_test(test_sha256),
 	};
