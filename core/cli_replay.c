@@ -162,6 +162,26 @@ static int check_input(const char *what, const char *path, const uint8_t *want, 
 	return -1;
 }
 
+/*
+ * Going back from the start: this program again, as it was started, with the
+ * goal in VMM_REPLAY_RESUME and gdb's connection left open across the exec.
+ * Returns only on failure, said.
+ */
+static void reexec(const char *resume, int gdb_fd)
+{
+	int flags;
+
+	if (setenv("VMM_REPLAY_RESUME", resume, 1) < 0 || (flags = fcntl(gdb_fd, F_GETFD)) < 0 ||
+	    fcntl(gdb_fd, F_SETFD, flags & ~FD_CLOEXEC) < 0) {
+		fprintf(stderr, "vmm: cannot re-execute for reverse execution: %s\n", strerror(errno));
+		return;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	execv("/proc/self/exe", cli_argv);
+	fprintf(stderr, "vmm: cannot re-execute for reverse execution: %s\n", strerror(errno));
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	const char *kernel = NULL, *initrd = NULL, *serial = "stdio", *gdb = NULL, *resume_text;
@@ -177,7 +197,7 @@ int cmd_replay(int argc, char **argv)
 	bool force = false, verify = false, verbose = false, quiet = false, no_sandbox = false;
 	struct journal_header *h;
 	struct journal_reader jr;
-	struct replay_result res;
+	struct replay_result res = { 0 };
 	struct cli_files f;
 	struct vm_config cfg;
 	struct console con;
@@ -340,8 +360,17 @@ int cmd_replay(int argc, char **argv)
 		goto out_vm;
 	}
 	r = replay_run(vm, &jr, cli_show_progress(serial, quiet), &ctl, &res, err, sizeof(err));
+	if (res.then == REPLAY_THEN_VANISH)
+		_exit(0);	/* a fork of a snapshot, replaced by another: the first process's exit handlers are not its own */
+	if (res.then == REPLAY_THEN_EXEC)
+		reexec(res.resume, stub.fd);	/* returns only on failure */
 	console_close(&con);
-	if (res.killed) {
+	if (res.then) {
+		/* A snapshot replays on and has gdb (snap_wait, below, gives its status), or the exec failed. */
+		status = VMM_EXIT_ERROR;
+		if (gdb)
+			gdbstub_close(&stub);
+	} else if (res.killed) {
 		fprintf(stderr, "replay: ended by gdb at event %llu\n", (unsigned long long)res.events);
 		status = 0;
 	} else if (res.diverged) {
@@ -396,7 +425,7 @@ int cmd_replay(int argc, char **argv)
 		status = verify && !res.digest_match ? VMM_EXIT_DIVERGENCE
 						     : status_of(res.end_stop, res.end_code, res.end_signal);
 	}
-	if (gdb) {
+	if (gdb && !res.then) {
 		if (!res.killed)
 			gdbstub_exited(&stub, status);
 		gdbstub_close(&stub);
@@ -410,6 +439,9 @@ out_reader:
 	journal_reader_close(&jr);
 	free(h);
 	console_close(&con);
+	if (res.then == REPLAY_THEN_WAIT)
+		status = snap_wait();	/* with the VM and gdb let go of */
+	free(res.resume);
 	return snap_finish(status);	/* a replay that went back by a snapshot ends in another process */
 }
 

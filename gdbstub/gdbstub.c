@@ -237,6 +237,8 @@ static enum next h_monitor(struct ctx *c, const char *hex)
 			c->g->stepping = false;
 			return RESUME;
 		}
+		if (r == GDB_MONITOR_GONE)
+			return KILL;
 		if (r != -ENOENT)
 			return answer(c, text);
 	}
@@ -505,12 +507,13 @@ static enum next h_vcont(struct ctx *c)
 	return reply(c, "");
 }
 
-/* bc, bs: reverse-continue and reverse-step, in replay. On success the process is replaced. */
+/* bc, bs: reverse-continue and reverse-step, in replay. Another process answers them. */
 static enum next h_reverse(struct ctx *c)
 {
 	if (!c->g->reverse || (c->p[1] != 'c' && c->p[1] != 's') || c->p[2])
 		return reply(c, "");
-	c->g->reverse(c->g->reverse_ctx, c->p[1]);
+	if (c->g->reverse(c->g->reverse_ctx, c->p[1]) > 0)
+		return KILL;
 	return reply(c, "E01");
 }
 

@@ -13,6 +13,7 @@ struct vm;
 struct vm_debugger;
 
 #define GDB_MONITOR_LATER 1
+#define GDB_MONITOR_GONE 2	/* the replay went on elsewhere: stop serving, as after a kill */
 #define GDB_HW_SLOTS 4		/* DR0-DR3 for hardware breakpoints; watchpoints share the slots, not the registers */
 #define GDB_SW_BPS 32		/* software breakpoints (int3), as many as vm.h's VM_SWBPS_MAX */
 
@@ -56,8 +57,12 @@ struct gdbstub {
 	int (*monitor)(void *ctx, const char *cmd, char *out, size_t n);
 	void *monitor_ctx;
 	const char *monitor_help;
-	/* Reverse execution (replay): dir 'c' or 's'; replaces the process, returns only on failure. */
-	void (*reverse)(void *ctx, char dir);
+	/*
+	 * Reverse execution (replay): dir 'c' or 's'. 1 when the replay went on
+	 * elsewhere (another process answers gdb): this stub stops serving, as
+	 * after a kill; 0 when it could not.
+	 */
+	int (*reverse)(void *ctx, char dir);
 	void *reverse_ctx;
 	char reply[2 * RSP_PACKET_MAX + 8];	/* the last framed reply, for a '-' */
 	size_t reply_len;

@@ -19,8 +19,8 @@ static int mark_here(struct replayer *p, struct replay_mark *m)
 	return r;
 }
 
-/* A new run to m, answering gdb's monitor command there with text. Returns only on failure. */
-static void replay_to_mark(struct replayer *p, const struct replay_mark *m, const char *text)
+/* A new run to m, answering gdb's monitor command there with text. As replay_exec. */
+static int replay_to_mark(struct replayer *p, const struct replay_mark *m, const char *text)
 {
 	struct replay_resume r = { .answer = true,
 				   .mute_until = p->goal.mute_until > p->res->events ? p->goal.mute_until : p->res->events };
@@ -33,7 +33,7 @@ static void replay_to_mark(struct replayer *p, const struct replay_mark *m, cons
 		r.target_end = m->kind == REPLAY_MARK_END;
 	}
 	snprintf(r.reply, sizeof(r.reply), "%s", text);
-	replay_exec(p, &r);
+	return replay_exec(p, &r);
 }
 
 static int mon_when(struct replayer *p, const char *arg, char *out, size_t n)
@@ -69,7 +69,8 @@ static int mon_goto(struct replayer *p, const char *arg, char *out, size_t n)
 						  .mute_until = p->goal.mute_until };
 		return GDB_MONITOR_LATER;
 	}
-	replay_to_mark(p, &m, "");
+	if (replay_to_mark(p, &m, ""))
+		return GDB_MONITOR_GONE;
 	snprintf(out, n, "cannot go back: vmm could not re-execute itself\n");
 	return 0;
 }
@@ -132,7 +133,8 @@ static int mon_restart(struct replayer *p, const char *arg, char *out, size_t n)
 		m = &p->marks[k - 1];
 		snprintf(text, sizeof(text), "checkpoint %llu: ", (unsigned long long)k);
 	}
-	replay_to_mark(p, m, text);
+	if (replay_to_mark(p, m, text))
+		return GDB_MONITOR_GONE;
 	snprintf(out, n, "cannot go back: vmm could not re-execute itself\n");
 	return 0;
 }

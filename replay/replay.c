@@ -478,6 +478,8 @@ static int end_of_log(struct replayer *p)
 	}
 	if (p->goal.goal != REPLAY_GOAL_NONE && (r = replay_arrived(p)) < 0)
 		return r;
+	if (p->res->then)
+		return 0;	/* handed over: another process has gdb now */
 	/* The guest's own stop (a debug exit, a reset) is recorded; gdb's k is what ends this. */
 	p->vm->stop = VM_RUNNING;
 	while (p->vm->stop == VM_RUNNING && p->gdb->fd >= 0)
@@ -751,7 +753,7 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 		if (gdb && gdb->fd >= 0)
 			gdbstub_io_done(gdb, vm);
 	}
-	if (progress)
+	if (progress && !res->then)
 		fprintf(stderr, "\r\033[K");
 	res->landmarks = p.res->landmarks;
 	rr_free(&p.rr);
@@ -760,7 +762,7 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 		return r;
 	}
 	if (r == -ECANCELED) {
-		res->killed = true;
+		res->killed = !res->then;	/* by gdb, or handed over */
 		return 0;
 	}
 	return r < 0 ? r : 0;

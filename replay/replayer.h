@@ -68,14 +68,18 @@ int replay_apply_notify(struct replayer *p);
 int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp);
 /* The stop gdb is at: events replayed, registers, memory fingerprint. */
 int replay_pos_capture(struct replayer *p, struct replay_pos *pos);
-/* Re-execute vmm to carry on towards r (a snapshot or the start); returns only on failure. */
-void replay_exec(struct replayer *p, struct replay_resume *r);
+/*
+ * Carry on towards r from a snapshot or, in a re-executed vmm, from the start:
+ * 1 when handed over (this replay then ends, res->then says what follows),
+ * 0 when it could not be.
+ */
+int replay_exec(struct replayer *p, struct replay_resume *r);
 /* Where the replay stands, in words, for 'monitor when'. */
 void replay_when(void *ctx, char *out, size_t n);
 
 /* reverse.c */
-/* gdb's bc and bs: re-execute toward the last stop before here, or the point one instruction back. */
-void replay_reverse(void *ctx, char dir);
+/* gdb's bc and bs: toward the last stop before here, or the point one instruction back; as replay_exec. */
+int replay_reverse(void *ctx, char dir);
 /* The goal's target is here: go on to it, or report to gdb (a seek's end). */
 int replay_arrived(struct replayer *p);
 /* Is the goal's target in the stretch now running? */

@@ -4,11 +4,9 @@
  * before the goal or from the start, and what it does when it gets there.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "replayer.h"
 #include "snapshot.h"
@@ -41,34 +39,35 @@ static bool pos_equal(const struct replay_pos *a, const struct replay_pos *b)
 	return a->events == b->events && !memcmp(&a->regs, &b->regs, sizeof(a->regs));
 }
 
-/* The root process handed the replay over: what it held goes back to the system while it waits. */
-static void replay_release(void *ctx)
+/*
+ * The replay goes on elsewhere: this one ends as if gdb had killed it (every
+ * loop and hunt already unwinds on that), and the command line does what
+ * res->then says.
+ */
+static int handed_over(struct replayer *p, enum replay_then then)
 {
-	struct replayer *p = ctx;
-
-	vm_kvm_forget(p->vm);
-	rr_free(&p->rr);
-	gmem_free(&p->vm->mem);
-	gdbstub_close(p->gdb);	/* the new replaying process has the connection */
+	p->res->then = then;
+	p->vm->stop = VM_STOP_QUIT;
+	return 1;
 }
 
 /*
  * Go on toward r from the newest snapshot that comes before it, or else in a
  * new process image of this program replaying from the start (the gdb
- * connection stays open across). Returns only on failure.
+ * connection stays open across). 1: handed over (this replay ends, see
+ * handed_over); 0: it could not, and the replay goes on here.
  */
-void replay_exec(struct replayer *p, struct replay_resume *r)
+int replay_exec(struct replayer *p, struct replay_resume *r)
 {
 	char gdb[sizeof(r->gdb)], text[REPLAY_RESUME_MAX];
-	int flags;
 
 	if (!p->ctl || !p->ctl->argv || gdbstub_save(p->gdb, gdb, sizeof(gdb)) < 0)
-		return;
+		return 0;
 	r->n_marks = p->n_marks;
 	memcpy(r->marks, p->marks, sizeof(r->marks));
 	snprintf(r->gdb, sizeof(r->gdb), "%s", gdb);
 	if (replay_resume_format(r, text, sizeof(text)) < 0)
-		return;
+		return 0;
 	if (snap_enabled()) {
 		uint64_t need;
 		bool strict = false;
@@ -83,25 +82,20 @@ void replay_exec(struct replayer *p, struct replay_resume *r)
 		else
 			need = r->target.events, strict = r->target_boundary;
 		if (snap_handover(need, strict, text, p->gdb->fd) >= 0)
-			snap_retire(replay_release, p);
+			return handed_over(p, snap_may_reexec() ? REPLAY_THEN_WAIT : REPLAY_THEN_VANISH);
 		if (!snap_may_reexec()) {
 			fprintf(stderr, "vmm: cannot go back: no snapshot at or before event %llu answered\n",
 				(unsigned long long)need);
-			return;
+			return 0;
 		}
 	}
-	if (setenv("VMM_REPLAY_RESUME", text, 1) < 0 || (flags = fcntl(p->gdb->fd, F_GETFD)) < 0 ||
-	    fcntl(p->gdb->fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
-		return;
-	fflush(stdout);
-	fflush(stderr);
-	execv("/proc/self/exe", p->ctl->argv);
-	fcntl(p->gdb->fd, F_SETFD, flags);
-	fprintf(stderr, "vmm: cannot re-execute for reverse execution: %s\n", strerror(errno));
+	if (!(p->res->resume = strdup(text)))
+		return 0;
+	return handed_over(p, REPLAY_THEN_EXEC);
 }
 
 /* Seek: a new run to pos (or the start), where gdb hears reply. */
-static void replay_seek(struct replayer *p, const struct replay_pos *pos, const char *reply)
+static int replay_seek(struct replayer *p, const struct replay_pos *pos, const char *reply)
 {
 	struct replay_resume r = { .goal = REPLAY_GOAL_SEEK, .target_start = !pos,
 				   .mute_until = p->goal.mute_until > p->res->events ? p->goal.mute_until : p->res->events };
@@ -109,11 +103,11 @@ static void replay_seek(struct replayer *p, const struct replay_pos *pos, const 
 	if (pos)
 		r.target = *pos;
 	snprintf(r.reply, sizeof(r.reply), "%s", reply);
-	replay_exec(p, &r);
+	return replay_exec(p, &r);
 }
 
 /* gdb's bc and bs: re-execute toward the last stop before here, or the point one instruction back. */
-void replay_reverse(void *ctx, char dir)
+int replay_reverse(void *ctx, char dir)
 {
 	struct replayer *p = ctx;
 	struct replay_resume r = { .goal = dir == 'c' ? REPLAY_GOAL_SCAN : REPLAY_GOAL_STEPBACK,
@@ -121,8 +115,8 @@ void replay_reverse(void *ctx, char dir)
 				   .mute_until = p->goal.mute_until > p->res->events ? p->goal.mute_until : p->res->events };
 
 	if (replay_pos_capture(p, &r.target) < 0)
-		return;
-	replay_exec(p, &r);
+		return 0;
+	return replay_exec(p, &r);
 }
 
 static const char replaylog_begin[] = "T05replaylog:begin;thread:01;";
@@ -146,6 +140,7 @@ void replay_when(void *ctx, char *out, size_t n)
 int replay_arrived(struct replayer *p)
 {
 	char out[600];
+	int gone = 0;
 
 	switch (p->goal.goal) {
 	case REPLAY_GOAL_SCAN:
@@ -159,7 +154,7 @@ int replay_arrived(struct replayer *p)
 						   .mute_until = p->goal.mute_until };
 
 			snprintf(r.reply, sizeof(r.reply), "%s", p->cand_reply);
-			replay_exec(p, &r);
+			gone = replay_exec(p, &r);
 			break;
 		}
 		/* Nothing since the snapshot this run began at: look in the stretch of records before it. */
@@ -167,10 +162,10 @@ int replay_arrived(struct replayer *p)
 			struct replay_resume r = { .goal = REPLAY_GOAL_SCAN, .target_boundary = true,
 						   .target.events = p->start_events, .mute_until = p->goal.mute_until };
 
-			replay_exec(p, &r);
+			gone = replay_exec(p, &r);
 			break;
 		}
-		replay_seek(p, p->have_cand ? &p->cand : NULL, p->have_cand ? p->cand_reply : replaylog_begin);
+		gone = replay_seek(p, p->have_cand ? &p->cand : NULL, p->have_cand ? p->cand_reply : replaylog_begin);
 		break;
 	case REPLAY_GOAL_STEPBACK:
 		/*
@@ -184,16 +179,19 @@ int replay_arrived(struct replayer *p)
 
 			r.window = 2 * window_of(&p->goal);
 			if (r.window <= STEPBACK_WINDOW_MAX)
-				replay_exec(p, &r);
-			replay_seek(p, &p->goal.target, p->goal.reply[0] ? p->goal.reply : "T05thread:01;");
+				gone = replay_exec(p, &r);
+			if (!gone)
+				gone = replay_seek(p, &p->goal.target, p->goal.reply[0] ? p->goal.reply : "T05thread:01;");
 			break;
 		}
-		replay_seek(p, p->have_prev ? &p->prev : NULL,
-			    !p->have_prev ? replaylog_begin : p->goal.reply[0] ? p->goal.reply : "T05thread:01;");
+		gone = replay_seek(p, p->have_prev ? &p->prev : NULL,
+				   !p->have_prev ? replaylog_begin : p->goal.reply[0] ? p->goal.reply : "T05thread:01;");
 		break;
 	default:
 		break;
 	}
+	if (gone)
+		return 0;	/* the replay goes on elsewhere; this one ends (vm->stop) */
 	/* Seek or goto (or a re-execution that failed): report here. */
 	if (p->goal.answer || p->goal.goal == REPLAY_GOAL_GOTO) {
 		char text[320], where[160];

@@ -176,6 +176,18 @@ struct replay_result {
 	int end_signal;
 	bool killed;		/* gdb ended the replay early (k) */
 	bool stopped_at_goto;	/* without gdb, --goto stopped the replay before its end */
+	/*
+	 * Going back handed the replay over (reverse execution): what this
+	 * process does now, which the command line carries out (library code
+	 * neither re-executes nor exits).
+	 */
+	enum replay_then {
+		REPLAY_THEN_NONE,
+		REPLAY_THEN_EXEC,	/* re-execute vmm (ctl->argv), VMM_REPLAY_RESUME=resume, gdb's fd kept open */
+		REPLAY_THEN_WAIT,	/* the first process: a snapshot replays on; snap_wait() gives its status */
+		REPLAY_THEN_VANISH,	/* forked from a snapshot, now replaced by another: _exit(0) at once */
+	} then;
+	char *resume;		/* REPLAY_THEN_EXEC: the goal's text (malloc'ed) */
 };
 struct gdbstub;
 

@@ -352,16 +352,14 @@ static void end_snapshots(void)
 	reap();
 }
 
-void snap_retire(void (*release)(void *ctx), void *ctx)
+int snap_wait(void)
 {
 	sigset_t wait_mask;
 	bool forwarded = false;
 	unsigned gone = 0;
 
-	if (!is_root)
-		_exit(0);
-	/* The root: give back what the replay held, and wait for the replay's status. */
-	release(ctx);
+	if (!reg || !is_root)
+		return VMM_EXIT_ERROR;
 	close(status_w);
 	status_w = -1;
 	sigprocmask(SIG_SETMASK, NULL, &wait_mask);
@@ -387,7 +385,7 @@ void snap_retire(void (*release)(void *ctx), void *ctx)
 			end_snapshots();
 			fprintf(stderr, "vmm: the replaying process (pid %d) is gone without an exit status\n",
 				(int)reg->active);
-			exit(VMM_EXIT_ERROR);
+			return VMM_EXIT_ERROR;
 		}
 		if (!pf.revents)
 			continue;
@@ -399,9 +397,9 @@ void snap_retire(void (*release)(void *ctx), void *ctx)
 		if (got != (ssize_t)sizeof(status)) {
 			fprintf(stderr, "vmm: the replaying process (pid %d) ended without an exit status\n",
 				(int)reg->active);
-			exit(VMM_EXIT_ERROR);
+			return VMM_EXIT_ERROR;
 		}
-		exit(status);
+		return status;
 	}
 }
 

@@ -50,10 +50,14 @@ int snap_take(uint64_t events, void (*in_child)(void *ctx), void *ctx, char *tex
  * -errno (no such snapshot, or it did not answer): the caller goes on.
  */
 int64_t snap_handover(uint64_t events, bool strict, const char *text, int gdb_fd);
-/* May this process still go back by re-executing itself? (Not one forked from a snapshot.) */
+/* Is this the replay's first process, which may still go back by re-executing itself (not one forked from a snapshot)? */
 bool snap_may_reexec(void);
-/* After a handover: end this process (the root waits for the replay's status first). Never returns. */
-void snap_retire(void (*release)(void *ctx), void *ctx) __attribute__((noreturn));
+/*
+ * The first process, after a handover and once it has let go of the VM and
+ * gdb: wait for the replay's exit status, which it returns (forwarding
+ * SIGTERM to the replaying process meanwhile).
+ */
+int snap_wait(void);
 
 /* The replay ends with status: the root ends the snapshots; another process passes status to the root. */
 int snap_finish(int status);
