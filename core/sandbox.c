@@ -2,9 +2,12 @@
 #include "sandbox.h"
 
 #include <errno.h>
+#include <execinfo.h>
+#include <limits.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <malloc.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
@@ -96,6 +99,12 @@ static void on_sigsys(int sig, siginfo_t *si, void *uctx)
 	    write(2, " ", 1) < 0 || write(2, p, (size_t)(num + sizeof(num) - p)) < 0 ||
 	    write(2, tail, sizeof(tail) - 1) < 0)
 		_exit(VMM_EXIT_ERROR);
+	/* Where it was made, for the bug report (addresses: addr2line -e vmm gives the lines). */
+	{
+		void *frames[24];
+
+		backtrace_symbols_fd(frames, backtrace(frames, 24), 2);
+	}
 	_exit(VMM_EXIT_ERROR);
 }
 
@@ -167,6 +176,20 @@ int sandbox_enter(const struct sandbox_opts *o, char *err, size_t errlen)
 #ifdef SANDBOX_DENYLIST
 install:
 #endif
+	{
+		/* glibc loads its unwinder at the first backtrace(), which opens files: now, not in the handler. */
+		void *frame[1];
+
+		(void)backtrace(frame, 1);
+	}
+	/*
+	 * glibc shrinks a helper thread's malloc arena (the journal writer's, a
+	 * backend's) by first reading /proc/sys/vm/overcommit_memory, once, when
+	 * a free leaves enough at its top: an open no filter can let through.
+	 * With a trim threshold no free reaches, it never shrinks one; large
+	 * blocks are mmap'ed and go back to the system as they are freed anyway.
+	 */
+	mallopt(M_TRIM_THRESHOLD, INT_MAX);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigsys;
 	sa.sa_flags = SA_SIGINFO;
