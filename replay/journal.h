@@ -114,6 +114,8 @@ struct journal_writer {
 	struct jframe *free[JOURNAL_QUEUE + 1];
 	unsigned nfree;
 	int error;			/* the writer's first failure, sticky */
+	uint64_t frames, busy_ns;	/* frames written, time the writer spent on them */
+	uint64_t stall_ns;		/* time the recorder waited for the writer */
 	/* The writer thread's (the recorder's after close). */
 	void *cctx;			/* ZSTD_CCtx */
 	uint8_t *out;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -36,6 +37,14 @@ static void hdr_u64(struct jbuf *b, uint8_t tag, uint64_t v)
 
 	put_le64(le, v);
 	hdr_field(b, tag, le, 8);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 /* The header frame, written before anything else. 0 or -errno. */
@@ -127,6 +136,7 @@ static void *writer_main(void *arg)
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		struct jframe *f;
+		uint64_t t0;
 		int r;
 
 		while (!w->queued && !w->stopping)
@@ -137,8 +147,12 @@ static void *writer_main(void *arg)
 		w->busy = true;
 		pthread_mutex_unlock(&w->lock);
 		/* After an error the frames are only drained: the file already misses one. */
+		t0 = mono_ns();
 		r = w->error ? 0 : write_frame(w, f);
+		t0 = mono_ns() - t0;
 		pthread_mutex_lock(&w->lock);
+		w->busy_ns += t0;
+		w->frames++;
 		if (r < 0 && !w->error)
 			__atomic_store_n(&w->error, r, __ATOMIC_RELAXED);
 		w->head = (w->head + 1) % JOURNAL_QUEUE;
@@ -205,9 +219,12 @@ int journal_writer_open(struct journal_writer *w, const char *path, bool force,
  */
 static int hand_off(struct journal_writer *w, bool wait)
 {
+	uint64_t t0 = 0;
 	int r;
 
 	pthread_mutex_lock(&w->lock);
+	if ((w->cur && w->queued == JOURNAL_QUEUE) || (wait && (w->queued || w->busy)))
+		t0 = mono_ns();
 	if (w->cur) {
 		while (w->queued == JOURNAL_QUEUE)
 			pthread_cond_wait(&w->cv, &w->lock);
@@ -219,6 +236,8 @@ static int hand_off(struct journal_writer *w, bool wait)
 	}
 	while (wait && (w->queued || w->busy))
 		pthread_cond_wait(&w->cv, &w->lock);
+	if (t0)
+		w->stall_ns += mono_ns() - t0;
 	r = w->error;
 	pthread_mutex_unlock(&w->lock);
 	return r;
