@@ -92,7 +92,9 @@ struct journal_index_entry {
 /*
  * Records are gathered into frames on the recording thread; a writer thread
  * compresses each frame whole and writes it (replay/journal_write.c), so
- * zstd runs beside the guest rather than in its exits.
+ * zstd runs beside the guest rather than in its exits. Without the thread
+ * (one CPU, where it could only take turns with the guest) the recording
+ * thread does it as each frame ends.
  */
 #define JOURNAL_QUEUE 4		/* frames waiting for the writer before a recorder waits too */
 struct jframe;
@@ -108,7 +110,7 @@ struct journal_writer {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cv;		/* a frame queued, written, or the writer told to stop */
-	bool thread_on, lock_init, busy, stopping;
+	bool ready, thread_on, lock_init, busy, stopping;
 	struct jframe *queue[JOURNAL_QUEUE];
 	unsigned head, queued;
 	struct jframe *free[JOURNAL_QUEUE + 1];
@@ -159,6 +161,11 @@ uint64_t journal_written(const struct journal_writer *w);
 /* Write a checkpoint record at the start of a new frame and list it in the index. */
 int journal_write_checkpoint(struct journal_writer *w, const void *payload, size_t len,
 			     uint64_t now_ns, uint64_t exits, uint64_t time_ns);
+/*
+ * Compress and write frames on a thread of their own from now on (else the
+ * recording thread does it as each frame ends). 0 or -errno.
+ */
+int journal_writer_start_thread(struct journal_writer *w);
 int journal_writer_close(struct journal_writer *w);
 
 /* write(2) all n bytes, through EINTR and short writes. 0 or -errno. */

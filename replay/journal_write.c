@@ -1,4 +1,4 @@
-/* Journal writer: the vCPU thread gathers records into frames; a writer thread compresses and writes them. */
+/* Journal writer: the vCPU thread gathers records into frames; a writer thread (or, on one CPU, the vCPU thread) compresses and writes them. */
 #include "journal.h"
 #include "../core/le.h"
 #include "../core/thread.h"
@@ -129,6 +129,19 @@ static int write_frame(struct journal_writer *w, struct jframe *f)
 	return w->sync && fdatasync(w->fd) < 0 ? -errno : 0;
 }
 
+/* A written frame's buffer, kept for the next one (under lock). */
+static void frame_done(struct journal_writer *w, struct jframe *f)
+{
+	f->len = 0;
+	f->checkpoint = false;
+	if (w->nfree < JOURNAL_QUEUE + 1) {
+		w->free[w->nfree++] = f;
+	} else {
+		free(f->raw);
+		free(f);
+	}
+}
+
 static void *writer_main(void *arg)
 {
 	struct journal_writer *w = arg;
@@ -158,14 +171,7 @@ static void *writer_main(void *arg)
 		w->head = (w->head + 1) % JOURNAL_QUEUE;
 		w->queued--;
 		w->busy = false;
-		f->len = 0;
-		f->checkpoint = false;
-		if (w->nfree < JOURNAL_QUEUE + 1)
-			w->free[w->nfree++] = f;
-		else {
-			free(f->raw);
-			free(f);
-		}
+		frame_done(w, f);
 		pthread_cond_broadcast(&w->cv);
 	}
 	pthread_mutex_unlock(&w->lock);
@@ -204,12 +210,38 @@ int journal_writer_open(struct journal_writer *w, const char *path, bool force,
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	w->lock_init = true;
-	if ((r = thread_start_quiet(&w->thread, writer_main, w)) < 0) {
-		snprintf(err, errlen, "starting the journal writer: %s", strerror(-r));
+	w->ready = true;
+	return 0;
+}
+
+int journal_writer_start_thread(struct journal_writer *w)
+{
+	int r;
+
+	if (!w->ready || w->thread_on)
+		return -EINVAL;
+	if ((r = thread_start_quiet(&w->thread, writer_main, w)) < 0)
 		return r;
-	}
 	w->thread_on = true;
 	return 0;
+}
+
+/* Without the writer thread: the frame is compressed and written here and now. */
+static int write_inline(struct journal_writer *w)
+{
+	uint64_t t0 = mono_ns();
+	int r = write_frame(w, w->cur);
+
+	w->busy_ns += mono_ns() - t0;
+	w->frames++;
+	pthread_mutex_lock(&w->lock);
+	frame_done(w, w->cur);
+	pthread_mutex_unlock(&w->lock);
+	w->cur = NULL;
+	w->frame_open = false;
+	if (r < 0)
+		w->error = r;
+	return r;
 }
 
 /*
@@ -222,6 +254,8 @@ static int hand_off(struct journal_writer *w, bool wait)
 	uint64_t t0 = 0;
 	int r;
 
+	if (!w->thread_on)
+		return w->cur && !w->error ? write_inline(w) : w->error;
 	pthread_mutex_lock(&w->lock);
 	if ((w->cur && w->queued == JOURNAL_QUEUE) || (wait && (w->queued || w->busy)))
 		t0 = mono_ns();
@@ -280,7 +314,7 @@ static int write_record(struct journal_writer *w, uint8_t type, const void *payl
 	struct jbuf b = { head, 0, sizeof(head) };
 	int r;
 
-	if (!w->thread_on)
+	if (!w->ready)
 		return -EBADF;
 	if ((r = __atomic_load_n(&w->error, __ATOMIC_RELAXED)) < 0)
 		return r;
@@ -313,7 +347,7 @@ int journal_write(struct journal_writer *w, uint8_t type, const void *payload, s
 
 int journal_flush(struct journal_writer *w)
 {
-	return w->thread_on ? hand_off(w, w->sync) : 0;
+	return w->ready ? hand_off(w, w->sync) : 0;
 }
 
 int journal_write_checkpoint(struct journal_writer *w, const void *payload, size_t len,
@@ -365,14 +399,16 @@ int journal_writer_close(struct journal_writer *w)
 {
 	int r = 0;
 
-	if (w->thread_on) {
+	if (w->ready) {
 		r = hand_off(w, true);
-		pthread_mutex_lock(&w->lock);
-		w->stopping = true;
-		pthread_cond_broadcast(&w->cv);
-		pthread_mutex_unlock(&w->lock);
-		pthread_join(w->thread, NULL);
-		w->thread_on = false;
+		if (w->thread_on) {
+			pthread_mutex_lock(&w->lock);
+			w->stopping = true;
+			pthread_cond_broadcast(&w->cv);
+			pthread_mutex_unlock(&w->lock);
+			pthread_join(w->thread, NULL);
+			w->thread_on = false;
+		}
 		if (!r)
 			r = write_index(w);
 	}
@@ -401,6 +437,6 @@ int journal_writer_close(struct journal_writer *w)
 	w->cur = NULL;
 	w->index_len = w->index_cap = w->out_cap = 0;
 	w->nfree = 0;
-	w->lock_init = false;
+	w->lock_init = w->ready = false;
 	return r;
 }

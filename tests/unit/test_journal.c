@@ -323,7 +323,7 @@ static void test_index_and_seek(void **state)
  * byte, and each index entry leads to its checkpoint. With sync (--fsync)
  * too, where each frame is on disk before the writer returns.
  */
-static void big_frames(bool sync)
+static void big_frames(bool sync, bool thread)
 {
 	enum { N = 3 * JOURNAL_QUEUE, SIZE = 700 * 1024 };
 	struct journal_writer w;
@@ -339,6 +339,8 @@ static void big_frames(bool sync)
 	fill_header(&h);
 	assert_int_equal(journal_writer_open(&w, path, true, &h, err, sizeof(err)), 0);
 	w.sync = sync;
+	if (thread)
+		assert_int_equal(journal_writer_start_thread(&w), 0);
 	for (unsigned i = 0; i < N; i++) {
 		memset(buf, (int)i, SIZE);
 		memcpy(buf, &i, 4);
@@ -383,12 +385,13 @@ static void big_frames(bool sync)
 static void test_writer_thread_queue(void **state)
 {
 	(void)state;
-	big_frames(false);
-	big_frames(true);
+	big_frames(false, true);
+	big_frames(true, true);
+	big_frames(false, false);	/* one CPU: the recording thread compresses */
 }
 
-/* A write that fails on the writer thread comes back to the recorder, and close says so too. */
-static void test_writer_error(void **state)
+/* A write that fails (on the writer thread or not) comes back to the recorder, and close says so too. */
+static void writer_error(bool thread)
 {
 	struct journal_writer w;
 	struct journal_header h;
@@ -396,11 +399,12 @@ static void test_writer_error(void **state)
 	char err[200];
 	int r = 0, full;
 
-	(void)state;
 	fill_header(&h);
 	assert_int_equal(journal_writer_open(&w, "/dev/full", true, &h, err, sizeof(err)), -ENOSPC);
 	journal_writer_close(&w);
 	assert_int_equal(journal_writer_open(&w, path, true, &h, err, sizeof(err)), 0);
+	if (thread)
+		assert_int_equal(journal_writer_start_thread(&w), 0);
 	/* The disk fills up under the writer: its next frame's write fails. */
 	full = open("/dev/full", O_WRONLY);
 	assert_true(full >= 0);
@@ -415,6 +419,13 @@ static void test_writer_error(void **state)
 	else
 		journal_writer_close(&w);
 	assert_int_equal(r, -ENOSPC);
+}
+
+static void test_writer_error(void **state)
+{
+	(void)state;
+	writer_error(true);
+	writer_error(false);
 }
 
 static void test_damaged_or_missing_index(void **state)
