@@ -69,7 +69,10 @@ echo "### An exit against a bare KVM loop"
 echo
 echo "The limit is bench/kvmloop.c: a 64-bit guest in a bare KVM_RUN loop doing one kind of exit, no devices."
 echo "vmm's figures are the exits guest (tests/guests/exits.c) doing $EXITS of the same exit, run, recorded and"
-echo "replayed, less the same guest doing none."
+echo "replayed, less the same guest doing none. Every test guest runs in 64-bit mode (tests/guests/lib/entry.S"
+echo "switches to it at once), so that is the one CPU mode measured. HLT has no row: kvmloop's \`hlt\` is a bare"
+echo "round trip (\`kvmloop hlt\` measures it), but in vmm a \`hlt\` with interrupts on sleeps until the next"
+echo "interrupt and one with them off powers the guest off, so there is no vmm round trip to set beside it."
 echo
 echo "| exit | bare KVM us | vmm run us | run/bare | vmm record us | record/bare | vmm replay us | replay/bare |"
 echo "|---|---|---|---|---|---|---|---|"
