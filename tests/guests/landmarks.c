@@ -57,7 +57,8 @@ static void gp_skip(struct frame *f)
 }
 
 /*
- * Never the same state twice (i only grows), and a #GP every 2^20 turns (about a millisecond): the
+ * Never the same state twice (i only grows), and a #GP every 2^16 turns (tens of microseconds
+ * natively, milliseconds where user code is emulated, as on the nested kvm_amd): the
  * pattern of a fault-heavy user program. A tick due here is placed where
  * the fault enters the kernel, which replay can stop at on every host.
  */
@@ -71,7 +72,7 @@ static void user_faulting(void *arg)
 	 */
 	do {
 		x = x * 6364136223846793005ull + i;
-		if ((i & 0xfffff) == 0)
+		if ((i & 0xffff) == 0)
 			__asm__ volatile("hlt" : : : "memory");
 		i++;
 	} while (ticks < until);
