@@ -455,6 +455,7 @@ static int run_or_record(int argc, char **argv, bool record)
 	char err[BOOT_ERR_LEN + 100], default_name[64];
 	struct timespec t0;
 	int r, status;
+	bool writer_thread = false;	/* record: zstd on a thread of its own */
 
 	if ((status = parse_run_opts(argc, argv, record, &o)) >= 0)
 		return status;
@@ -504,7 +505,8 @@ static int run_or_record(int argc, char **argv, bool record)
 		 * zstd on a thread of its own where it can run beside the guest; on one
 		 * CPU it could only take turns with the vCPU thread, a switch each way.
 		 */
-		if (cli_cpus() >= 2 && (r = journal_writer_start_thread(&rec.w)) < 0) {
+		writer_thread = cli_cpus() >= 2;
+		if (writer_thread && (r = journal_writer_start_thread(&rec.w)) < 0) {
 			status = cli_fail(VMM_EXIT_ERROR, "starting the journal writer thread: %s%s", strerror(-r), "");
 			goto out;
 		}
@@ -576,7 +578,7 @@ static int run_or_record(int argc, char **argv, bool record)
 	if (o.stats && record)
 		fprintf(stderr, "vmm: journal writer: %llu frames compressed and written in %.3f s %s; "
 			"the recorder waited %.3f s for it\n", (unsigned long long)rec.w.frames,
-			(double)rec.w.busy_ns / 1e9, cli_cpus() >= 2 ? "on its own thread" : "by the vCPU thread (one CPU)",
+			(double)rec.w.busy_ns / 1e9, writer_thread ? "on its own thread" : "by the vCPU thread (one CPU)",
 			(double)rec.w.stall_ns / 1e9);
 out:
 	gdbstub_close(&stub);
