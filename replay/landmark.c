@@ -518,7 +518,12 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 	vm->run->request_interrupt_window = window && !planted;	/* a plant finds a window exit's state too */
 	/* A periodic kick lets a hunt that never hits give up instead of spinning forever. */
 	vm_arm_watchdog(vm, 1000000ull);
-	stepping = stepper;
+	/*
+	 * Where window exits are exact, one the recorder asked for at the last
+	 * position comes exactly where it came then: run to it. Only an earlier
+	 * one (the recorder asked at a kick, later) makes the hunt step.
+	 */
+	stepping = stepper && !(window && vm->caps->exact_window == KVM_YES);
 	for (;;) {
 		uint32_t control = KVM_GUESTDBG_ENABLE;
 
@@ -530,6 +535,13 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 				return -errno;
 			if (regs.rip == want.rip && landmark_matches_near(p, &want, &regs, &near))
 				break;
+			/* A user-mode loop that writes memory: the journal's pages, not a million steps. */
+			if (regs.rip == want.rip && (r = landmark_by_state_at(p, &want, &misses)) != 0) {
+				if (r < 0)
+					return r;
+				p->res->landmark_states++;
+				break;
+			}
 			if (planted)
 				stepping = regs.rip == want.rip;
 			continue;
@@ -553,7 +565,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 					p->res->landmark_plants++;
 					break;
 				}
-				if (!window && (r = landmark_by_state_at(p, &want, &misses)) != 0) {
+				if ((r = landmark_by_state_at(p, &want, &misses)) != 0) {
 					if (r < 0)
 						return r;
 					p->res->landmark_states++;
@@ -615,9 +627,16 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 		if (vm->stop == VM_STOP_QUIT)
 			return -ECANCELED;	/* gdb killed the replay while it was hunting */
 		if (window && vm->run->exit_reason == KVM_EXIT_IRQ_WINDOW_OPEN) {
-			if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) == 0 && regs.rip == want.rip &&
-			    landmark_matches_near(p, &want, &regs, &near))
+			if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+				return -errno;
+			if (regs.rip == want.rip && landmark_matches_near(p, &want, &regs, &near))
 				break;
+			if (regs.rip == want.rip && (r = landmark_by_state_at(p, &want, &misses)) != 0) {
+				if (r < 0)
+					return r;
+				p->res->landmark_states++;
+				break;
+			}
 			/*
 			 * Early (this KVM noticed a window the recording's did not): step
 			 * one instruction without the request and ask again, so that
@@ -663,7 +682,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 			return -errno;
 		if (regs.rip == want.rip && landmark_matches_near(p, &want, &regs, &near))
 			break;
-		if (regs.rip == want.rip && !window && (r = landmark_by_state_at(p, &want, &misses)) != 0) {
+		if (regs.rip == want.rip && (r = landmark_by_state_at(p, &want, &misses)) != 0) {
 			if (r < 0)
 				return r;
 			p->res->landmark_states++;

@@ -68,9 +68,12 @@ static int rec_exit(struct vm *vm)
 	rr_exit_from_run(&e, vm->run, vm->rip_moved ? vm->exit_rip : vm_exit_rip(vm, &regs), delta(rec, vm->board.now));
 	/*
 	 * A window exit is asynchronous: some KVMs (kvm_pvm) take it a few
-	 * instructions late, so its position is stored like a landmark's.
+	 * instructions late, so its position is stored like a landmark's. One
+	 * asked for at a kick (window_wait) may come long after the last
+	 * position, where replay asks for it, and on a KVM without breakpoints
+	 * is found by stepping: its pages let replay set the state there instead.
 	 */
-	if (e.reason == KVM_EXIT_IRQ_WINDOW_OPEN && (r = rr_capture(&rec->rr, &e.u.window, false)) < 0)
+	if (e.reason == KVM_EXIT_IRQ_WINDOW_OPEN && (r = rr_capture(&rec->rr, &e.u.window, vm->window_wait)) < 0)
 		return r;
 	rr_exit_encode(&e, &b);
 	if ((r = emit(rec, JREC_EXIT, &b)) < 0)
