@@ -313,6 +313,7 @@ int cmd_replay(int argc, char **argv)
 	cfg.verbose = verbose;
 	cfg.replay = true;
 	cfg.ioeventfd = h->ioeventfd;
+	cfg.inject_at_sti_hlt = h->version < 5;
 	cfg.console = &con;
 	if (h->host_cpu >= 0 && (r = cli_pin_to_cpu(h->host_cpu)) < 0)
 		fprintf(stderr, "vmm: warning: cannot run on host CPU %d as the recording did (%s); a guest whose "

@@ -250,6 +250,34 @@ held:
 	return r < 0 ? r : 0;
 }
 
+/*
+ * The vCPU stands on the hlt of an sti; hlt. An interrupt there would be taken
+ * inside the STI shadow, and the guest would then halt for good: a lost
+ * wakeup that hardware rules out. The nested kvm_amd under TCG has opened
+ * windows there and called them injectable (README). Let the hlt run: its
+ * exit, a position in record and replay alike, takes the interrupt. An iret
+ * onto such a hlt is the one legal way to stand there; it gets the same
+ * treatment, which only trades taking the interrupt before the hlt (and
+ * halting for the next) for waking the hlt with it.
+ */
+#define OPCODE_STI 0xfb
+
+static bool at_sti_hlt(struct vm *vm)
+{
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	struct paging_mode pm;
+	uint8_t code[2];
+
+	/* At CPL 3 a hlt raises #GP instead of exiting: no position would follow it. */
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0 || !r.rip ||
+	    (s.ss.dpl & 3))
+		return false;
+	pm = (struct paging_mode){ s.cr0, s.cr3, s.cr4, s.efer };
+	return vm_read_virt(vm, &pm, s.cs.base + r.rip - 1, code, sizeof(code)) == 0 &&
+	       code[0] == OPCODE_STI && code[1] == OPCODE_HLT;
+}
+
 int vm_inject_decision(struct vm *vm)
 {
 	struct kvm_run *run = vm->run;
@@ -260,6 +288,10 @@ int vm_inject_decision(struct vm *vm)
 	}
 	if (vm->event_queued || !run->ready_for_interrupt_injection || !run->if_flag) {
 		run->request_interrupt_window = 1;
+		return -1;
+	}
+	if (!vm->inject_at_sti_hlt && at_sti_hlt(vm)) {
+		run->request_interrupt_window = 0;
 		return -1;
 	}
 	return pic_ack(&vm->board.pic);

@@ -245,6 +245,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	vm->idle_at = UINT64_MAX;
 	vm->verbose = cfg->verbose;
 	vm->defer_ns = cfg->defer_ns;
+	vm->inject_at_sti_hlt = cfg->inject_at_sti_hlt;
 	vm->held_tail = &vm->held;
 	if (cfg->chaos) {
 		chaos_init(&vm->chaos, cfg->chaos_seed);

@@ -129,6 +129,7 @@ struct vm {
 	uint64_t armed;			/* deadline the host timer is armed for */
 	bool event_queued;		/* an interrupt or exception enters at the next KVM_RUN */
 	bool halted;			/* the last exit was hlt with interrupts on */
+	bool inject_at_sti_hlt;		/* as vmm did before journal version 5 (vm_inject_decision) */
 	bool at_position;		/* after an exit or at a landmark: async work may apply */
 	bool input_waiting;		/* serial input queued that COM1 had no room for */
 	uint64_t user_defer_until;	/* user mode since a kick: landmark no sooner than this */
@@ -204,6 +205,7 @@ struct vm_config {
 	struct virtio_spec virtio[BOARD_VIRTIO_MAX];	/* virtio devices in slot order */
 	unsigned n_virtio;
 	bool ioeventfd;			/* virtio notifications through KVM_IOEVENTFD (vm->ioev) */
+	bool inject_at_sti_hlt;		/* vm->inject_at_sti_hlt: replay of a journal before version 5 */
 };
 
 /* Returns 0 or -errno; err holds one line for the user. */

@@ -245,7 +245,7 @@ static void test_bad_files(void **state)
 	assert_int_equal(write(fd, "\x50\x2a\x4d\x18\x06\x00\x00\x00VMMJ\x01\x00", 14), 14);
 	close(fd);
 	assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "version 1, this vmm reads versions 2 to 4"));
+	assert_non_null(strstr(err, "version 1, this vmm reads versions 2 to 5"));
 	/* Version 2 is read: it lacks only the defer field (and the memory size, here). */
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	assert_int_equal(write(fd, "\x50\x2a\x4d\x18\x06\x00\x00\x00VMMJ\x02\x00", 14), 14);
