@@ -508,7 +508,14 @@ const char *vm_exit_reason_name(unsigned reason)
 	return reason < VM_EXIT_REASONS && names[reason] ? names[reason] : "other";
 }
 
-int vm_handle_exit(struct vm *vm, char *err, size_t errlen)
+void vm_exit_taken(struct vm *vm, unsigned reason, uint64_t now)
+{
+	vm->board.now = now;
+	vm->exit_count++;
+	vm->stats.exits[reason]++;
+}
+
+int vm_handle_exit(struct vm *vm, uint64_t now, char *err, size_t errlen)
 {
 	unsigned reason = vm->run->exit_reason;
 
@@ -516,7 +523,7 @@ int vm_handle_exit(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "unexpected KVM exit reason %u", reason);
 		return -EIO;
 	}
-	vm->stats.exits[reason]++;
+	vm_exit_taken(vm, reason, now);
 	vm->rip_moved = false;
 	return exit_handlers[reason](vm, err, errlen);
 }
@@ -535,7 +542,6 @@ void vm_check_board_stop(struct vm *vm)
 
 int vm_run(struct vm *vm, char *err, size_t errlen)
 {
-	struct kvm_regs before;
 	bool stepping, off_position = false;	/* the guest ran since the last exit or landmark */
 	int r;
 
@@ -601,42 +607,20 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 			break;
 		vm_arm_timer(vm);
 		stepping = vm->debugger && vm->debugger->steps(vm->debugger_ctx);
-		if (stepping && ioctl(vm->vcpu_fd, KVM_GET_REGS, &before) < 0) {
-			r = -errno;
-			goto error_gdb;
+		r = vm_enter_once(vm, stepping, true, vm->debugger, vm->debugger_ctx);
+		if (r == -EINTR || r == -EAGAIN) {
+			if ((r = vm_kicked(vm)) < 0)
+				goto hook_error;
+			off_position = !vm->at_position;
+			continue;
 		}
-		if (vm_enter(vm, true) < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
-				if ((r = vm_kicked(vm)) < 0)
-					goto hook_error;
-				off_position = !vm->at_position;
-				continue;
-			}
-			r = -errno;
-			snprintf(err, errlen, "KVM_RUN: %s", strerror(errno));
+		if (r < 0) {
+			snprintf(err, errlen, "KVM_RUN: %s", strerror(-r));
 			goto error;
 		}
-		vm->event_queued = false;
 		off_position = true;
-		/* gdb's step must not leave its TF in what the guest saved (it would be journaled). */
-		if (stepping && vm->run->exit_reason == KVM_EXIT_DEBUG && (r = vm_step_fixup(vm, &before)) < 0)
-			goto error_gdb;
-		/* One of gdb's int3s is a debug exit from here on; a #BP of the guest's own went back to it. */
-		if ((r = vm_swbp_exit(vm)) == VM_SWBP_GUEST)
+		if (r == VM_ENTRY_AGAIN)
 			continue;
-		if (r < 0)
-			goto error_gdb;
-		/* A page gdb watches: the access is done here, and is no exit of the guest's (replay never sees it). */
-		if (vm_trap_exit(vm)) {
-			if (vm->debugger && (r = vm->debugger->trap(vm->debugger_ctx, vm)) < 0)
-				goto error_gdb;
-			continue;
-		}
-		if (vm->debugger && (r = vm->debugger->traps_failed(vm->debugger_ctx, vm)) != 0) {
-			if (r < 0)
-				goto error_gdb;
-			continue;
-		}
 		if (vm->entry_bps && (r = plant_hit(&vm->entry_plants, vm)) != 0) {
 			if (r < 0) {
 				snprintf(err, errlen, "a kernel entry's stop: %s", strerror(-r));
@@ -658,9 +642,7 @@ int vm_run(struct vm *vm, char *err, size_t errlen)
 				goto error_gdb;
 			continue;
 		}
-		vm->board.now = vm_now(vm);
-		vm->exit_count++;
-		if ((r = vm_handle_exit(vm, err, errlen)) < 0)
+		if ((r = vm_handle_exit(vm, vm_now(vm), err, errlen)) < 0)
 			goto error;
 		if (vm->hooks && (r = vm->hooks->exit(vm)) < 0)
 			goto hook_error;

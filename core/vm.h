@@ -84,7 +84,8 @@ struct vm_debugger {
 	/* Between entries: serve the client, and report a step owed from the last exit. */
 	int (*poll)(void *ctx, struct vm *vm);
 	bool (*steps)(const void *ctx);				/* the next entry is a single-step */
-	int (*trap)(void *ctx, struct vm *vm);			/* a trapped page's access was done */
+	/* A trapped page's access was done: 1 if it ended in a debug exit for the caller (vm->run). */
+	int (*trap)(void *ctx, struct vm *vm);
 	int (*traps_failed)(void *ctx, struct vm *vm);		/* >0: handled here, enter again */
 	int (*debug_exit)(void *ctx, struct vm *vm);		/* a debug exit none of core's own */
 	void (*exit_done)(void *ctx, struct vm *vm);		/* an exit of the guest's was handled */
@@ -244,6 +245,17 @@ int vm_set_swbps(struct vm *vm, const uint64_t *gpa, unsigned n);
  * fingerprints, snapshots, devices' DMA) ever sees an int3. As KVM_RUN returns.
  */
 int vm_enter(struct vm *vm, bool swbps);
+#define VM_ENTRY_EXIT 0		/* vm_enter_once: vm->run holds an exit for the caller */
+#define VM_ENTRY_AGAIN 1	/* vm_enter_once: what stopped the guest was served: enter again */
+/*
+ * One entry, the same for run, record and replay: KVM_RUN as vm_enter makes
+ * it, then what is no exit of the guest's is served on the way out (a step's
+ * TF fixed up, gdb's int3s, a #BP of the guest's own, trapped pages through
+ * dbg, which may be NULL). step: KVM single-steps this entry. VM_ENTRY_EXIT
+ * (the guest's exit, or a debug exit), VM_ENTRY_AGAIN, or -errno (-EINTR: a
+ * kick).
+ */
+int vm_enter_once(struct vm *vm, bool step, bool swbps, const struct vm_debugger *dbg, void *ctx);
 #define VM_SWBP_HIT 1		/* the guest stopped on a planted int3 */
 #define VM_SWBP_GUEST 2		/* a #BP of the guest's own, given back to it */
 /*
@@ -287,8 +299,14 @@ int vm_kvm_rebuild(struct vm *vm, const struct vm_cpu *cpu, char *err, size_t er
 
 /* Pieces of the run loop that replay drives itself. */
 int vm_signals_init(struct vm *vm, char *err, size_t errlen);
-/* Dispatch the exit in vm->run through the exit table (hlt only marks vm->halted). */
-int vm_handle_exit(struct vm *vm, char *err, size_t errlen);
+/*
+ * Dispatch the exit in vm->run through the exit table (hlt only marks
+ * vm->halted), counted as taken at guest time now: live in run and record,
+ * the journal's in replay.
+ */
+int vm_handle_exit(struct vm *vm, uint64_t now, char *err, size_t errlen);
+/* An exit taken at now, counted; replay's hunts reach window exits without handling them. */
+void vm_exit_taken(struct vm *vm, unsigned reason, uint64_t now);
 /* The vector the loop would inject now, or -1 (and sets request_interrupt_window). */
 int vm_inject_decision(struct vm *vm);
 int vm_inject(struct vm *vm, uint8_t vector, char *err, size_t errlen);

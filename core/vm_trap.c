@@ -166,6 +166,34 @@ int vm_enter(struct vm *vm, bool swbps)
 	return r;
 }
 
+int vm_enter_once(struct vm *vm, bool step, bool swbps, const struct vm_debugger *dbg, void *ctx)
+{
+	struct kvm_regs before;
+	int r;
+
+	if (step && ioctl(vm->vcpu_fd, KVM_GET_REGS, &before) < 0)
+		return -errno;
+	if (vm_enter(vm, swbps) < 0)
+		return -errno;
+	vm->event_queued = false;
+	/* gdb's step must not leave its TF in what the guest saved (it would be journaled). */
+	if (step && vm->run->exit_reason == KVM_EXIT_DEBUG && (r = vm_step_fixup(vm, &before)) < 0)
+		return r;
+	/* One of gdb's int3s is a debug exit from here on; a #BP of the guest's own went back to it. */
+	if ((r = vm_swbp_exit(vm)) < 0)
+		return r;
+	if (r == VM_SWBP_GUEST)
+		return VM_ENTRY_AGAIN;
+	if (dbg && (r = dbg->traps_failed(ctx, vm)) != 0)
+		return r < 0 ? r : VM_ENTRY_AGAIN;
+	/* A page gdb watches: the access is done here, and is no exit of the guest's (replay never sees it). */
+	if (vm_trap_exit(vm)) {
+		r = dbg ? dbg->trap(ctx, vm) : 0;
+		return r < 0 ? r : r ? VM_ENTRY_EXIT : VM_ENTRY_AGAIN;
+	}
+	return VM_ENTRY_EXIT;
+}
+
 /*
  * The exit becomes the debug exit of one of gdb's breakpoints, with RIP moved
  * by back (onto the breakpoint, where a HLT exit left it past): VM_SWBP_HIT.

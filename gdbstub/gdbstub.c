@@ -770,7 +770,9 @@ static bool dbg_steps(const void *ctx)
 
 static int dbg_trap(void *ctx, struct vm *vm)
 {
-	return gdbstub_trap(ctx, vm);
+	int r = gdbstub_trap(ctx, vm);
+
+	return r < 0 ? r : 0;	/* a stop it caused is reported and served: the loop enters again */
 }
 
 static int dbg_traps_failed(void *ctx, struct vm *vm)

@@ -105,22 +105,73 @@ int replay_pos_capture(struct replayer *p, struct replay_pos *pos)
 }
 
 /*
+ * A page gdb watches was accessed in the entry replay_kvm_run made (the
+ * access is done): a stop for the client, or while scanning a candidate.
+ * 1 if the caller is to look at vm->run (a step's debug exit, or the client
+ * stopped the replay), else 0: enter again.
+ */
+static int replay_trap(void *ctx, struct vm *vm)
+{
+	struct replayer *p = ctx;
+	char stop[sizeof(p->cand_reply)];
+	bool debug = false;
+	time_t t0;
+	int r;
+
+	if (!p->entry_user && p->entry_step && vm->run->mmio.is_write) {
+		if ((r = vm_complete_io(vm, true)) < 0)
+			return r;
+		debug = r == 1 && vm->run->exit_reason == KVM_EXIT_DEBUG;
+	}
+	if (!p->entry_user || (r = gdbstub_watch_hit(p->gdb, vm, p->entry_step, stop, sizeof(stop), &debug)) == 0)
+		return debug;
+	if (r < 0)
+		return r;
+	p->watched = true;
+	p->step_over = false;	/* the instruction is done: a step off a breakpoint too */
+	if (p->goal.goal == REPLAY_GOAL_SCAN) {
+		if ((r = replay_pos_capture(p, &p->cand)) < 0)
+			return r;
+		memcpy(p->cand_reply, stop, sizeof(stop));
+		p->have_cand = true;
+		return debug;
+	}
+	t0 = time(NULL);
+	if (gdbstub_report(p->gdb, vm, stop) < 0)
+		gdbstub_close(p->gdb);
+	p->paused += time(NULL) - t0;
+	return debug || vm->stop != VM_RUNNING;
+}
+
+static int replay_traps_failed(void *ctx, struct vm *vm)
+{
+	struct replayer *p = ctx;
+
+	return gdbstub_traps_failed(p->gdb, vm);
+}
+
+/* gdb as vm_enter_once sees it in replay: its watched pages, and KVM failing on them. */
+static const struct vm_debugger replay_entry_debugger = {
+	.trap = replay_trap,
+	.traps_failed = replay_traps_failed,
+};
+
+/*
  * KVM_RUN with the replayer's own debugging (control, with bp in DR3) merged
  * with gdb's (DR0-DR1, stepping) and, going back, the point sought (DR2). A
  * debug exit gdb caused is reported to the client and served here (or, while
  * scanning, remembered), then the guest runs on; the caller sees the exits it
- * would see without gdb. Returns as KVM_RUN does.
+ * would see without gdb. Each entry is vm_enter_once, as vmm run's are.
+ * Returns as KVM_RUN does.
  */
 int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 {
 	struct vm *vm = p->vm;
+	int r;
 
 	p->at_boundary = false;
 
 	if (!p->gdb || p->gdb->fd < 0) {
-		struct kvm_regs before;
-		int r;
-
 		vm->n_swbps = 0;	/* gdb is gone: nothing to plant, and no #BP for KVM to take */
 		if ((control || p->debug_dirty) && set_debug(vm, control, bp) < 0)
 			return -1;
@@ -129,11 +180,10 @@ int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 			errno = -r;
 			return -1;
 		}
-		if (!(control & KVM_GUESTDBG_SINGLESTEP))
-			return ioctl(vm->vcpu_fd, KVM_RUN, 0);
-		if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &before) < 0 || ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0)
-			return -1;
-		if (vm->run->exit_reason == KVM_EXIT_DEBUG && (r = vm_step_fixup(vm, &before)) < 0) {
+		do
+			r = vm_enter_once(vm, control & KVM_GUESTDBG_SINGLESTEP, false, NULL, NULL);
+		while (r == VM_ENTRY_AGAIN);
+		if (r < 0) {
 			errno = -r;
 			return -1;
 		}
@@ -141,12 +191,10 @@ int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 	}
 	for (;;) {
 		struct kvm_guest_debug dbg;
-		struct kvm_regs before;
-		bool mine, theirs, done, step, watched = false, user = p->goal.goal == REPLAY_GOAL_NONE ||
-								 p->goal.goal == REPLAY_GOAL_SCAN;
+		bool mine, theirs, done, watched, user = p->goal.goal == REPLAY_GOAL_NONE ||
+							 p->goal.goal == REPLAY_GOAL_SCAN;
 		uint64_t dr6;
 		time_t t0;
-		int r;
 
 		/* A stretch that starts at the target: it is there before running. */
 		if (p->goal.goal != REPLAY_GOAL_NONE && (replay_target_stretch(p) || replay_stepback_window(p)) &&
@@ -197,66 +245,22 @@ int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 			errno = -r;
 			return -1;
 		}
-		step = dbg.control & KVM_GUESTDBG_SINGLESTEP;
-		if (step && ioctl(vm->vcpu_fd, KVM_GET_REGS, &before) < 0)
-			return -1;
+		p->entry_user = user;
+		p->entry_step = dbg.control & KVM_GUESTDBG_SINGLESTEP;
+		p->watched = false;
 		/* gdb's int3s go in with its other breakpoints (not while stepping off one). */
-		if (ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0 || vm_enter(vm, user && !p->step_over) < 0)
+		if (ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
 			return -1;
-		if (step && vm->run->exit_reason == KVM_EXIT_DEBUG && (r = vm_step_fixup(vm, &before)) < 0) {
+		r = vm_enter_once(vm, p->entry_step, user && !p->step_over, &replay_entry_debugger, p);
+		if (r < 0) {
 			errno = -r;
 			return -1;
 		}
-		/* One of gdb's int3s is a debug exit from here on (a breakpoint of gdb's); the guest's own #BP went back to it. */
-		if ((r = vm_swbp_exit(vm)) < 0) {
-			errno = -r;
-			return -1;
-		}
-		if (r == VM_SWBP_GUEST)
+		if (r == VM_ENTRY_AGAIN)
 			continue;
-		if ((r = gdbstub_traps_failed(p->gdb, vm)) != 0) {
-			if (r < 0) {
-				errno = -r;
-				return -1;
-			}
-			continue;
-		}
-		/* A page gdb watches: no exit of the guest's; a hit is a stop, or while scanning a candidate. */
-		if (vm_trap_exit(vm)) {
-			char stop[sizeof(p->cand_reply)];
-			bool debug = false;
-
-			if (!user && step && vm->run->mmio.is_write) {
-				if ((r = vm_complete_io(vm, true)) < 0) {
-					errno = -r;
-					return -1;
-				}
-				debug = r == 1 && vm->run->exit_reason == KVM_EXIT_DEBUG;
-			}
-			if (user && (r = gdbstub_watch_hit(p->gdb, vm, step, stop, sizeof(stop), &debug)) != 0) {
-				if (r < 0) {
-					errno = -r;
-					return -1;
-				}
-				watched = true;
-				p->step_over = false;	/* the instruction is done: a step off a breakpoint too */
-				if (p->goal.goal == REPLAY_GOAL_SCAN) {
-					if ((r = replay_pos_capture(p, &p->cand)) < 0)
-						return r;
-					memcpy(p->cand_reply, stop, sizeof(stop));
-					p->have_cand = true;
-				} else {
-					t0 = time(NULL);
-					if (gdbstub_report(p->gdb, vm, stop) < 0)
-						gdbstub_close(p->gdb);
-					p->paused += time(NULL) - t0;
-					if (vm->stop != VM_RUNNING)
-						return 0;
-				}
-			}
-			if (!debug)
-				continue;
-		}
+		watched = p->watched;
+		if (watched && vm->stop != VM_RUNNING)
+			return 0;
 		if (vm->run->exit_reason != KVM_EXIT_DEBUG)
 			return 0;
 		dr6 = vm->run->debug.arch.dr6;
@@ -322,9 +326,7 @@ static int replay_window_exit(struct replayer *p, const struct rr_landmark *want
 	p->res->landmarks--;	/* counted as an exit, not a landmark */
 	p->res->window_exits++;
 	p->rr.last_now = now;
-	p->vm->board.now = now;
-	p->vm->exit_count++;
-	p->vm->stats.exits[KVM_EXIT_IRQ_WINDOW_OPEN]++;
+	vm_exit_taken(p->vm, KVM_EXIT_IRQ_WINDOW_OPEN, now);
 	p->res->exits++;
 	if (p->vm->exit_count % RR_EPOCH_EXITS == 0)
 		return rr_epoch_reset(&p->rr);
@@ -391,10 +393,8 @@ static int replay_exit(struct replayer *p)
 	if (!rr_exit_matches(&want, &got, false))
 		return exit_differs(p, &want, &got);
 	p->rr.last_now = now;
-	vm->board.now = now;
-	vm->exit_count++;
 	p->res->exits++;
-	if ((r = vm_handle_exit(vm, p->err, p->errlen)) < 0)
+	if ((r = vm_handle_exit(vm, now, p->err, p->errlen)) < 0)
 		return r;
 	/* What the devices answered (IN, MMIO reads, a refused MSR) must be what they answered then. */
 	rr_exit_from_run(&got, run, regs.rip, want.dt);

@@ -38,6 +38,8 @@ struct replayer {
 	bool have_prev;
 	uint64_t boundary_checked;	/* events + 1 of the last stretch start compared with the target */
 	bool step_over;			/* scan: step off a breakpoint before arming it again */
+	bool entry_user, entry_step;	/* the entry replay_kvm_run makes: for gdb (not a goal's), a step */
+	bool watched;			/* a watchpoint of gdb's stopped it */
 	bool at_end;			/* the end record was replayed: gdb is stopped at the end */
 	bool at_boundary;		/* gdb is stopped between records (the start, a goto) */
 	unsigned n_marks;		/* monitor checkpoint: the stops gdb can restart at */
