@@ -559,7 +559,10 @@ static int take_over(struct replayer *p, const char *text, int gdb_fd)
 	return p->goal.target_start ? replay_arrived(p) : 0;
 }
 
-/* A snapshot here, at a record boundary. Returns 1 in a process that took over from it later. */
+/*
+ * A snapshot here, at a record boundary. Returns 1 in a process that took
+ * over from it later, -ECANCELED in the snapshot once it is no longer needed.
+ */
 static int snapshot(struct replayer *p)
 {
 	static char text[REPLAY_RESUME_MAX];
@@ -570,6 +573,10 @@ static int snapshot(struct replayer *p)
 		r = snap_take(p->res->events, snapshot_child, p, text, sizeof(text), &gdb_fd);
 	if (r == 1)
 		return take_over(p, text, gdb_fd) < 0 ? -EPROTO : 1;
+	if (r == SNAP_OVER) {
+		p->res->then = REPLAY_THEN_VANISH;
+		return -ECANCELED;
+	}
 	if (r < 0) {
 		/* The replay itself can go on; going back uses the snapshots there are. */
 		fprintf(stderr, "vmm: warning: no snapshot at event %llu (%s): no more are taken\n",

@@ -184,7 +184,10 @@ static int receive(int c, char *text, size_t n, int fds[2])
 	return 0;
 }
 
-/* The snapshot's life: wait for goals; for each, fork the process that replays on. Returns only in that one. */
+/*
+ * The snapshot's life: wait for goals; for each, fork the process that
+ * replays on, where it returns 1. SNAP_OVER once the root is gone.
+ */
 static int serve(int ls, uint64_t events, char *text, size_t n, int *gdb_fd)
 {
 	struct sigaction ign = { .sa_handler = SIG_IGN };
@@ -196,10 +199,10 @@ static int serve(int ls, uint64_t events, char *text, size_t n, int *gdb_fd)
 		pid_t g;
 
 		if (poll(pf, 2, 1000) < 0 && errno != EINTR)
-			_exit(0);
+			return SNAP_OVER;
 		reap();
 		if (pf[1].revents)
-			_exit(0);	/* the root is gone */
+			return SNAP_OVER;	/* the root is gone */
 		if (!(pf[0].revents & POLLIN))
 			continue;
 		c = accept4(ls, NULL, NULL, SOCK_CLOEXEC);

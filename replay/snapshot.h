@@ -40,8 +40,10 @@ bool snap_due(uint64_t events);
  * in_child (drop what only this process may use) and waits; each time a
  * replaying process hands it a goal it forks, and snap_take returns 1 in that
  * new replaying process with the goal's text in text and gdb's connection in
- * *gdb_fd.
+ * *gdb_fd. When the replay that took it is over, snap_take returns SNAP_OVER
+ * in the snapshot: the caller ends that process at once.
  */
+#define SNAP_OVER 2
 int snap_take(uint64_t events, void (*in_child)(void *ctx), void *ctx, char *text, size_t n, int *gdb_fd);
 
 /*
