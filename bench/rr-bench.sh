@@ -73,13 +73,14 @@ echo "replayed, less the same guest doing none. Every test guest runs in 64-bit 
 echo "switches to it at once), so that is the one CPU mode measured. HLT has no row: kvmloop's \`hlt\` is a bare"
 echo "round trip (\`kvmloop hlt\` measures it), but in vmm a \`hlt\` with interrupts on sleeps until the next"
 echo "interrupt and one with them off powers the guest off, so there is no vmm round trip to set beside it."
+echo "The last two columns turn KVM_CAP_SYNC_REGS off (VMM_NO_SYNC_REGS=1): a KVM_GET_REGS per exit instead."
 echo
-echo "| exit | bare KVM us | vmm run us | run/bare | vmm record us | record/bare | vmm replay us | replay/bare |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| exit | bare KVM us | vmm run us | run/bare | vmm record us | record/bare | vmm replay us | replay/bare | record us, no sync regs | replay us, no sync regs |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for kind in pio mmio; do
 	bare=$("$KVMLOOP" "$kind" "$EXITS" "$RUNS" 2> "$tmp/kvmloop.err" | cut -d' ' -f2-)
 	if [ -z "$bare" ]; then
-		echo "| $kind | kvmloop failed: $(head -c 200 "$tmp/kvmloop.err") | | | | | | |"
+		echo "| $kind | kvmloop failed: $(head -c 200 "$tmp/kvmloop.err") | | | | | | | | |"
 		continue
 	fi
 	set -- $bare
@@ -87,19 +88,20 @@ for kind in pio mmio; do
 	bare_show=$(show 2 "$bare_us" "$(echo "$2 / 1000" | bc -l)" "$(echo "$3 / 1000" | bc -l)")
 	"$VMM" record --force -q -o "$tmp/ex0.vrr" --serial none --append "$kind=0" build/guests/exits.elf 2>/dev/null
 	"$VMM" record --force -q -o "$tmp/exN.vrr" --serial none --append "$kind=$EXITS" build/guests/exits.elf 2>/dev/null
-	: > "$tmp/run.per"; : > "$tmp/rec.per"; : > "$tmp/rep.per"
+	: > "$tmp/run.per"; : > "$tmp/rec.per"; : > "$tmp/rep.per"; : > "$tmp/recn.per"; : > "$tmp/repn.per"
 	i=0
 	while [ $i -lt "$RUNS" ]; do
 		i=$((i + 1))
-		for how in run rec rep; do
+		for how in run rec rep recn repn; do
+			case $how in recn|repn) export VMM_NO_SYNC_REGS=1 ;; *) unset VMM_NO_SYNC_REGS ;; esac
 			case $how in
 			run) t0=$(timed /dev/null /dev/null "$VMM" run --serial none --append "$kind=0" build/guests/exits.elf)
 			     tn=$(timed /dev/null /dev/null "$VMM" run --serial none --append "$kind=$EXITS" build/guests/exits.elf) ;;
-			rec) t0=$(timed /dev/null /dev/null "$VMM" record --force -q -o "$tmp/r0.vrr" --serial none \
+			rec*) t0=$(timed /dev/null /dev/null "$VMM" record --force -q -o "$tmp/r0.vrr" --serial none \
 					--append "$kind=0" build/guests/exits.elf)
 			     tn=$(timed /dev/null /dev/null "$VMM" record --force -q -o "$tmp/rN.vrr" --serial none \
 					--append "$kind=$EXITS" build/guests/exits.elf) ;;
-			rep) t0=$(timed /dev/null /dev/null "$VMM" replay -q --serial none "$tmp/ex0.vrr")
+			rep*) t0=$(timed /dev/null /dev/null "$VMM" replay -q --serial none "$tmp/ex0.vrr")
 			     tn=$(timed /dev/null /dev/null "$VMM" replay -q --serial none "$tmp/exN.vrr") ;;
 			esac
 			echo "($tn - $t0) * 1000000 / $EXITS" | bc -l >> "$tmp/$how.per"
@@ -110,8 +112,13 @@ for kind in pio mmio; do
 		set -- $(spread < "$tmp/$how.per")
 		row="$row | $(show 2 "$1" "$2" "$3") | $(ratio "$1" "$bare_us")"
 	done
+	for how in recn repn; do
+		set -- $(spread < "$tmp/$how.per")
+		row="$row | $(show 2 "$1" "$2" "$3")"
+	done
 	echo "$row |"
 done
+unset VMM_NO_SYNC_REGS
 echo
 
 # ---- Guests: run, record, replay ----

@@ -382,7 +382,7 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "replay: stopped at event %llu (--goto), %llu exits, %llu landmarks in\n",
 			(unsigned long long)res.events, (unsigned long long)res.exits,
 			(unsigned long long)res.landmarks);
-		if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) == 0)
+		if (vm_get_regs(vm, &regs) == 0)
 			rr_print_regs(stderr, &regs);
 		status = 0;
 	} else if (r < 0) {

@@ -46,7 +46,7 @@ static int complete_insn(struct vm *vm, struct kvm_regs *regs, unsigned len, int
 	vm->exit_rip = regs->rip;
 	vm->rip_moved = true;
 	regs->rip += len;
-	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, regs) < 0)
+	if (vm_set_regs(vm, regs) < 0)
 		return -errno;
 	if (vector < 0)
 		return 0;
@@ -107,7 +107,7 @@ bool vm_insn_completed(struct vm *vm)
 	struct kvm_regs regs;
 	uint8_t op;
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0 ||
+	if (vm_get_regs(vm, &regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0 ||
 	    read_virt(vm, sregs.cs.base + regs.rip, &op, 1) != 1)
 		return false;
 	for (unsigned i = 0; i < VM_INSN_COMPLETIONS; i++)
@@ -205,7 +205,7 @@ int vm_exit_internal_error(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "KVM internal error (suberror %u)", run->internal.suberror);
 		return -EIO;
 	}
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0) {
+	if (vm_get_regs(vm, &regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0) {
 		snprintf(err, errlen, "KVM emulation failure, and the registers cannot be read: %s",
 			 strerror(errno));
 		return -EIO;

@@ -69,11 +69,11 @@ static int probe_run(struct vm *vm, const struct probe *p)
 		dbg.arch.debugreg[0] = p->dr0;
 		dbg.arch.debugreg[7] = 0x1;	/* L0, execute, one byte */
 	}
-	if (ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
+	if (vm_set_guest_debug(vm, &dbg) < 0)
 		return -errno;
 	vm->run->request_interrupt_window = p->window;
 	do
-		r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+		r = vm_kvm_run(vm);
 	while (r < 0 && errno == EINTR);
 	vm->run->request_interrupt_window = 0;
 	return r < 0 ? -errno : 0;
@@ -83,7 +83,7 @@ static uint64_t probe_rip(struct vm *vm)
 {
 	struct kvm_regs regs;
 
-	return ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 ? 0 : regs.rip;
+	return vm_get_regs(vm, &regs) < 0 ? 0 : regs.rip;
 }
 
 static void probe_all(struct vm *vm, struct kvm_caps *c)
@@ -172,6 +172,7 @@ void kvm_caps_probe(struct kvm_caps *c)
 		vm_destroy(&vm);
 		return;
 	}
+	c->sync_regs = vm.sync_regs ? KVM_YES : KVM_NO;
 	if (boot_write_gdt(&vm.mem) < 0 || write_idt(&vm) < 0)
 		snprintf(c->why, sizeof(c->why), "cannot write the probe's tables");
 	else
@@ -225,6 +226,7 @@ void kvm_caps_describe(const struct kvm_caps *c, char *buf, size_t len)
 		 "int3 intercepted: %s\n"
 		 "interrupt-window exits: %s\n"
 		 "port-write exits: %s\n"
+		 "registers with each exit: %s\n"
 		 "%s%s%s",
 		 kvm_caps_name(c, name, sizeof(name)),
 		 answer(c->singlestep, "yes", "no (KVM_GUESTDBG_SINGLESTEP did not stop after one instruction)"),
@@ -233,5 +235,7 @@ void kvm_caps_describe(const struct kvm_caps *c, char *buf, size_t len)
 		 answer(c->exact_window, "exact (right after sti's shadow)", "late (not right after sti's shadow)"),
 		 answer(c->out_past, "RIP past the out (KVM emulated it; the journal keeps it at the out)",
 			"RIP at the out"),
+		 answer(c->sync_regs, "yes (KVM_CAP_SYNC_REGS: no KVM_GET_REGS after an exit)",
+			"no (a KVM_GET_REGS where they are needed)"),
 		 c->why[0] ? "probe: " : "", c->why, c->why[0] ? "\n" : "");
 }

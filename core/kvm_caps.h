@@ -23,6 +23,7 @@ struct kvm_caps {
 	enum kvm_int3 int3;
 	enum kvm_answer exact_window;	/* the interrupt-window exit comes right after sti's shadow */
 	enum kvm_answer out_past;	/* a port OUT's exit reports RIP past the instruction (KVM emulated it) */
+	enum kvm_answer sync_regs;	/* KVM_CAP_SYNC_REGS, used (VMM_NO_SYNC_REGS unset) */
 	char why[200];			/* the probe's own failure, if it could not run */
 };
 

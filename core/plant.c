@@ -50,13 +50,13 @@ int plant_hit(const struct plants *ps, struct vm *vm)
 
 	if (!ps->n || vm->run->exit_reason != KVM_EXIT_HLT)
 		return 0;
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+	if (vm_get_regs(vm, &regs) < 0)
 		return -errno;
 	for (unsigned i = 0; i < ps->n; i++) {
 		if (regs.rip != ps->p[i].rip + 1)
 			continue;
 		regs.rip = ps->p[i].rip;
-		if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+		if (vm_set_regs(vm, &regs) < 0)
 			return -errno;
 		return 1;
 	}

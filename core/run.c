@@ -270,7 +270,7 @@ static bool at_sti_hlt(struct vm *vm)
 	uint8_t code[2];
 
 	/* At CPL 3 a hlt raises #GP instead of exiting: no position would follow it. */
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0 || !r.rip ||
+	if (vm_get_regs(vm, &r) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0 || !r.rip ||
 	    (s.ss.dpl & 3))
 		return false;
 	pm = (struct paging_mode){ s.cr0, s.cr3, s.cr4, s.efer };

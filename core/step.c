@@ -60,11 +60,11 @@ int vm_step_fixup(struct vm *vm, const struct kvm_regs *before)
 
 	if (before->rflags & RFLAGS_TF)
 		return 0;	/* the guest's own TF: saved as it should be */
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &after) < 0)
+	if (vm_get_regs(vm, &after) < 0)
 		return -errno;
 	if (after.r11 == image && after.rcx == before->rip + 2 && before->r11 != image) {
 		after.r11 &= ~RFLAGS_TF;	/* SYSCALL */
-		return ioctl(vm->vcpu_fd, KVM_SET_REGS, &after) < 0 ? -errno : 1;
+		return vm_set_regs(vm, &after) < 0 ? -errno : 1;
 	}
 	moved = (int64_t)(before->rsp - after.rsp);
 	if (moved == 0 || (moved >= -8 && moved < 2) || moved == 6 || (moved > 8 && moved < 24))

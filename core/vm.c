@@ -192,6 +192,13 @@ static int add_slots(struct vm *vm)
 	return 0;
 }
 
+static bool getenv_flag(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v && strcmp(v, "0");
+}
+
 /* KVM's side of the machine on memory vm->mem already holds: the VM, its slots, the vCPU and its fixed setup. */
 static int kvm_build(struct vm *vm, char *err, size_t errlen)
 {
@@ -227,6 +234,16 @@ static int kvm_build(struct vm *vm, char *err, size_t errlen)
 		vm->run = NULL;
 		return fail(err, errlen, "mmap of kvm_run");
 	}
+	/*
+	 * The general registers come back in kvm_run at every return: the
+	 * journal's exits, landmark hunts and gdb's steps read them with no
+	 * KVM_GET_REGS (vm_get_regs). VMM_NO_SYNC_REGS=1 turns it off, for
+	 * measuring what it saves (make bench).
+	 */
+	r = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+	vm->sync_regs = r > 0 && (r & KVM_SYNC_X86_REGS) && !getenv_flag("VMM_NO_SYNC_REGS");
+	vm->regs_fresh = false;
+	vm->run->kvm_valid_regs = vm->sync_regs ? KVM_SYNC_X86_REGS : 0;
 	if ((r = setup_cpuid(vm, err, errlen)) < 0)
 		return r;
 	if ((r = setup_msr_filter(vm, err, errlen)) < 0)
@@ -319,7 +336,7 @@ int vm_set_entry(struct vm *vm, const struct boot_entry *entry, char *err, size_
 	regs.rbx = entry->ebx;
 	regs.rsi = entry->esi;
 	regs.rsp = BOOT_ZEROPAGE_ADDR;
-	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+	if (vm_set_regs(vm, &regs) < 0)
 		return fail(err, errlen, "KVM_SET_REGS");
 	return 0;
 }
@@ -556,7 +573,7 @@ int vm_cpu_read(struct vm *vm, struct vm_cpu *cpu)
 	int r;
 
 	memset(cpu, 0, sizeof(*cpu));
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &cpu->regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &cpu->sregs) < 0 ||
+	if (vm_get_regs(vm, &cpu->regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &cpu->sregs) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_GET_DEBUGREGS, &cpu->dregs) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &cpu->events) < 0)
 		return -errno;
@@ -589,7 +606,7 @@ int vm_cpu_load(struct vm *vm, const struct vm_cpu *cpu)
 	struct kvm_msr_entry msrs[VM_CPU_MSRS];
 	struct kvm_vcpu_events ev = cpu->events;
 
-	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &cpu->sregs) < 0 || ioctl(vm->vcpu_fd, KVM_SET_REGS, &cpu->regs) < 0)
+	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &cpu->sregs) < 0 || vm_set_regs(vm, &cpu->regs) < 0)
 		return -errno;
 	if (cpu->has_xcrs && ioctl(vm->vcpu_fd, KVM_SET_XCRS, &cpu->xcrs) < 0)
 		return -errno;

@@ -144,6 +144,8 @@ struct vm {
 	bool entry_bps;			/* breakpoints on the kernel's entries wait for the landmark */
 	struct plants entry_plants;	/* ... as HLTs, where debug registers do not fire */
 	uint64_t exit_count;		/* handled exits: the exit ordinal */
+	bool sync_regs;			/* KVM stores the registers in kvm_run at every return (KVM_CAP_SYNC_REGS) */
+	bool regs_fresh;		/* ... and nothing changed them since: vm_get_regs needs no ioctl */
 	bool rip_moved;			/* the handler of the last exit moved RIP ... */
 	uint64_t exit_rip;		/* ... away from here, where the exit happened */
 	const struct kvm_caps *caps;	/* what this KVM can do (vmm probe), or NULL: not probed */
@@ -245,6 +247,17 @@ int vm_set_swbps(struct vm *vm, const uint64_t *gpa, unsigned n);
  * fingerprints, snapshots, devices' DMA) ever sees an int3. As KVM_RUN returns.
  */
 int vm_enter(struct vm *vm, bool swbps);
+/* KVM_RUN itself, every one vmm makes: as the ioctl returns. */
+int vm_kvm_run(struct vm *vm);
+/*
+ * The vCPU's registers: from kvm_run where KVM put them there at its last
+ * return and nothing set them since, else KVM_GET_REGS. 0, or -1 with errno,
+ * as the ioctl. Every change of them goes through vm_set_regs (or
+ * vm_set_guest_debug, which may change how KVM shows RFLAGS.TF).
+ */
+int vm_get_regs(struct vm *vm, struct kvm_regs *regs);
+int vm_set_regs(struct vm *vm, const struct kvm_regs *regs);
+int vm_set_guest_debug(struct vm *vm, const struct kvm_guest_debug *dbg);
 #define VM_ENTRY_EXIT 0		/* vm_enter_once: vm->run holds an exit for the caller */
 #define VM_ENTRY_AGAIN 1	/* vm_enter_once: what stopped the guest was served: enter again */
 /*

@@ -30,7 +30,7 @@ static int rip_gpa(struct vm *vm, uint64_t off, uint64_t *gpa)
 	struct paging_mode pm;
 	uint64_t left;
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+	if (vm_get_regs(vm, &regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
 		return -errno;
 	pm = (struct paging_mode){ sregs.cr0, sregs.cr3, sregs.cr4, sregs.efer };
 	return paging_translate(&vm->mem, &pm, sregs.cs.base + regs.rip + off, gpa, &left);
@@ -130,6 +130,36 @@ uint8_t vm_swbp_opcode(const struct vm *vm)
 	return vm->caps && vm->caps->int3 == KVM_INT3_GUEST ? OPCODE_HLT : OPCODE_INT3;
 }
 
+int vm_kvm_run(struct vm *vm)
+{
+	int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+
+	/* KVM stores the registers on its way out, EINTR included; other failures may not. */
+	vm->regs_fresh = vm->sync_regs && (r == 0 || errno == EINTR);
+	return r;
+}
+
+int vm_get_regs(struct vm *vm, struct kvm_regs *regs)
+{
+	if (vm->regs_fresh) {
+		*regs = vm->run->s.regs.regs;
+		return 0;
+	}
+	return ioctl(vm->vcpu_fd, KVM_GET_REGS, regs);
+}
+
+int vm_set_regs(struct vm *vm, const struct kvm_regs *regs)
+{
+	vm->regs_fresh = false;
+	return ioctl(vm->vcpu_fd, KVM_SET_REGS, regs);
+}
+
+int vm_set_guest_debug(struct vm *vm, const struct kvm_guest_debug *dbg)
+{
+	vm->regs_fresh = false;
+	return ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, dbg);
+}
+
 int vm_enter(struct vm *vm, bool swbps)
 {
 	uint8_t op = vm_swbp_opcode(vm);
@@ -147,7 +177,7 @@ int vm_enter(struct vm *vm, bool swbps)
 		}
 	}
 	plants_on(&vm->entry_plants);
-	r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+	r = vm_kvm_run(vm);
 	e = errno;
 	plants_off(&vm->entry_plants);
 	for (unsigned i = 0; i < vm->n_swbps; i++) {
@@ -171,7 +201,7 @@ int vm_enter_once(struct vm *vm, bool step, bool swbps, const struct vm_debugger
 	struct kvm_regs before;
 	int r;
 
-	if (step && ioctl(vm->vcpu_fd, KVM_GET_REGS, &before) < 0)
+	if (step && vm_get_regs(vm, &before) < 0)
 		return -errno;
 	if (vm_enter(vm, swbps) < 0)
 		return -errno;
@@ -203,11 +233,11 @@ static int swbp_hit(struct vm *vm, int back)
 	struct kvm_run *run = vm->run;
 	struct kvm_regs regs;
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+	if (vm_get_regs(vm, &regs) < 0)
 		return -errno;
 	if (back) {
 		regs.rip += (uint64_t)(int64_t)back;
-		if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+		if (vm_set_regs(vm, &regs) < 0)
 			return -errno;
 	}
 	run->exit_reason = KVM_EXIT_DEBUG;
@@ -306,7 +336,7 @@ int vm_complete_io(struct vm *vm, bool stepping)
 	int r;
 
 	vm->run->immediate_exit = 1;
-	r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+	r = vm_kvm_run(vm);
 	vm->run->immediate_exit = 0;
 	if (r == 0)
 		return 1;
@@ -320,7 +350,7 @@ int vm_complete_io(struct vm *vm, bool stepping)
 	 * single-stepping"), so the step would end one instruction late: make
 	 * the debug exit the step should have made.
 	 */
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+	if (vm_get_regs(vm, &regs) < 0)
 		return -errno;
 	vm->run->exit_reason = KVM_EXIT_DEBUG;
 	memset(&vm->run->debug, 0, sizeof(vm->run->debug));
@@ -345,5 +375,5 @@ int vm_set_breakpoints(struct vm *vm, uint32_t control, const uint64_t *addr, un
 		dbg.arch.debugreg[i] = addr[i];
 		dbg.arch.debugreg[7] |= 1ull << (2 * i);	/* Li, execute, 1 byte */
 	}
-	return ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0 ? -errno : 0;
+	return vm_set_guest_debug(vm, &dbg) < 0 ? -errno : 0;
 }

@@ -70,7 +70,7 @@ static int get_regs(struct vm *vm, struct gdb_regs *r)
 	const __u64 *order[16] = { &k.rax, &k.rbx, &k.rcx, &k.rdx, &k.rsi, &k.rdi, &k.rbp, &k.rsp,
 				       &k.r8, &k.r9, &k.r10, &k.r11, &k.r12, &k.r13, &k.r14, &k.r15 };
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &k) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+	if (vm_get_regs(vm, &k) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0)
 		return -errno;
 	memset(r, 0, sizeof(*r));
 	for (int i = 0; i < 16; i++)
@@ -97,13 +97,13 @@ static int set_regs(struct vm *vm, const struct gdb_regs *r)
 	__u64 *order[16] = { &k.rax, &k.rbx, &k.rcx, &k.rdx, &k.rsi, &k.rdi, &k.rbp, &k.rsp,
 				 &k.r8, &k.r9, &k.r10, &k.r11, &k.r12, &k.r13, &k.r14, &k.r15 };
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &k) < 0)
+	if (vm_get_regs(vm, &k) < 0)
 		return -errno;
 	for (int i = 0; i < 16; i++)
 		*order[i] = r->gpr[i];
 	k.rip = r->rip;
 	k.rflags = (r->rflags & 0xffffffffull) | 2;
-	return ioctl(vm->vcpu_fd, KVM_SET_REGS, &k) < 0 ? -errno : 0;
+	return vm_set_regs(vm, &k) < 0 ? -errno : 0;
 }
 
 /* The guest physical address of a virtual (or, with monitor phys on, physical) one; left: bytes to its page's end. */

@@ -159,7 +159,7 @@ int gdbstub_arm(struct gdbstub *g, struct vm *vm)
 	if ((r = gdbstub_sync_traps(g, vm)) < 0 || g->replay)
 		return r;
 	gdbstub_debug_regs(g, &dbg);
-	return ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0 ? -errno : 0;
+	return vm_set_guest_debug(vm, &dbg) < 0 ? -errno : 0;
 }
 
 /* Is an access of len bytes at gpa (a write or a read) one that watchpoint s watches? */

@@ -169,7 +169,7 @@ static int deliver_by_hand(struct vm *vm, struct kvm_regs *r, struct kvm_sregs *
 	/* KVM_SET_SREGS queues the vector its bitmap names: the one delivered here must not come again. */
 	memset(s->interrupt_bitmap, 0, sizeof(s->interrupt_bitmap));
 	if (ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, ev) < 0 || ioctl(vm->vcpu_fd, KVM_SET_SREGS, s) < 0 ||
-	    ioctl(vm->vcpu_fd, KVM_SET_REGS, r) < 0)
+	    vm_set_regs(vm, r) < 0)
 		return -errno;
 	return 1;
 }
@@ -188,7 +188,7 @@ static int step_by_hand(struct vm *vm)
 	struct kvm_regs r;
 	uint8_t op;
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0 ||
+	if (vm_get_regs(vm, &r) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return -errno;
 	if (ev.interrupt.injected)
@@ -206,7 +206,7 @@ static int step_by_hand(struct vm *vm)
 	r.rflags |= RFLAGS_IF;
 	ev.flags = KVM_VCPUEVENT_VALID_SHADOW;
 	ev.interrupt.shadow = KVM_X86_SHADOW_INT_STI;
-	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &r) < 0 || ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+	if (vm_set_regs(vm, &r) < 0 || ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
 		return -errno;
 	return 1;
 }
@@ -219,7 +219,7 @@ static int step_by_hand(struct vm *vm)
 static void complete_pending_io(struct vm *vm)
 {
 	vm->run->immediate_exit = 1;
-	(void)ioctl(vm->vcpu_fd, KVM_RUN, 0);	/* EINTR, with the I/O done */
+	(void)vm_kvm_run(vm);	/* EINTR, with the I/O done */
 	vm->run->immediate_exit = 0;
 }
 
@@ -297,7 +297,7 @@ static int landmark_by_state(struct replayer *p, const struct rr_landmark *want)
 			*gpr[i] = want->gpr[i];
 		g->rip = want->rip;
 		g->rflags = want->rflags | (want->rf ? RFLAGS_RF : 0);
-		r = ioctl(vm->vcpu_fd, KVM_SET_REGS, g) < 0 ? -errno : 1;
+		r = vm_set_regs(vm, g) < 0 ? -errno : 1;
 		/* KVM's word on whether an interrupt can go in now (kvm_run) is refreshed by an entry only. */
 		if (r == 1)
 			complete_pending_io(vm);
@@ -399,7 +399,7 @@ static int rep_fast_forward(struct replayer *p, const struct rr_landmark *want, 
 		r.rcx = n;
 	}
 	next = at->rip + len;
-	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &r) < 0)
+	if (vm_set_regs(vm, &r) < 0)
 		return -errno;
 	for (;;) {
 		struct plants pl = { .n = 0 };
@@ -423,7 +423,7 @@ static int rep_fast_forward(struct replayer *p, const struct rr_landmark *want, 
 		}
 		break;
 	}
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0)
+	if (vm_get_regs(vm, &r) < 0)
 		return -errno;
 	r.rcx += held;	/* the count held back */
 	hit = hit && r.rip == next && r.rcx == held;
@@ -432,7 +432,7 @@ static int rep_fast_forward(struct replayer *p, const struct rr_landmark *want, 
 		/* As the recording's CPU had it (TCG, for one, leaves RF clear); older journals: the SDM's 1. */
 		r.rflags = want->rf == 0 ? r.rflags & ~RFLAGS_RF : r.rflags | RFLAGS_RF;
 	}
-	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &r) < 0)
+	if (vm_set_regs(vm, &r) < 0)
 		return -errno;
 	if (err)
 		return -err;
@@ -497,7 +497,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 		p->res->landmark_states++;
 		return reached(p, &want);
 	}
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+	if (vm_get_regs(vm, &regs) < 0)
 		return -errno;
 	/* A kick that came before the guest ran a single instruction leaves a landmark right here. */
 	if (!window && regs.rip == want.rip && landmark_matches(p, &want, &regs))
@@ -531,7 +531,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 			if (r < 0)
 				return r;
 			p->res->landmark_hits++;
-			if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+			if (vm_get_regs(vm, &regs) < 0)
 				return -errno;
 			if (regs.rip == want.rip && landmark_matches_near(p, &want, &regs, &near))
 				break;
@@ -558,7 +558,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 
 			plants_off(&plant);
 			if (r == 0 && (hit = plant_hit(&plant, vm)) != 0) {
-				if (hit < 0 || ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+				if (hit < 0 || vm_get_regs(vm, &regs) < 0)
 					return hit < 0 ? hit : -errno;
 				p->res->landmark_hits++;
 				if (landmark_matches_near(p, &want, &regs, &near)) {
@@ -572,7 +572,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 					break;
 				}
 				if (rep && !window && (rep = (r = rep_fast_forward(p, &want, &regs, true)) != 0)) {
-					if (r < 0 || ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+					if (r < 0 || vm_get_regs(vm, &regs) < 0)
 						return r < 0 ? r : -errno;
 					if (r == REP_INSIDE && landmark_matches_near(p, &want, &regs, &near)) {
 						p->res->landmark_reps++;
@@ -602,7 +602,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 				 * ready_for_interrupt_injection on EINTR too, and it is 0 inside an
 				 * STI shadow, where the recorded injection could not be made.
 				 */
-				if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) == 0 && regs.rip == want.rip &&
+				if (vm_get_regs(vm, &regs) == 0 && regs.rip == want.rip &&
 				    !vm_event_pending(vm) && (!window || vm->run->ready_for_interrupt_injection) &&
 				    landmark_matches_near(p, &want, &regs, &near)) {
 					p->res->landmark_kicks++;
@@ -627,7 +627,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 		if (vm->stop == VM_STOP_QUIT)
 			return -ECANCELED;	/* gdb killed the replay while it was hunting */
 		if (window && vm->run->exit_reason == KVM_EXIT_IRQ_WINDOW_OPEN) {
-			if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+			if (vm_get_regs(vm, &regs) < 0)
 				return -errno;
 			if (regs.rip == want.rip && landmark_matches_near(p, &want, &regs, &near))
 				break;
@@ -654,7 +654,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 			set_debug(vm, 0, 0);
 			snprintf(exp, sizeof(exp), "landmark at rip 0x%llx before the next exit",
 				 (unsigned long long)want.rip);
-			ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs);
+			vm_get_regs(vm, &regs);
 			describe_near(tail, sizeof(tail), &near);
 			snprintf(act, sizeof(act), "%s exit at rip 0x%llx, landmark not reached%s",
 				 exit_name(vm->run->exit_reason), (unsigned long long)regs.rip, tail);
@@ -678,7 +678,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 			vm->run->request_interrupt_window = 1;
 			rewindow = false;
 		}
-		if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+		if (vm_get_regs(vm, &regs) < 0)
 			return -errno;
 		if (regs.rip == want.rip && landmark_matches_near(p, &want, &regs, &near))
 			break;
@@ -690,7 +690,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 		}
 		if (rep && regs.rip == want.rip && !window &&
 		    (rep = (r = rep_fast_forward(p, &want, &regs, planted)) != 0)) {
-			if (r < 0 || ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+			if (r < 0 || vm_get_regs(vm, &regs) < 0)
 				return r < 0 ? r : -errno;
 			if (r == REP_INSIDE && landmark_matches_near(p, &want, &regs, &near)) {
 				p->res->landmark_reps++;

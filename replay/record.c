@@ -62,7 +62,7 @@ static int rec_exit(struct vm *vm)
 	struct rr_exit e;
 	int r;
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+	if (vm_get_regs(vm, &regs) < 0)
 		return -errno;
 	/* Where it exited: a completed instruction moved RIP on from there. */
 	rr_exit_from_run(&e, vm->run, vm->rip_moved ? vm->exit_rip : vm_exit_rip(vm, &regs), delta(rec, vm->board.now));

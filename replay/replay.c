@@ -82,7 +82,7 @@ int diverge(struct replayer *p, const char *expected, const char *actual)
 			"  expected: %s\n  actual:   %s\n",
 		(unsigned long long)p->rec.index, (unsigned long long)p->vm->exit_count,
 		(unsigned long long)p->rec.offset, expected, actual);
-	if (ioctl(p->vm->vcpu_fd, KVM_GET_REGS, &regs) == 0) {
+	if (vm_get_regs(p->vm, &regs) == 0) {
 		fprintf(stderr, "  registers:\n");
 		rr_print_regs(stderr, &regs);
 	}
@@ -98,7 +98,7 @@ int set_debug(struct vm *vm, uint32_t control, uint64_t bp)
 int replay_pos_capture(struct replayer *p, struct replay_pos *pos)
 {
 	pos->events = p->res->events;
-	if (ioctl(p->vm->vcpu_fd, KVM_GET_REGS, &pos->regs) < 0)
+	if (vm_get_regs(p->vm, &pos->regs) < 0)
 		return -errno;
 	pos->regs.rflags &= ~RR_RFLAGS_IGNORE;	/* how the stop was reached, not where */
 	return rr_fingerprint(&p->rr, &pos->fp);
@@ -249,7 +249,7 @@ int replay_kvm_run(struct replayer *p, uint32_t control, uint64_t bp)
 		p->entry_step = dbg.control & KVM_GUESTDBG_SINGLESTEP;
 		p->watched = false;
 		/* gdb's int3s go in with its other breakpoints (not while stepping off one). */
-		if (ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
+		if (vm_set_guest_debug(vm, &dbg) < 0)
 			return -1;
 		r = vm_enter_once(vm, p->entry_step, user && !p->step_over, &replay_entry_debugger, p);
 		if (r < 0) {
@@ -378,7 +378,7 @@ static int replay_exit(struct replayer *p)
 			return -EINTR;
 	}
 	vm->event_queued = false;
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+	if (vm_get_regs(vm, &regs) < 0)
 		return -errno;
 	/*
 	 * For the journal's comparison only (KVM keeps its own): the exit's RIP

@@ -152,7 +152,7 @@ int rr_checkpoint(struct rr *rr, struct rr_checkpoint *ck)
 
 	if ((r = fetch(rr)) < 0)
 		return r;
-	if (ioctl(rr->vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 || ioctl(rr->vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+	if (vm_get_regs(rr->vm, &regs) < 0 || ioctl(rr->vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
 		return -errno;
 	for (size_t i = 0; i < rr->words; i++) {
 		for (uint64_t w = rr->since_ckpt[i]; w; w &= w - 1) {
@@ -383,7 +383,7 @@ uint64_t rr_state_digest(struct vm *vm)
 
 	memset(&regs, 0, sizeof(regs));
 	memset(&sregs, 0, sizeof(sregs));
-	ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs);
+	vm_get_regs(vm, &regs);
 	ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs);
 	regs.rflags &= ~RR_RFLAGS_IGNORE;
 	h = hash64(&regs, sizeof(regs), h);
