@@ -242,7 +242,7 @@ static int kvm_build(struct vm *vm, char *err, size_t errlen)
 	 */
 	r = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
 	vm->sync_regs = r > 0 && (r & KVM_SYNC_X86_REGS) && !getenv_flag("VMM_NO_SYNC_REGS");
-	vm->regs_fresh = false;
+	vm->regs_fresh = vm->debug_set = false;
 	vm->run->kvm_valid_regs = vm->sync_regs ? KVM_SYNC_X86_REGS : 0;
 	if ((r = setup_cpuid(vm, err, errlen)) < 0)
 		return r;

@@ -146,6 +146,8 @@ struct vm {
 	uint64_t exit_count;		/* handled exits: the exit ordinal */
 	bool sync_regs;			/* KVM stores the registers in kvm_run at every return (KVM_CAP_SYNC_REGS) */
 	bool regs_fresh;		/* ... and nothing changed them since: vm_get_regs needs no ioctl */
+	struct kvm_guest_debug debug;	/* what KVM_SET_GUEST_DEBUG last set, if debug_set */
+	bool debug_set;
 	bool rip_moved;			/* the handler of the last exit moved RIP ... */
 	uint64_t exit_rip;		/* ... away from here, where the exit happened */
 	const struct kvm_caps *caps;	/* what this KVM can do (vmm probe), or NULL: not probed */
@@ -254,6 +256,8 @@ int vm_kvm_run(struct vm *vm);
  * return and nothing set them since, else KVM_GET_REGS. 0, or -1 with errno,
  * as the ioctl. Every change of them goes through vm_set_regs (or
  * vm_set_guest_debug, which may change how KVM shows RFLAGS.TF).
+ * vm_set_guest_debug makes no call for what is set already, unless it
+ * single-steps: KVM steps by a TF it sets at the RIP of that call.
  */
 int vm_get_regs(struct vm *vm, struct kvm_regs *regs);
 int vm_set_regs(struct vm *vm, const struct kvm_regs *regs);
