@@ -85,6 +85,13 @@ for i in $(seq 1 "$n"); do
 		needs=$(cat "$base.needs")
 		fail_check "README line $line: $first: status $got (want $want)${missing:+; missing: $missing}"
 		tail -n 8 "$base.out" | sed 's/^/    /'
+		# A command that failed under sh -e hides what the guest said: show its serial files too.
+		for f in $(grep -o 'file:[^ ]*' "$block" | sed 's/^file://' | sort -u); do
+			case $f in *'{}'*) continue ;; esac
+			[ -f "$tmp/work/$f" ] || continue
+			echo "    $f:"
+			tail -n 8 "$tmp/work/$f" | sed 's/^/      /'
+		done
 	fi
 done
 if [ "$n" -lt $((linux ? 3 : 5)) ]; then
