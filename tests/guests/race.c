@@ -11,8 +11,8 @@
  */
 #include "guest.h"
 
-#define TICKS 20		/* at 1 kHz: about 20 ms of guest time */
-#define PIT_COUNT 1193		/* 1 kHz */
+#define TICKS 20		/* at 250 Hz: about 80 ms of guest time */
+#define PIT_COUNT 4773		/* 250 Hz: a 4 ms period, so --defer's default 1 ms is not cut to half a period */
 #define WINDOW_COUNTS 240	/* a window of about 200 us, measured in PIT counts */
 
 static volatile uint64_t events, isr_events;
@@ -62,24 +62,35 @@ static unsigned spin_counts(uint64_t k)
  * How many spin turns make the window: about 200 us on this host, whatever
  * it runs kernel code at (natively, or emulated at ~2 us an instruction on
  * kvm_pvm). Long next to an exit, so that a tick delivered where the guest
- * is lands in the window almost always; short next to --defer's 1 ms, so
- * that a tick carried to the next exit always finds one. Measured on
- * channel 2 with interrupts off, less what the reads themselves take.
+ * is lands in the window almost always; a fifth of --defer's 1 ms, so that
+ * a tick carried to the next exit finds one even on a busy host. Measured
+ * on channel 2 with interrupts off, less what the reads themselves take:
+ * doubling finds the power of two past the mark, halving narrows it to
+ * within a sixteenth (a power of two alone can be nearly twice as long).
  */
 static uint64_t window_turns(void)
 {
 	unsigned base;
-	uint64_t k;
+	uint64_t lo, hi;
 
 	outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01));	/* gate on, speaker off */
 	outb(0x43, 0xb4);					/* channel 2, mode 2, count 65536 */
 	outb(0x42, 0);
 	outb(0x42, 0);
 	base = spin_counts(0);
-	for (k = 16; k < (1ull << 30); k *= 2)
-		if (spin_counts(k) >= base + WINDOW_COUNTS)
+	for (hi = 16; hi < (1ull << 30); hi *= 2)
+		if (spin_counts(hi) >= base + WINDOW_COUNTS)
 			break;
-	return k;
+	lo = hi / 2;
+	while (hi - lo > hi / 16) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (spin_counts(mid) >= base + WINDOW_COUNTS)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi;
 }
 
 int main(void)
