@@ -16,6 +16,7 @@ bool vm_kick_pending(void);
 uint64_t vm_tick_due(const struct vm *vm);
 uint64_t vm_work_due_at(const struct vm *vm);
 void vm_arm_timer(struct vm *vm);
+void vm_ran_mark(struct vm *vm);
 int vm_kicked(struct vm *vm);
 int vm_entry_hit(struct vm *vm);
 void vm_disarm_entry_breakpoints(struct vm *vm);

@@ -433,6 +433,7 @@ static int wait_halted(struct vm *vm, char *err, size_t errlen)
 	}
 	ioevent_sleeping(&vm->ioev, false);
 	vm->halted = false;
+	vm_ran_mark(vm);	/* the sleep was the guest's: --defer counts from its end */
 	return r;
 }
 
@@ -683,8 +684,9 @@ void vm_print_stats(const struct vm *vm, double seconds)
 		if (vm->stats.exits[i])
 			fprintf(stderr, ", %s %llu", vm_exit_reason_name(i),
 				(unsigned long long)vm->stats.exits[i]);
-	fprintf(stderr, "; %llu interrupts injected, %llu kicks",
-		(unsigned long long)vm->stats.injections, (unsigned long long)vm->stats.kicks);
+	fprintf(stderr, "; %llu interrupts injected, %llu kicks (%llu after a host stall, waited on)",
+		(unsigned long long)vm->stats.injections, (unsigned long long)vm->stats.kicks,
+		(unsigned long long)vm->stats.stall_waits);
 	for (unsigned i = 0; i < VM_INSN_COMPLETIONS; i++)
 		fprintf(stderr, ", %llu %s completed", (unsigned long long)vm->stats.completed[i],
 			vm_insn_name(i));

@@ -47,6 +47,7 @@ struct vm_stats {
 	uint64_t exits[VM_EXIT_REASONS];	/* by KVM exit reason */
 	uint64_t pio_by_region[16];
 	uint64_t kicks;				/* KVM_RUN interrupted by a signal */
+	uint64_t stall_waits;			/* ... with --defer's time taken by the host, not the guest: waited on */
 	uint64_t injections;
 	uint64_t completed[VM_INSN_COMPLETIONS];	/* by instruction, as in run.c's table */
 	uint64_t msr_trapped;
@@ -138,6 +139,8 @@ struct vm {
 	uint64_t idle_at;		/* hooks->idle is owed by then (the recorder's open frame), or NEVER */
 	uint64_t defer_ns;		/* how long due work may wait for an exit (--defer) */
 	uint64_t due_since;		/* since when work has waited for a position, or 0 */
+	uint64_t ran_due;		/* the due time ran_wall and ran_cpu were taken for */
+	uint64_t ran_wall, ran_cpu;	/* vm_now and vCPU-thread CPU time then: what the host took since is not --defer's */
 	bool window_wait;		/* an interrupt-window exit was asked for to carry it */
 	enum vm_place place;		/* what the current position is */
 	uint64_t applied;		/* asynchronous events applied so far */
