@@ -60,8 +60,8 @@ void vm_ran_mark(struct vm *vm)
 
 /*
  * How long, since the mark, the guest could have run and did not: the host
- * ran something else on the vCPU's CPU (another hunt job, a busy machine) or
- * vmm waited on its own I/O. A kick that comes after such a stall finds the
+ * ran something else on the vCPU's CPU (another hunt job, a busy machine), or
+ * vmm waited on its own I/O or wrote the journal out in a kick (vm_kicked). A kick that comes after such a stall finds the
  * guest where the host happened to stop it, not where it ran too long
  * without an exit, so --defer waits that much longer, up to STALL_MAX_NS:
  * the guest has had the time it was owed, and no landmark falls where plain
@@ -71,7 +71,8 @@ void vm_ran_mark(struct vm *vm)
 #define STALL_MAX_NS 20000000ull
 static uint64_t stalled_ns(const struct vm *vm, uint64_t now)
 {
-	uint64_t wall = now > vm->ran_wall ? now - vm->ran_wall : 0, ran = thread_cpu_ns() - vm->ran_cpu;
+	uint64_t wall = now > vm->ran_wall ? now - vm->ran_wall : 0, cpu = thread_cpu_ns();
+	uint64_t ran = cpu > vm->ran_cpu ? cpu - vm->ran_cpu : 0;
 
 	if (wall <= ran)
 		return 0;
@@ -333,8 +334,14 @@ int vm_kicked(struct vm *vm)
 	 */
 	vm->event_queued = false;
 	now = vm_now(vm);
-	if (now >= vm->idle_at && vm->hooks && vm->hooks->idle)
+	if (now >= vm->idle_at && vm->hooks && vm->hooks->idle) {
+		uint64_t cpu = thread_cpu_ns();
+
+		/* The recorder writing its frame out is vmm's time, not the guest's: a stall for --defer. */
 		vm->hooks->idle(vm);
+		vm->ran_cpu += thread_cpu_ns() - cpu;
+		now = vm_now(vm);
+	}
 	if (!work_due(vm, now))
 		return 0;
 	if (defer_for_exit(vm, now))

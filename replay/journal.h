@@ -16,6 +16,7 @@
 #define JOURNAL_INDEX_MAGIC	"VMMI"
 #define JOURNAL_ZSTD_MAGIC	0xfd2fb528u
 #define JOURNAL_FLUSH_NS	100000000ull	/* a frame ends at least every 100 ms of recording */
+#define JOURNAL_IDLE_NS		10000000ull	/* ... at its first record past that, or by a kick this much later */
 #define JOURNAL_FRAME_MAX	(1u << 20)	/* ... or every MiB of records */
 
 /* Record types. Their order in the stream is their position (docs/journal.md). */

@@ -35,12 +35,14 @@ static int emit(struct recorder *rec, uint8_t type, struct jbuf *b)
 	if (r < 0)
 		rec->error = r;
 	/*
-	 * A record waiting in an open frame reaches the file within
-	 * JOURNAL_FLUSH_NS even if nothing else is ever recorded: the run
-	 * loop kicks the guest then and calls rec_idle.
+	 * A record waiting in an open frame reaches the file even if nothing
+	 * else is ever recorded: the run loop kicks the guest and calls
+	 * rec_idle. Not at JOURNAL_FLUSH_NS itself, where a guest making exits
+	 * ends the frame at its next one anyway: a kick then would stop it
+	 * mid-stretch for nothing and compress the frame there.
 	 */
 	if (rec->w.frame_open && vm->idle_at == UINT64_MAX)
-		vm->idle_at = vm->board.now + JOURNAL_FLUSH_NS;
+		vm->idle_at = vm->board.now + JOURNAL_FLUSH_NS + JOURNAL_IDLE_NS;
 	if (rec->progress && (rec->w.records & 255) == 1)
 		show_progress(rec, vm->board.now);
 	return r;

@@ -316,8 +316,8 @@ if [ -f "$src" ] && [ -f "$guest" ]; then
 fi
 
 # SIGKILL of a recorder. The spin guest says one line and then runs exit-less with no timer:
-# nothing is recorded after the line, so only the recorder's own flush (every 100 ms of guest
-# time, by a kick) puts it on disk. Then kills at random moments of a ticking run: what is left
+# nothing is recorded after the line, so only the recorder's own flush (by a kick, 110 ms of guest
+# time after its first record) puts it on disk. Then kills at random moments of a ticking run: what is left
 # must replay, to its end, with the guest's output as recorded so far.
 spin=$(dirname "$1")/spin.elf
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
