@@ -61,9 +61,10 @@ void vm_ran_mark(struct vm *vm)
 /*
  * How long, since the mark, the guest could have run and did not: the host
  * ran something else on the vCPU's CPU (another hunt job, a busy machine), or
- * vmm waited on its own I/O or wrote the journal out in a kick (vm_kicked). A kick that comes after such a stall finds the
- * guest where the host happened to stop it, not where it ran too long
- * without an exit, so --defer waits that much longer, up to STALL_MAX_NS:
+ * vmm waited on its own I/O or wrote the journal out in a kick (vm_kicked).
+ * A kick that comes after such a stall finds the guest where the host
+ * happened to stop it, not where it ran too long without an exit, so
+ * --defer waits that much longer, up to STALL_MAX_NS:
  * the guest has had the time it was owed, and no landmark falls where plain
  * recording promises none (README "Where events land"). Over-counts the
  * stalls between the mark and the due time, which only makes the wait longer.
