@@ -352,6 +352,7 @@ int cmd_replay(int argc, char **argv)
 	ctl.resume = resume_text ? &resume : NULL;
 	ctl.argv = cli_argv;
 	ctl.snapshot_interval = snapshot_interval;
+	ctl.journal_version = h->version;
 	/*
 	 * Under gdb, replay forks snapshots and may re-execute itself to go
 	 * back: that replay runs without the filter (README, "The sandbox").

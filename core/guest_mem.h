@@ -2,6 +2,7 @@
 #ifndef VMM_GUEST_MEM_H
 #define VMM_GUEST_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +14,10 @@ struct guest_mem {
 	 * see: one bit per 4 KiB page, or NULL when nobody is tracking.
 	 */
 	uint64_t *dma_dirty;
+	/* /proc/self/pagemap of the process pagemap_pid, opened with the RAM (before any sandbox). */
+	bool has_pagemap;
+	int pagemap_fd;
+	int pagemap_pid;
 };
 
 /* A device wrote [gpa, gpa+len): tell whoever tracks written pages. */
@@ -37,5 +42,16 @@ void gmem_free(struct guest_mem *m);
 int gmem_write(const struct guest_mem *m, uint64_t gpa, const void *src, size_t len);
 int gmem_read(const struct guest_mem *m, uint64_t gpa, void *dst, size_t len);
 int gmem_fill(const struct guest_mem *m, uint64_t gpa, int byte, size_t len);
+/*
+ * Which of pages pages from host (page-aligned, private and anonymous) this
+ * process ever mapped or swapped out, by its pagemap: one bit each in bm.
+ * Any other page was never touched and holds zeros, so a digest can take it
+ * as a zero page without reading it (which would cost a page fault and a
+ * hash each, for RAM the guest may never use). -errno when the map cannot be
+ * read.
+ */
+int gmem_pages_touched(int pagemap_fd, const uint8_t *host, size_t pages, uint64_t *bm);
+/* The same for guest RAM; -ENOENT without a pagemap, and in a process forked since it was opened (it shows the parent's). */
+int gmem_touched(const struct guest_mem *m, uint64_t *bm);
 
 #endif

@@ -119,3 +119,26 @@ uint64_t hash64(const void *data, size_t len, uint64_t seed)
 	h *= 0xff51afd7ed558ccdull;
 	return h ^ (h >> 33);
 }
+
+uint64_t hash64_wide(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t lane[4] = { 0x243f6a8885a308d3ull, 0x13198a2e03707344ull, 0xa4093822299f31d0ull, 0x082efa98ec4e6c89ull };
+	uint64_t h = len * 0x9e3779b97f4a7c15ull;
+
+	for (; len >= 32; len -= 32, p += 32) {
+		for (int i = 0; i < 4; i++) {
+			uint64_t w;
+
+			memcpy(&w, p + 8 * i, 8);
+			lane[i] = (lane[i] ^ w) * 0xff51afd7ed558ccdull;
+			lane[i] ^= lane[i] >> 32;
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		h = (h ^ lane[i]) * 0xc4ceb9fe1a85ec53ull;
+		h ^= h >> 29;
+	}
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 33);
+}

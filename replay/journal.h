@@ -8,8 +8,9 @@
 #include <stdint.h>
 
 #define JOURNAL_MAGIC		"VMMJ"
-#define JOURNAL_VERSION		5	/* 2: landmark fingerprints count pages by contents; 3: --defer; 4: ioeventfd;
-					   5: no injection on the hlt of an sti; hlt (older ones replay as recorded) */
+#define JOURNAL_VERSION		6	/* 2: landmark fingerprints count pages by contents; 3: --defer; 4: ioeventfd;
+					   5: no injection on the hlt of an sti; hlt (older ones replay as recorded);
+					   6: pages hashed in four lanes, never-touched ones without reading them */
 #define JOURNAL_VERSION_OLDEST	2	/* what a version 2 journal means has not changed */
 #define JOURNAL_SKIPPABLE_HEADER 0x184d2a50u	/* zstd skippable frame, nibble 0: our header */
 #define JOURNAL_SKIPPABLE_INDEX	0x184d2a51u	/* nibble 1: the checkpoint index, last in the file */

@@ -195,7 +195,7 @@ int recorder_open(struct recorder *rec, struct vm *vm, const char *path, bool fo
 	if ((r = journal_writer_open(&rec->w, path, force, h, err, errlen)) < 0)
 		return r;
 	rec->w.sync = sync;
-	if ((r = rr_init(&rec->rr, vm, err, errlen)) < 0)
+	if ((r = rr_init(&rec->rr, vm, JOURNAL_VERSION, err, errlen)) < 0)
 		return r;
 	vm->hooks = &recorder_hooks;
 	vm->hook_ctx = rec;
@@ -209,7 +209,7 @@ int recorder_close(struct recorder *rec, struct vm *vm, bool clean)
 	if (clean && rec->w.fd >= 0) {
 		uint8_t buf[32];
 		struct jbuf b = { buf, 0, sizeof(buf) };
-		uint64_t digest = rr_state_digest(vm);
+		uint64_t digest = rr_state_digest(&rec->rr);
 
 		jbuf_u8(&b, (uint8_t)vm->stop);
 		jbuf_varint(&b, vm->exit_code);

@@ -455,7 +455,7 @@ static int finish(struct replayer *p)
 	if (c.bad)
 		return diverge(p, "a well-formed end record", "a truncated one");
 	p->res->ended = true;
-	mine = rr_state_digest(p->vm);
+	mine = rr_state_digest(&p->rr);
 	p->res->digest_match = mine == digest;
 	return 0;
 }
@@ -603,7 +603,7 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 	}
 	if ((r = vm_signals_init(vm, err, errlen)) < 0)
 		return r;
-	if ((r = rr_init(&p.rr, vm, err, errlen)) < 0)
+	if ((r = rr_init(&p.rr, vm, ctl && ctl->journal_version ? ctl->journal_version : JOURNAL_VERSION, err, errlen)) < 0)
 		return r;
 	if (gdb) {
 		replay_gdb_attach(&p);

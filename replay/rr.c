@@ -15,13 +15,60 @@
 static void put64(struct jbuf *b, uint64_t v);
 static uint64_t get64(struct jcur *c);
 
-int rr_init(struct rr *rr, struct vm *vm, char *err, size_t errlen)
+static const uint8_t zero_page[PAGE];
+
+/* A page's hash: its contents and where it is. */
+static uint64_t page_at(uint64_t contents, size_t page)
+{
+	uint64_t h = contents ^ (page + 1) * 0x9e3779b97f4a7c15ull;
+
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+	return h ^ (h >> 31);
+}
+
+static uint64_t page_hash(const struct rr *rr, const uint8_t *data, size_t page)
+{
+	return rr->legacy_pages ? hash64(data, PAGE, page) : page_at(hash64_wide(data, PAGE), page);
+}
+
+/* The hash of page number page when it holds zeros, without reading it. */
+static uint64_t zero_hash(const struct rr *rr, size_t page)
+{
+	return rr->legacy_pages ? hash64(zero_page, PAGE, page) : page_at(rr->zero_hash, page);
+}
+
+/*
+ * Hash every page into out[] or, without out, fold the hashes into h; a page
+ * never touched is not read.
+ */
+static uint64_t hash_all(struct rr *rr, uint64_t *out, uint64_t h)
+{
+	size_t pages = rr->vm->mem.size / PAGE;
+	uint64_t *bm = malloc(rr->words * 8);
+	bool known = bm && gmem_touched(&rr->vm->mem, bm) == 0;
+
+	for (size_t i = 0; i < pages; i++) {
+		uint64_t one = !known || bm[i / 64] >> (i % 64) & 1 ? page_hash(rr, rr->vm->mem.host + i * PAGE, i)
+								    : zero_hash(rr, i);
+		if (out)
+			out[i] = one;
+		else
+			h = hash64(&one, sizeof(one), h);
+	}
+	free(bm);
+	return h;
+}
+
+int rr_init(struct rr *rr, struct vm *vm, unsigned version, char *err, size_t errlen)
 {
 	size_t pages = vm->mem.size / PAGE;
 	int r;
 
 	memset(rr, 0, sizeof(*rr));
 	rr->vm = vm;
+	rr->legacy_pages = version < 6;
+	rr->zero_hash = hash64_wide(zero_page, PAGE);
 	rr->words = (pages + 63) / 64;
 	rr->dirty = calloc(rr->words, 8);
 	rr->fetched = calloc(rr->words, 8);
@@ -37,8 +84,8 @@ int rr_init(struct rr *rr, struct vm *vm, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	/* The loaded image is the base the checkpoints' memory digests build on. */
-	for (size_t i = 0; i < pages; i++)
-		rr->page_hash[i] = rr->epoch_hash[i] = hash64(vm->mem.host + i * PAGE, PAGE, i);
+	hash_all(rr, rr->page_hash, 0);
+	memcpy(rr->epoch_hash, rr->page_hash, pages * 8);
 	if ((r = vm_enable_dirty_log(vm, err, errlen)) < 0)
 		return r;
 	vm->mem.dma_dirty = rr->dma_dirty;
@@ -89,7 +136,7 @@ int rr_epoch_reset(struct rr *rr)
 		for (uint64_t w = rr->dirty[i]; w; w &= w - 1) {
 			size_t page = i * 64 + (size_t)__builtin_ctzll(w);
 
-			rr->epoch_hash[page] = hash64(rr->vm->mem.host + page * PAGE, PAGE, page);
+			rr->epoch_hash[page] = page_hash(rr, rr->vm->mem.host + page * PAGE, page);
 		}
 	}
 	memset(rr->dirty, 0, rr->words * 8);
@@ -115,7 +162,7 @@ int rr_fingerprint_pages(struct rr *rr, uint64_t *fp, struct rr_landmark *l)
 
 		while (w) {
 			size_t page = i * 64 + (size_t)__builtin_ctzll(w);
-			uint64_t now = hash64(rr->vm->mem.host + page * PAGE, PAGE, page);
+			uint64_t now = page_hash(rr, rr->vm->mem.host + page * PAGE, page);
 
 			w &= w - 1;
 			if (now == rr->epoch_hash[page])
@@ -158,7 +205,7 @@ int rr_checkpoint(struct rr *rr, struct rr_checkpoint *ck)
 		for (uint64_t w = rr->since_ckpt[i]; w; w &= w - 1) {
 			size_t page = i * 64 + (size_t)__builtin_ctzll(w);
 
-			rr->page_hash[page] = hash64(rr->vm->mem.host + page * PAGE, PAGE, page);
+			rr->page_hash[page] = page_hash(rr, rr->vm->mem.host + page * PAGE, page);
 		}
 		rr->since_ckpt[i] = 0;
 	}
@@ -375,8 +422,9 @@ int rr_landmark_decode(struct jcur *c, struct rr_landmark *l)
 	return c->bad ? -EINVAL : 0;
 }
 
-uint64_t rr_state_digest(struct vm *vm)
+uint64_t rr_state_digest(struct rr *rr)
 {
+	struct vm *vm = rr->vm;
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	uint64_t h = 0;
@@ -391,6 +439,12 @@ uint64_t rr_state_digest(struct vm *vm)
 	h = hash64(&sregs.cr3, 8, h);
 	h = hash64(&sregs.cr4, 8, h);
 	h = hash64(&sregs.efer, 8, h);
+	/*
+	 * Every page by its contents, read afresh rather than taken from the
+	 * dirty log: the end digest checks what the checkpoints trust.
+	 */
+	if (!rr->legacy_pages)
+		return hash_all(rr, NULL, h);
 	for (uint64_t off = 0; off < vm->mem.size; off += 1u << 20)
 		h = hash64(vm->mem.host + off, 1u << 20, h);
 	return h;

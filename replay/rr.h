@@ -33,6 +33,8 @@ struct rr {
 	uint64_t checkpoints;
 	uint64_t ckpt_ns;	/* guest time of the last checkpoint */
 	uint8_t *lbuf;		/* RR_LANDMARK_BYTES_MAX bytes: where a landmark or window exit is encoded */
+	bool legacy_pages;	/* a journal before version 6: pages hashed as those journals did */
+	uint64_t zero_hash;	/* the contents hash of a page of zeros */
 };
 
 /* A checkpoint: where the run is, and digests of memory and CPU there. */
@@ -96,7 +98,8 @@ struct rr_landmark {
 /* The digest of everything of the vCPU a landmark's registers leave out, less the clocks. */
 uint64_t rr_cpu_rest(const struct vm_cpu *cpu);
 
-int rr_init(struct rr *rr, struct vm *vm, char *err, size_t errlen);
+/* version: the journal's, which says how pages are hashed (JOURNAL_VERSION when recording). */
+int rr_init(struct rr *rr, struct vm *vm, unsigned version, char *err, size_t errlen);
 void rr_free(struct rr *rr);
 int rr_epoch_reset(struct rr *rr);
 /* Take KVM's dirty log into the bitmaps now (before a fork: the child's new VM starts with a clean log). */
@@ -129,7 +132,7 @@ void rr_notify_encode(const struct rr_notify *n, struct jbuf *b);
 int rr_notify_decode(struct jcur *c, struct rr_notify *n);
 int rr_checkpoint_decode(struct jcur *c, struct rr_checkpoint *ck);
 /* Digest of registers and all of guest memory. */
-uint64_t rr_state_digest(struct vm *vm);
+uint64_t rr_state_digest(struct rr *rr);
 void rr_print_regs(FILE *f, const struct kvm_regs *r);
 
 /* The journal header that describes this VM's inputs. */
@@ -255,6 +258,7 @@ struct replay_ctl {
 	 */
 	bool go_to;
 	uint64_t go_to_events;
+	unsigned journal_version;		/* the header's (0: JOURNAL_VERSION) */
 };
 
 /*

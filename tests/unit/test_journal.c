@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 
 #include "hash.h"
 #include "journal.h"
+#include "../core/guest_mem.h"
 
 static char path[64];
 
@@ -245,7 +247,7 @@ static void test_bad_files(void **state)
 	assert_int_equal(write(fd, "\x50\x2a\x4d\x18\x06\x00\x00\x00VMMJ\x01\x00", 14), 14);
 	close(fd);
 	assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "version 1, this vmm reads versions 2 to 5"));
+	assert_non_null(strstr(err, "version 1, this vmm reads versions 2 to 6"));
 	/* Version 2 is read: it lacks only the defer field (and the memory size, here). */
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	assert_int_equal(write(fd, "\x50\x2a\x4d\x18\x06\x00\x00\x00VMMJ\x02\x00", 14), 14);
@@ -511,6 +513,61 @@ static void test_sha256(void **state)
 	assert_true(hash64("a", 1, 0) != hash64("b", 1, 0));
 }
 
+/* A page's hash is part of the journal format (version 6): its values are pinned, and every byte counts. */
+static void test_page_hash(void **state)
+{
+	static uint8_t page[4096];
+	static const size_t at[] = { 0, 7, 8, 24, 31, 32, 2048, 4095 };
+	uint64_t zero, ramp;
+
+	(void)state;
+	memset(page, 0, sizeof(page));
+	zero = hash64_wide(page, sizeof(page));
+	for (size_t i = 0; i < sizeof(page); i++)
+		page[i] = (uint8_t)i;
+	ramp = hash64_wide(page, sizeof(page));
+	assert_int_equal(zero, 0xd43825070acaa3d7ull);
+	assert_int_equal(ramp, 0xd083cf738230c6b1ull);
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		page[at[i]] ^= 1;
+		assert_true(hash64_wide(page, sizeof(page)) != ramp);
+		page[at[i]] ^= 1;
+	}
+	/* The same words in other lanes: the lanes are not interchangeable. */
+	memset(page, 0, sizeof(page));
+	page[0] = 1;
+	ramp = hash64_wide(page, sizeof(page));
+	page[0] = 0;
+	page[8] = 1;
+	assert_true(hash64_wide(page, sizeof(page)) != ramp);
+}
+
+/* The premise of hashing pages without reading them: pagemap names every page that may hold anything. */
+static void test_touched_pages(void **state)
+{
+	enum { N = 80 };
+	long psz = sysconf(_SC_PAGESIZE);
+	uint8_t *m = mmap(NULL, N * (size_t)psz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	volatile uint8_t *v = m;
+	uint64_t bm[(N + 63) / 64];
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	(void)state;
+	assert_true(m != MAP_FAILED);
+	assert_true(fd >= 0);
+	v[3 * psz + 5] = 1;		/* written */
+	(void)v[10 * psz];		/* read: mapped to the zero page, counted (it is zeros either way) */
+	v[40 * psz] = 2;		/* written, then given back: zeros again */
+	v[70 * psz + psz - 1] = 3;	/* a page of the second bitmap word, written at its end */
+	assert_int_equal(madvise(m + 40 * psz, (size_t)psz, MADV_DONTNEED), 0);
+	assert_int_equal(gmem_pages_touched(fd, m, N, bm), 0);
+	for (unsigned i = 0; i < N; i++)
+		assert_int_equal(bm[i / 64] >> (i % 64) & 1, i == 3 || i == 10 || i == 70);
+	assert_int_equal(gmem_pages_touched(-1, m, N, bm), -EBADF);
+	close(fd);
+	munmap(m, N * (size_t)psz);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -526,6 +583,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_writer_error, setup, teardown),
 		cmocka_unit_test(test_varints),
 		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_page_hash),
+		cmocka_unit_test(test_touched_pages),
 	};
 	return cmocka_run_group_tests_name("journal", tests, NULL, NULL);
 }
