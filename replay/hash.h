@@ -2,6 +2,7 @@
 #ifndef VMM_HASH_H
 #define VMM_HASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,6 +11,7 @@ struct sha256 {
 	uint64_t len;
 	uint8_t buf[64];
 	size_t fill;
+	bool ni;	/* blocks by the CPU's SHA extensions (set by sha256_init where it has them) */
 };
 
 void sha256_init(struct sha256 *s);
