@@ -201,23 +201,39 @@ uint64_t hash64(const void *data, size_t len, uint64_t seed)
 	return h ^ (h >> 33);
 }
 
+static inline uint64_t load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
 uint64_t hash64_wide(const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	uint64_t lane[4] = { 0x243f6a8885a308d3ull, 0x13198a2e03707344ull, 0xa4093822299f31d0ull, 0x082efa98ec4e6c89ull };
-	uint64_t h = len * 0x9e3779b97f4a7c15ull;
+	uint64_t a = 0x243f6a8885a308d3ull, b = 0x13198a2e03707344ull, c = 0xa4093822299f31d0ull,
+		 d = 0x082efa98ec4e6c89ull, w[4], h = len * 0x9e3779b97f4a7c15ull;
 
+	/*
+	 * Each lane shifts by its own count: SSE2 has no per-lane shift, so the
+	 * compiler keeps four scalar multiply chains, which the CPU runs side by
+	 * side (its emulation of 64-bit vector multiplies is slower than one
+	 * chain, natively and far more under an emulator such as QEMU's TCG).
+	 */
 	for (; len >= 32; len -= 32, p += 32) {
-		for (int i = 0; i < 4; i++) {
-			uint64_t w;
-
-			memcpy(&w, p + 8 * i, 8);
-			lane[i] = (lane[i] ^ w) * 0xff51afd7ed558ccdull;
-			lane[i] ^= lane[i] >> 32;
-		}
+		a = (a ^ load64(p)) * 0xff51afd7ed558ccdull;
+		b = (b ^ load64(p + 8)) * 0xff51afd7ed558ccdull;
+		c = (c ^ load64(p + 16)) * 0xff51afd7ed558ccdull;
+		d = (d ^ load64(p + 24)) * 0xff51afd7ed558ccdull;
+		a ^= a >> 32;
+		b ^= b >> 29;
+		c ^= c >> 31;
+		d ^= d >> 27;
 	}
+	w[0] = a, w[1] = b, w[2] = c, w[3] = d;
 	for (int i = 0; i < 4; i++) {
-		h = (h ^ lane[i]) * 0xc4ceb9fe1a85ec53ull;
+		h = (h ^ w[i]) * 0xc4ceb9fe1a85ec53ull;
 		h ^= h >> 29;
 	}
 	h *= 0xff51afd7ed558ccdull;

