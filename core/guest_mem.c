@@ -18,10 +18,18 @@ int gmem_alloc(struct guest_mem *m, uint64_t size)
 	madvise(p, size, MADV_MERGEABLE);
 	m->host = p;
 	m->size = size;
+	m->has_pagemap = false;
+	gmem_pagemap_reopen(m);
+	return 0;
+}
+
+void gmem_pagemap_reopen(struct guest_mem *m)
+{
+	if (m->has_pagemap)
+		close(m->pagemap_fd);
 	m->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	m->has_pagemap = m->pagemap_fd >= 0;
 	m->pagemap_pid = getpid();
-	return 0;
 }
 
 void gmem_free(struct guest_mem *m)

@@ -53,5 +53,7 @@ int gmem_fill(const struct guest_mem *m, uint64_t gpa, int byte, size_t len);
 int gmem_pages_touched(int pagemap_fd, const uint8_t *host, size_t pages, uint64_t *bm);
 /* The same for guest RAM; -ENOENT without a pagemap, and in a process forked since it was opened (it shows the parent's). */
 int gmem_touched(const struct guest_mem *m, uint64_t *bm);
+/* (Re)open this process's pagemap: at allocation, and in a forked process that goes on with the RAM. */
+void gmem_pagemap_reopen(struct guest_mem *m);
 
 #endif

@@ -652,6 +652,7 @@ int vm_kvm_rebuild(struct vm *vm, const struct vm_cpu *cpu, char *err, size_t er
 
 	vm_kvm_forget(vm);
 	vm->n_slots = 0;
+	gmem_pagemap_reopen(&vm->mem);	/* a fork's own: its parent's shows the parent's pages */
 	if ((r = kvm_build(vm, err, errlen)) < 0)
 		return r;
 	/*
