@@ -1,7 +1,6 @@
 /* SHA-256 (FIPS 180-4; with the x86 SHA extensions where the CPU has them) and 64-bit mixing hashes. */
 #include "hash.h"
 
-#include <cpuid.h>
 #include <immintrin.h>
 #include <string.h>
 
@@ -97,14 +96,24 @@ static void blocks_ni(uint32_t *state, const uint8_t *p, size_t n)
 	}
 }
 
+static void cpuid(unsigned leaf, unsigned *a, unsigned *b, unsigned *c, unsigned *d)
+{
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
+}
+
 static bool cpu_has_sha(void)
 {
 	unsigned a, b, c, d;
 
 	/* SHA (leaf 7 EBX bit 29), with SSSE3 and SSE4.1 (leaf 1 ECX bits 9 and 19). */
-	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 9)) || !(c & (1u << 19)))
+	cpuid(0, &a, &b, &c, &d);
+	if (a < 7)
 		return false;
-	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29));
+	cpuid(1, &a, &b, &c, &d);
+	if (!(c & (1u << 9)) || !(c & (1u << 19)))
+		return false;
+	cpuid(7, &a, &b, &c, &d);
+	return b & (1u << 29);
 }
 
 static void blocks(struct sha256 *s, const uint8_t *p, size_t n)
