@@ -9,7 +9,10 @@
 # of that block is an expected one (XFAIL), never a pass. <!-- linux --> marks a block that needs
 # the Linux guest (make linux): those run with --linux (make linux-tests), the others without it,
 # so that every block runs in `make check`. On kvm_pvm hosts --linux adds the clearcpuid= words
-# the README's host notes ask for to every --append "...", as a user there would.
+# the README's host notes ask for to every --append "...", as a user there would. <!-- retry -->
+# marks a block whose claim a stall of the machine under a nested VM can break (no update lost
+# in a plain recording: vmm cannot see such a stall, the README says so): it runs a second time
+# when the first fails, and passes only if the second does; the first failure is shown.
 #
 # usage: VMM=./vmm tests/readme.sh [--linux] README.md
 set -u
@@ -33,14 +36,15 @@ awk -v dir="$tmp/blocks" -v linux=$linux '
 	inblock == "" && /^<!-- status [0-9]+ -->$/ { status = $3; after_sh = 0; next }
 	inblock == "" && /^<!-- needs [a-z_0-9]+ -->$/ { needs = needs " " $3; after_sh = 0; next }
 	inblock == "" && /^<!-- linux -->$/ { marked = 1; after_sh = 0; next }
+	inblock == "" && /^<!-- retry -->$/ { retry = 1; after_sh = 0; next }
 	inblock == "" && /^```sh$/ && marked != linux {
-		inblock = "other"; status = ""; needs = ""; marked = 0; after_sh = 0; next
+		inblock = "other"; status = ""; needs = ""; marked = 0; retry = 0; after_sh = 0; next
 	}
 	inblock == "" && /^```sh$/ {
 		n++; inblock = "sh"; file = dir "/" n ".sh"; printf "" > file
 		print (status == "" ? 0 : status) > (dir "/" n ".status"); print NR > (dir "/" n ".line")
-		print needs > (dir "/" n ".needs")
-		status = ""; needs = ""; marked = 0; next
+		print needs > (dir "/" n ".needs"); print retry + 0 > (dir "/" n ".retry")
+		status = ""; needs = ""; marked = 0; retry = 0; next
 	}
 	inblock == "" && /^```text$/ {
 		if (after_sh) { inblock = "text"; file = dir "/" n ".text"; printf "" > file } else inblock = "other"
@@ -60,6 +64,19 @@ expected() {
 	grep -q -- "$pattern" "$2"
 }
 
+# run_block: $block in the work directory; sets got (its status) and missing (an expected line not printed).
+run_block() {
+	(cd "$tmp/work" && timeout -k 10 900 sh -e "$block") > "$base.out" 2>&1
+	got=$?
+	missing=
+	if [ -f "$base.text" ]; then
+		while IFS= read -r want_line; do
+			[ -n "$want_line" ] || continue
+			expected "$want_line" "$base.out" || missing="$want_line"
+		done < "$base.text"
+	fi
+}
+
 n=$(cat "$tmp/blocks/count")
 for i in $(seq 1 "$n"); do
 	base=$tmp/blocks/$i
@@ -70,14 +87,11 @@ for i in $(seq 1 "$n"); do
 	# kvm_pvm: the words of the README's host notes, as its Linux section tells a user there.
 	[ $linux = 1 ] && [ -d /sys/module/kvm_pvm ] &&
 		sed -i "s/--append \"/--append \"$pvm_clearcpuid,tsc /" "$block"
-	(cd "$tmp/work" && timeout -k 10 900 sh -e "$block") > "$base.out" 2>&1
-	got=$?
-	missing=
-	if [ -f "$base.text" ]; then
-		while IFS= read -r want_line; do
-			[ -n "$want_line" ] || continue
-			expected "$want_line" "$base.out" || missing="$want_line"
-		done < "$base.text"
+	run_block
+	if [ "$(cat "$base.retry")" = 1 ] && { [ "$got" -ne "$want" ] || [ -n "$missing" ]; }; then
+		echo "README line $line: first try: status $got${missing:+, missing: $missing}; trying again (<!-- retry -->):"
+		tail -n 4 "$base.out" | sed 's/^/    /'
+		run_block
 	fi
 	if [ "$got" -eq "$want" ] && [ -z "$missing" ]; then
 		passed=$((passed + 1)); echo "PASS README line $line: $first"
