@@ -568,8 +568,7 @@ int vm_cpu_save(struct vm *vm, struct vm_cpu *cpu)
 
 int vm_cpu_read(struct vm *vm, struct vm_cpu *cpu)
 {
-	uint32_t idx[VM_CPU_MSRS];
-	unsigned n = 0, k = 0;
+	unsigned k = 0;
 	int r;
 
 	memset(cpu, 0, sizeof(*cpu));
@@ -577,24 +576,29 @@ int vm_cpu_read(struct vm *vm, struct vm_cpu *cpu)
 	    ioctl(vm->vcpu_fd, KVM_GET_DEBUGREGS, &cpu->dregs) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &cpu->events) < 0)
 		return -errno;
-	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0) {
+	if (!vm->cpu_asked) {
+		if ((r = msr_index_list(vm, vm->msr_index, VM_CPU_MSRS, &vm->n_msr_index)) < 0)
+			return r;
+		vm->has_xsave = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0;
+		vm->has_xcrs = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0;
+		vm->cpu_asked = true;
+	}
+	if (vm->has_xsave) {
 		if (ioctl(vm->vcpu_fd, KVM_GET_XSAVE, &cpu->xsave) < 0)
 			return -errno;
 		cpu->has_xsave = true;
 	} else if (ioctl(vm->vcpu_fd, KVM_GET_FPU, &cpu->fpu) < 0) {
 		return -errno;
 	}
-	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0) {
+	if (vm->has_xcrs) {
 		if (ioctl(vm->vcpu_fd, KVM_GET_XCRS, &cpu->xcrs) < 0)
 			return -errno;
 		cpu->has_xcrs = true;
 	}
-	if ((r = msr_index_list(vm, idx, VM_CPU_MSRS, &n)) < 0)
-		return r;
-	for (unsigned i = 0; i < n; i++)
-		cpu->msrs[i].index = idx[i];
-	msrs_xfer(vm, KVM_GET_MSRS, cpu->msrs, n);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < vm->n_msr_index; i++)
+		cpu->msrs[i].index = vm->msr_index[i];
+	msrs_xfer(vm, KVM_GET_MSRS, cpu->msrs, vm->n_msr_index);
+	for (unsigned i = 0; i < vm->n_msr_index; i++)
 		if (cpu->msrs[i].index != 0xffffffffu)
 			cpu->msrs[k++] = cpu->msrs[i];
 	cpu->n_msrs = k;

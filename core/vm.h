@@ -118,6 +118,8 @@ struct vm_swbp {
 	bool planted;			/* in the last entry */
 };
 
+#define VM_CPU_MSRS 256
+
 struct vm {
 	int kvm_fd, vm_fd, vcpu_fd;
 	struct kvm_run *run;
@@ -154,6 +156,15 @@ struct vm {
 	bool rip_moved;			/* the handler of the last exit moved RIP ... */
 	uint64_t exit_rip;		/* ... away from here, where the exit happened */
 	const struct kvm_caps *caps;	/* what this KVM can do (vmm probe), or NULL: not probed */
+	/*
+	 * vm_cpu_read's questions to /dev/kvm, asked once: the answers do not
+	 * change, and a landmark capture asked them every time (milliseconds where
+	 * the host's own kernel is emulated).
+	 */
+	bool cpu_asked;				/* the answers below are in */
+	bool has_xsave, has_xcrs;		/* KVM_CAP_XSAVE, KVM_CAP_XCRS */
+	unsigned n_msr_index;			/* KVM_GET_MSR_INDEX_LIST */
+	uint32_t msr_index[VM_CPU_MSRS];
 	const struct vm_hooks *hooks;
 	const struct vm_debugger *debugger;	/* vmm run --gdb's stub, or NULL */
 	void *debugger_ctx;
@@ -184,8 +195,6 @@ struct vm {
 	struct ioevents ioev;		/* virtio notifications by KVM_IOEVENTFD (none: --no-ioeventfd) */
 	int pin_cpu;			/* the host CPU vm_run pins the vCPU thread to, or -1 */
 };
-
-#define VM_CPU_MSRS 256
 
 /* Everything KVM holds of the vCPU, to move it into another VM (replay/snapshot.c). */
 struct vm_cpu {
