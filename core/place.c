@@ -262,23 +262,52 @@ static bool in_user_mode(struct vm *vm, struct kvm_sregs *sregs)
 }
 
 /*
- * The guest is in user mode with work waiting: hold the work for the next
- * kernel entry (arm_entry_breakpoints) if the deadline allows. False when it
- * does not, and the landmark must be taken here after all.
+ * A guest that waits in user mode on memory its kernel changes (a spin on a
+ * flag, a loop counting ticks) makes no kernel entry to wait for: look at its
+ * state at the kick and once more a little later, and if nothing of it
+ * changed (registers, the rest of the vCPU, the memory written since the last
+ * position), its loop's turns recur and its landmark can be taken now: replay
+ * finds the state again at its first recurrence, or sets it. Two looks, each
+ * a read of the vCPU and a dirty-log pass: a loop that changes something every
+ * turn pays that once and waits for its kernel entry as before.
  */
-static bool defer_to_kernel_entry(struct vm *vm, const struct kvm_sregs *sregs, uint64_t now)
+#define STATE_LOOKS 2
+
+/*
+ * The guest is in user mode with work waiting: hold the work for the next
+ * kernel entry (arm_entry_breakpoints) if the deadline allows. 1 while it
+ * waits; 0 when the landmark must be taken here after all: its state recurs,
+ * or the deadline passed; -errno.
+ */
+static int defer_to_kernel_entry(struct vm *vm, const struct kvm_sregs *sregs, uint64_t now)
 {
-	if (!vm->user_defer_until)
+	int r;
+
+	if (!vm->user_defer_until) {
 		vm->user_defer_until = now + (vm->caps && vm->caps->hw_bp == KVM_NO ? USER_DEFER_NO_BP_NS :
 					      USER_DEFER_NS);
+		vm->state_looks = 0;
+	}
 	if (now >= vm->user_defer_until)
-		return false;
+		return 0;
+	if (vm->hooks->same_state && vm->state_looks < STATE_LOOKS) {
+		/* The entries' planted HLTs are no part of the guest's state. */
+		vm_disarm_entry_breakpoints(vm);
+		if ((r = vm->hooks->same_state(vm, vm->state_looks++ == 0)) < 0)
+			return r;
+		if (r) {
+			vm->stats.steady_landmarks++;
+			return 0;
+		}
+	}
 	if (!vm->entry_bps && !arm_entry_breakpoints(vm, sregs))
 		vm->rekick_at = now + REKICK_NS;	/* no entries known: look again */
+	else if (vm->hooks->same_state && vm->state_looks < STATE_LOOKS)
+		vm->rekick_at = now + REKICK_NS;	/* the second look */
 	else
 		vm->rekick_at = vm->user_defer_until;
 	vm->armed = 0;
-	return true;
+	return 1;
 }
 
 /*
@@ -325,6 +354,7 @@ int vm_kicked(struct vm *vm)
 {
 	struct kvm_sregs sregs;
 	uint64_t now;
+	int r;
 
 	vm_drain_signals();
 	vm->stats.kicks++;
@@ -354,8 +384,9 @@ int vm_kicked(struct vm *vm)
 	 * which replay finds again because it recurs. Without a recorder
 	 * positions do not matter and the work applies at once.
 	 */
-	if (vm->hooks && !vm_event_pending(vm) && in_user_mode(vm, &sregs) && defer_to_kernel_entry(vm, &sregs, now))
-		return 0;
+	if (vm->hooks && !vm_event_pending(vm) && in_user_mode(vm, &sregs) &&
+	    (r = defer_to_kernel_entry(vm, &sregs, now)) != 0)
+		return r < 0 ? r : 0;
 	return take_landmark(vm, now);
 }
 

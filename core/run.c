@@ -691,8 +691,9 @@ void vm_print_stats(const struct vm *vm, double seconds)
 		fprintf(stderr, ", %llu %s completed", (unsigned long long)vm->stats.completed[i],
 			vm_insn_name(i));
 	fprintf(stderr, ", %llu MSR accesses refused, %llu unclaimed port accesses, "
-		"%llu kernel-entry stops\n", (unsigned long long)vm->stats.msr_trapped,
-		(unsigned long long)vm->board.unclaimed_pio, (unsigned long long)vm->stats.entry_landmarks);
+		"%llu kernel-entry stops, %llu user-mode waits found steady\n",
+		(unsigned long long)vm->stats.msr_trapped, (unsigned long long)vm->board.unclaimed_pio,
+		(unsigned long long)vm->stats.entry_landmarks, (unsigned long long)vm->stats.steady_landmarks);
 	fprintf(stderr, "vmm: events placed: %llu at exits, %llu at window exits, %llu at landmarks "
 		"(--defer %llu us)\n", (unsigned long long)vm->stats.placed[VM_PLACE_EXIT],
 		(unsigned long long)vm->stats.placed[VM_PLACE_WINDOW],

@@ -52,6 +52,7 @@ struct vm_stats {
 	uint64_t completed[VM_INSN_COMPLETIONS];	/* by instruction, as in run.c's table */
 	uint64_t msr_trapped;
 	uint64_t entry_landmarks;		/* landmarks moved from user mode to a kernel entry */
+	uint64_t steady_landmarks;		/* user-mode landmarks taken at once: the guest's state recurred */
 	uint64_t placed[VM_PLACES];		/* asynchronous events applied, by where (enum vm_place) */
 	uint64_t notified;			/* virtio notifications taken from ioeventfds */
 };
@@ -69,6 +70,12 @@ struct vm_hooks {
 	int (*input)(struct vm *vm, const uint8_t *b, size_t n);	/* bytes entered COM1 */
 	int (*inject)(struct vm *vm, uint8_t vector);		/* KVM_INTERRUPT of vector */
 	int (*landmark)(struct vm *vm);				/* a kick point, before the above */
+	/*
+	 * Is the guest's whole state (vCPU and the memory written since the last
+	 * position) what it was at the last call? first: there was none. Keeps
+	 * this one for the next call. 1, 0, or -errno. Optional.
+	 */
+	int (*same_state)(struct vm *vm, bool first);
 	/* The driver's notification of queue q of virtio device dev (ioeventfd), about to be taken. Optional. */
 	int (*notify)(struct vm *vm, unsigned dev, unsigned q);
 	/* A backend result was just applied to virtio device dev. Optional. */
@@ -137,6 +144,7 @@ struct vm {
 	bool at_position;		/* after an exit or at a landmark: async work may apply */
 	bool input_waiting;		/* serial input queued that COM1 had no room for */
 	uint64_t user_defer_until;	/* user mode since a kick: landmark no sooner than this */
+	unsigned state_looks;		/* ... and how often hooks->same_state was asked since */
 	uint64_t rekick_at;		/* when to kick again without a landmark, or 0 */
 	uint64_t idle_at;		/* hooks->idle is owed by then (the recorder's open frame), or NEVER */
 	uint64_t defer_ns;		/* how long due work may wait for an exit (--defer) */

@@ -137,6 +137,24 @@ static int rec_landmark(struct vm *vm)
 	return rr_epoch_reset(&rec->rr);
 }
 
+/*
+ * A look at a guest waiting in user mode (core/place.c): the same state at two
+ * looks is a loop whose turns recur, which replay finds again at its first
+ * recurrence, or by setting it.
+ */
+static int rec_same_state(struct vm *vm, bool first)
+{
+	struct recorder *rec = rec_of(vm);
+	struct rr_landmark l;
+	int r;
+
+	if ((r = rr_capture(&rec->rr, &l, false)) < 0)
+		return r;
+	r = !first && rr_landmark_same(&l, &rec->look);
+	rec->look = l;
+	return r;
+}
+
 static int rec_complete(struct vm *vm, unsigned dev, const struct worker_job *job)
 {
 	struct rr_virtio v = { dev, job->queue, job->head, job->len, job->data };
@@ -182,7 +200,8 @@ static void rec_idle(struct vm *vm)
 
 const struct vm_hooks recorder_hooks = {
 	.exit = rec_exit, .tick = rec_tick, .input = rec_input, .inject = rec_inject,
-	.landmark = rec_landmark, .idle = rec_idle, .complete = rec_complete, .notify = rec_notify,
+	.landmark = rec_landmark, .same_state = rec_same_state, .idle = rec_idle, .complete = rec_complete,
+	.notify = rec_notify,
 };
 
 int recorder_open(struct recorder *rec, struct vm *vm, const char *path, bool force, bool sync,

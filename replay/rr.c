@@ -292,6 +292,13 @@ void rr_regs_to_landmark(const struct kvm_regs *r, struct rr_landmark *l)
 	l->npages = 0;
 }
 
+bool rr_landmark_same(const struct rr_landmark *a, const struct rr_landmark *b)
+{
+	return a->rip == b->rip && a->rflags == b->rflags && !memcmp(a->gpr, b->gpr, sizeof(a->gpr)) &&
+	       a->fingerprint == b->fingerprint && a->cpl == b->cpl && a->has_rest == b->has_rest &&
+	       a->rest == b->rest && a->rf == b->rf && a->shadow == b->shadow;
+}
+
 /* MSRs that count time or events by themselves: no part of a state's identity. */
 static bool msr_ticks(uint32_t index)
 {

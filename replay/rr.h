@@ -120,6 +120,8 @@ int rr_capture(struct rr *rr, struct rr_landmark *l, bool pages);
 void rr_landmark_encode(const struct rr_landmark *l, struct jbuf *b);
 int rr_landmark_decode(struct jcur *c, struct rr_landmark *l);
 void rr_regs_to_landmark(const struct kvm_regs *r, struct rr_landmark *l);
+/* The same state: registers, the rest of the vCPU and the pages' digest (not the pages listed). */
+bool rr_landmark_same(const struct rr_landmark *a, const struct rr_landmark *b);
 /* The checkpoint for the current state (number: rr->checkpoints + 1); counts it. */
 int rr_checkpoint(struct rr *rr, struct rr_checkpoint *ck);
 void rr_checkpoint_encode(const struct rr_checkpoint *ck, struct jbuf *b);
@@ -152,6 +154,7 @@ struct recorder {
 	int error;
 	bool progress;		/* a status line on stderr (a terminal the guest's output is not on) */
 	uint64_t shown_at;
+	struct rr_landmark look;	/* the state hooks->same_state saw last */
 };
 extern const struct vm_hooks recorder_hooks;
 /* sync: every frame is on stable storage (fdatasync) before recording goes on (--fsync). */

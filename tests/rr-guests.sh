@@ -27,6 +27,7 @@ record() {	# record NAME ELF JOURNAL: sets rec_status, output in $tmp/NAME.rec
 	spec=$(guest_spec "$1")
 	args="$(guest_args "$spec") $(guest_disk "$1" "$spec" "$tmp") $(guest_net "$1" "$spec" "$tmp")"
 	term=$(field term "$spec")
+	[ "$1" = placement ] && args="$args --stats"
 	limit="-k 10 120"
 	[ -n "$term" ] && limit="-k 10 --preserve-status -s TERM $term"
 	# shellcheck disable=SC2086
@@ -123,6 +124,13 @@ for elf in "$@"; do
 			ok "placement: the journal counts each path: $ev"
 		else
 			bad "placement: some path unused: $ev" "$tmp/$name.recerr"
+		fi
+		# The user-mode wait's tick: placed once two looks found its state unchanged.
+		steady=$(sed -n 's/.* \([0-9]*\) user-mode waits found steady.*/\1/p' "$tmp/$name.recerr")
+		if [ "${steady:-0}" -gt 0 ]; then
+			ok "placement: a user-mode wait was found steady ($steady) and its landmark taken at once"
+		else
+			bad "placement: no user-mode wait found steady (--stats: '${steady:-no such line}')" "$tmp/$name.recerr"
 		fi
 		needs=
 		# --defer 0: nothing is held back (a window exit may still come first, by chance of
