@@ -157,6 +157,9 @@ int journal_writer_open(struct journal_writer *w, const char *path, bool force,
 			const struct journal_header *h, char *err, size_t errlen);
 int journal_write(struct journal_writer *w, uint8_t type, const void *payload, size_t len,
 		  uint64_t now_ns);
+/* One record whose payload is head then data: a large payload goes into the frame with one copy. */
+int journal_write2(struct journal_writer *w, uint8_t type, const void *head, size_t hlen,
+		   const void *data, size_t len, uint64_t now_ns);
 /* End the open frame and hand it to the writer (with sync: and wait until it is on disk). */
 int journal_flush(struct journal_writer *w);
 /* File bytes written so far, from any thread. */

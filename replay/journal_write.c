@@ -307,8 +307,8 @@ static int frame_put(struct jframe *f, const void *d, size_t n)
 	return 0;
 }
 
-static int write_record(struct journal_writer *w, uint8_t type, const void *payload, size_t len, uint64_t now_ns,
-			const struct journal_index_entry *ix)
+static int write_record(struct journal_writer *w, uint8_t type, const void *payload, size_t len,
+			const void *more, size_t more_len, uint64_t now_ns, const struct journal_index_entry *ix)
 {
 	uint8_t head[11];
 	struct jbuf b = { head, 0, sizeof(head) };
@@ -319,7 +319,7 @@ static int write_record(struct journal_writer *w, uint8_t type, const void *payl
 	if ((r = __atomic_load_n(&w->error, __ATOMIC_RELAXED)) < 0)
 		return r;
 	jbuf_u8(&b, type);
-	jbuf_varint(&b, len);
+	jbuf_varint(&b, len + more_len);
 	if (!w->cur) {
 		if (!(w->cur = frame_get(w)))
 			return -ENOMEM;
@@ -330,9 +330,10 @@ static int write_record(struct journal_writer *w, uint8_t type, const void *payl
 			w->cur->ix = *ix;
 		}
 	}
-	if ((r = frame_put(w->cur, head, b.len)) < 0 || (r = frame_put(w->cur, payload, len)) < 0)
+	if ((r = frame_put(w->cur, head, b.len)) < 0 || (r = frame_put(w->cur, payload, len)) < 0 ||
+	    (more_len && (r = frame_put(w->cur, more, more_len)) < 0))
 		return r;
-	w->raw_bytes += b.len + len;
+	w->raw_bytes += b.len + len + more_len;
 	w->records++;
 	/* Frames end only between records, so no record ever spans two. --fsync: on disk before going on. */
 	if (w->cur->len >= JOURNAL_FRAME_MAX || now_ns - w->frame_start_ns >= JOURNAL_FLUSH_NS)
@@ -342,7 +343,13 @@ static int write_record(struct journal_writer *w, uint8_t type, const void *payl
 
 int journal_write(struct journal_writer *w, uint8_t type, const void *payload, size_t len, uint64_t now_ns)
 {
-	return write_record(w, type, payload, len, now_ns, NULL);
+	return write_record(w, type, payload, len, NULL, 0, now_ns, NULL);
+}
+
+int journal_write2(struct journal_writer *w, uint8_t type, const void *head, size_t hlen,
+		   const void *data, size_t len, uint64_t now_ns)
+{
+	return write_record(w, type, head, hlen, data, len, now_ns, NULL);
 }
 
 int journal_flush(struct journal_writer *w)
@@ -358,7 +365,7 @@ int journal_write_checkpoint(struct journal_writer *w, const void *payload, size
 
 	if ((r = journal_flush(w)) < 0)
 		return r;
-	return write_record(w, JREC_CHECKPOINT, payload, len, now_ns, &ix);
+	return write_record(w, JREC_CHECKPOINT, payload, len, NULL, 0, now_ns, &ix);
 }
 
 uint64_t journal_written(const struct journal_writer *w)

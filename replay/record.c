@@ -24,14 +24,15 @@ static void show_progress(struct recorder *rec, uint64_t now)
 		now ? (double)rec->w.records / ((double)now / 1e9) : 0.0, (unsigned long long)journal_written(&rec->w));
 }
 
-static int emit(struct recorder *rec, uint8_t type, struct jbuf *b)
+/* A record of payload b, then more (the bytes of a virtio completion, or nothing). */
+static int emit2(struct recorder *rec, uint8_t type, struct jbuf *b, const void *more, size_t more_len)
 {
 	struct vm *vm = rec->rr.vm;
 	int r;
 
 	if (b->len > b->cap)
 		return -E2BIG;
-	r = journal_write(&rec->w, type, b->p, b->len, vm->board.now);
+	r = journal_write2(&rec->w, type, b->p, b->len, more, more_len, vm->board.now);
 	if (r < 0)
 		rec->error = r;
 	/*
@@ -46,6 +47,11 @@ static int emit(struct recorder *rec, uint8_t type, struct jbuf *b)
 	if (rec->progress && (rec->w.records & 255) == 1)
 		show_progress(rec, vm->board.now);
 	return r;
+}
+
+static int emit(struct recorder *rec, uint8_t type, struct jbuf *b)
+{
+	return emit2(rec, type, b, NULL, 0);
 }
 
 static uint64_t delta(struct recorder *rec, uint64_t now)
@@ -160,22 +166,9 @@ static int rec_complete(struct vm *vm, unsigned dev, const struct worker_job *jo
 	struct rr_virtio v = { dev, job->queue, job->head, job->len, job->data };
 	uint8_t hdr[32];
 	struct jbuf h = { hdr, 0, sizeof(hdr) };
-	struct recorder *rec = rec_of(vm);
-	uint8_t *buf;
-	int r;
 
 	rr_virtio_encode_head(&v, &h);
-	if (!(buf = malloc(h.len + job->len)))
-		return -ENOMEM;
-	memcpy(buf, hdr, h.len);
-	memcpy(buf + h.len, job->data, job->len);
-	{
-		struct jbuf b = { buf, h.len + job->len, h.len + job->len };
-
-		r = emit(rec, JREC_VIRTIO, &b);
-	}
-	free(buf);
-	return r;
+	return emit2(rec_of(vm), JREC_VIRTIO, &h, job->data, job->len);
 }
 
 static int rec_notify(struct vm *vm, unsigned dev, unsigned q)
