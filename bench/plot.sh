@@ -42,6 +42,8 @@ awk -v dir="$tmp" '
 	/^\| `--(no-)?ioeventfd` \| [0-9.]+ / && kvm != "" {
 		split($0, c, "|")
 		label = nm(c[2]) ~ /no-/ ? "virtio-blk read\\n(MMIO kicks)" : "virtio-blk read\\n(ioeventfd)"
+		if (match(table, / on [0-9]+ CPUs/))
+			label = label "," substr(table, RSTART + 3, RLENGTH - 3)
 		printf "\"%s\" %s %s %s\n", label, med(c[3]), med(c[4]), med(c[5]) >> (dir "/rr.dat")
 	}
 	/^\| (vmm run|QEMU)[^|]*\| [0-9.]+ / {

@@ -54,6 +54,74 @@ ratio() {	# ratio A B: A / B to two decimals, or - when B is 0
 	python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}' if b else '-')" "$1" "$2"
 }
 
+# Runs CMD RUNS times (only once if it fails: a divergence is not timed again); "median min max" of the seconds.
+repeat() {	# repeat NAME CMD...
+	rname=$1
+	shift
+	: > "$tmp/$rname.times"
+	: > "$tmp/$rname.rss"
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		i=$((i + 1))
+		timed "$tmp/$rname.out" "$tmp/$rname.err" rss "$tmp/$rname.rss" "$@" >> "$tmp/$rname.times"
+		grep -q -e 'diverged' -e '^vmm: error' "$tmp/$rname.err" && break
+	done
+	spread < "$tmp/$rname.times"
+}
+
+blk_section() {	# the virtio-blk table, its heading (### ...$1) and notes
+	# virtio-blk: the blk_read guest reads a 64 MiB image front to back, 64 KiB a request, one in
+	# flight. (Linux's dd cannot run on kvm_pvm hosts, whose guest user space dies at its first
+	# system call, so the workload is a test guest's driver.)
+	# The image is random bytes, so the journal's size per MB is that of data that does not compress.
+	head -c $((64 << 20)) /dev/urandom > "$tmp/disk.img"
+	echo "### virtio-blk sequential read, 64 MiB$1"
+	echo
+	echo "Each notification through an ioeventfd (\`--ioeventfd\`, taken at the guest's next exit or sleep) or as an"
+	echo "MMIO exit (\`--no-ioeventfd\`). This machine's default: $([ "$(nproc)" -ge 2 ] && echo "--ioeventfd ($(nproc) CPUs)" ||
+		echo "--no-ioeventfd (one CPU)")."
+	echo
+	echo "| notifications | run s | record s | replay s | record/run | replay/record | MB/s run / record / replay | exits per MB (run) | journal bytes per MB | zstd s (writer thread or, one CPU, vCPU thread) / recorder waited s |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	for mode in --ioeventfd --no-ioeventfd; do
+		set -- $(repeat brun "$VMM" run $mode --stats --serial none --disk "$tmp/disk.img" --append random \
+			build/guests/blk_read.elf)
+		run_m=$1; run_s=$(show 2 "$@")
+		exits=$(sed -n 's/^vmm: [0-9.]* s, \([0-9]*\) exits.*/\1/p' "$tmp/brun.err" | tail -n 1)
+		set -- $(repeat brec "$VMM" record $mode --stats --force -o "$tmp/blk.vrr" --serial none --disk "$tmp/disk.img" \
+			--append random build/guests/blk_read.elf)
+		rec_m=$1; rec_s=$(show 2 "$@")
+		set -- $(repeat brep "$VMM" replay --serial none "$tmp/blk.vrr")
+		rep_m=$1; rep_s=$(show 2 "$@")
+		bytes=$(stat -c %s "$tmp/blk.vrr")
+		# The last recording's: zstd's time, now beside the guest, and what the guest still waited.
+		writer=$(sed -n 's/^vmm: journal writer: .* in \([0-9.]*\) s [^;]*; the recorder waited \([0-9.]*\) s.*/\1 \/ \2/p' \
+			"$tmp/brec.err" | tail -n 1)
+		printf '| `%s` | %s | %s | %s | %s | %s | %.1f / %.1f / %.1f | %s | %s | %s |\n' "$mode" "$run_s" "$rec_s" "$rep_s" \
+			"$(ratio "$rec_m" "$run_m")" "$(ratio "$rep_m" "$rec_m")" "$(echo "64 / $run_m" | bc -l)" \
+			"$(echo "64 / $rec_m" | bc -l)" "$(echo "64 / $rep_m" | bc -l)" "$(echo "${exits:-0} / 64" | bc)" \
+			"$(echo "$bytes / 64" | bc)" "${writer:--}"
+		grep -q '^replay:' "$tmp/brep.err" || echo "blk $mode: $(grep -m1 -e diverged -e error "$tmp/brep.err")" >> "$tmp/notes"
+	done
+	echo
+	echo "The image is random bytes, which zstd cannot shrink: every byte the guest reads is in the journal,"
+	echo "plus the exits around it. The guest has one request in flight and waits for each. Where vmm may use"
+	echo "two CPUs or more, the journal's zstd runs on a writer thread: its seconds are what the recording thread"
+	echo "no longer spends. On one CPU the vCPU thread compresses each frame as it ends ($(nproc) here)."
+	echo
+}
+
+# BENCH_ONLY=blk: the virtio-blk table alone, under the section of the run before (bench/run.sh:
+# the nested VM again, with two CPUs, so that the journal writer has a CPU of its own).
+if [ "${BENCH_ONLY:-}" = blk ]; then
+	blk_section " on $(nproc) CPUs"
+	echo "The same table with the VM given $(nproc) CPUs (QEMU's multi-threaded TCG; median of $RUNS runs), so"
+	echo "that the journal writer thread runs beside the vCPU, as on any host with two CPUs or more."
+	echo
+	[ -f "$tmp/notes" ] && { echo "Replays that did not finish:"; echo; sed 's/^/    /' "$tmp/notes"; echo; }
+	exit 0
+fi
+
 kvm=$("$VMM" probe 2>/dev/null | sed -n 's/^kvm: //p')
 echo "## On ${kvm:-an unknown KVM}"
 echo
@@ -130,21 +198,6 @@ echo
 echo "| guest | run s | record s | record/run | replay s | replay/record | journal bytes | exits | events at exits / windows / landmarks | hits per landmark | peak RSS MiB run / record / replay |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 
-# Runs CMD RUNS times (only once if it fails: a divergence is not timed again); "median min max" of the seconds.
-repeat() {	# repeat NAME CMD...
-	rname=$1
-	shift
-	: > "$tmp/$rname.times"
-	: > "$tmp/$rname.rss"
-	i=0
-	while [ $i -lt "$RUNS" ]; do
-		i=$((i + 1))
-		timed "$tmp/$rname.out" "$tmp/$rname.err" rss "$tmp/$rname.rss" "$@" >> "$tmp/$rname.times"
-		grep -q -e 'diverged' -e '^vmm: error' "$tmp/$rname.err" && break
-	done
-	spread < "$tmp/$rname.times"
-}
-
 bench() {	# bench NAME VMM-ARGS...
 	name=$1
 	shift
@@ -191,45 +244,7 @@ if [ -f build/guest/bzImage ] && [ -f build/guest/initramfs.cpio ]; then
 fi
 echo
 
-# virtio-blk: the blk_read guest reads a 64 MiB image front to back, 64 KiB a request, one in
-# flight. (Linux's dd cannot run on kvm_pvm hosts, whose guest user space dies at its first
-# system call, so the workload is a test guest's driver.)
-# The image is random bytes, so the journal's size per MB is that of data that does not compress.
-head -c $((64 << 20)) /dev/urandom > "$tmp/disk.img"
-echo "### virtio-blk sequential read, 64 MiB"
-echo
-echo "Each notification through an ioeventfd (\`--ioeventfd\`, taken at the guest's next exit or sleep) or as an"
-echo "MMIO exit (\`--no-ioeventfd\`). This machine's default: $([ "$(nproc)" -ge 2 ] && echo "--ioeventfd ($(nproc) CPUs)" ||
-	echo "--no-ioeventfd (one CPU)")."
-echo
-echo "| notifications | run s | record s | replay s | record/run | replay/record | MB/s run / record / replay | exits per MB (run) | journal bytes per MB | zstd s (writer thread or, one CPU, vCPU thread) / recorder waited s |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
-for mode in --ioeventfd --no-ioeventfd; do
-	set -- $(repeat brun "$VMM" run $mode --stats --serial none --disk "$tmp/disk.img" --append random \
-		build/guests/blk_read.elf)
-	run_m=$1; run_s=$(show 2 "$@")
-	exits=$(sed -n 's/^vmm: [0-9.]* s, \([0-9]*\) exits.*/\1/p' "$tmp/brun.err" | tail -n 1)
-	set -- $(repeat brec "$VMM" record $mode --stats --force -o "$tmp/blk.vrr" --serial none --disk "$tmp/disk.img" \
-		--append random build/guests/blk_read.elf)
-	rec_m=$1; rec_s=$(show 2 "$@")
-	set -- $(repeat brep "$VMM" replay --serial none "$tmp/blk.vrr")
-	rep_m=$1; rep_s=$(show 2 "$@")
-	bytes=$(stat -c %s "$tmp/blk.vrr")
-	# The last recording's: zstd's time, now beside the guest, and what the guest still waited.
-	writer=$(sed -n 's/^vmm: journal writer: .* in \([0-9.]*\) s [^;]*; the recorder waited \([0-9.]*\) s.*/\1 \/ \2/p' \
-		"$tmp/brec.err" | tail -n 1)
-	printf '| `%s` | %s | %s | %s | %s | %s | %.1f / %.1f / %.1f | %s | %s | %s |\n' "$mode" "$run_s" "$rec_s" "$rep_s" \
-		"$(ratio "$rec_m" "$run_m")" "$(ratio "$rep_m" "$rec_m")" "$(echo "64 / $run_m" | bc -l)" \
-		"$(echo "64 / $rec_m" | bc -l)" "$(echo "64 / $rep_m" | bc -l)" "$(echo "${exits:-0} / 64" | bc)" \
-		"$(echo "$bytes / 64" | bc)" "${writer:--}"
-	grep -q '^replay:' "$tmp/brep.err" || echo "blk $mode: $(grep -m1 -e diverged -e error "$tmp/brep.err")" >> "$tmp/notes"
-done
-echo
-echo "The image is random bytes, which zstd cannot shrink: every byte the guest reads is in the journal,"
-echo "plus the exits around it. The guest has one request in flight and waits for each. Where vmm may use"
-echo "two CPUs or more, the journal's zstd runs on a writer thread: its seconds are what the recording thread"
-echo "no longer spends. On one CPU ($(nproc) here) the vCPU thread compresses each frame as it ends."
-echo
+blk_section
 if [ -f "$tmp/notes" ]; then
 	echo "Replays that did not finish:"
 	echo
