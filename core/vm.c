@@ -341,6 +341,32 @@ int vm_set_entry(struct vm *vm, const struct boot_entry *entry, char *err, size_
 	return 0;
 }
 
+/*
+ * Without it, every fetch of the dirty log write-protects every page it
+ * reports, and the guest's next write to each faults into KVM again: the
+ * pages a guest writes all the time (its stacks, its page tables, the data
+ * its loops update) fault once per fetch, and replay fetches every
+ * RR_EPOCH_EXITS exits and at every landmark. With it, vm_dirty_fetch
+ * leaves those writable. VMM_NO_MANUAL_DIRTY=1 turns it off, to compare.
+ */
+static void dirty_manual_enable(struct vm *vm)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+				      .args = { KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE } };
+	uint64_t words = ((vm->mem.size >> VM_PAGE_SHIFT) + 63) / 64;
+
+	vm->dirty_manual = false;
+	if (getenv_flag("VMM_NO_MANUAL_DIRTY") ||
+	    !(ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) &
+	      KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE))
+		return;
+	if ((!vm->dirty_prev && !(vm->dirty_prev = calloc(words, 8))) ||
+	    (!vm->dirty_clear && !(vm->dirty_clear = calloc(words, 8))))
+		return;
+	memset(vm->dirty_prev, 0, words * 8);
+	vm->dirty_manual = ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) == 0;
+}
+
 int vm_enable_dirty_log(struct vm *vm, char *err, size_t errlen)
 {
 	struct slot_span span[VM_SLOTS_MAX];
@@ -348,12 +374,42 @@ int vm_enable_dirty_log(struct vm *vm, char *err, size_t errlen)
 	int r;
 
 	vm->dirty_log = true;
+	dirty_manual_enable(vm);
 	n = slot_spans(vm, span);
 	for (unsigned i = 0; i < n; i++)
 		if ((r = set_slot(vm, i, &span[i], true)) < 0) {
 			errno = -r;
 			return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION with dirty logging");
 		}
+	return 0;
+}
+
+/*
+ * Which of the pages a manual fetch of slot reported (got) to write-protect
+ * again: those the fetch before did not report. A page reported twice in a
+ * row is one the guest keeps writing: it stays writable and is reported at
+ * every fetch from then on, which costs a hash of it where a fault cost
+ * more, until every DIRTY_RESET_FETCHES-th fetch protects everything again
+ * so that pages the guest stopped writing drop out. With traps (more than
+ * one slot) every reported page, as without the capability.
+ */
+#define DIRTY_RESET_FETCHES 16
+static int dirty_clear_slot(struct vm *vm, unsigned slot, const struct slot_span *span, const uint64_t *got)
+{
+	uint64_t words = (span->pages + 63) / 64;
+	bool all = vm->n_slots > 1 || vm->dirty_fetches % DIRTY_RESET_FETCHES == 0;
+	struct kvm_clear_dirty_log clear = { .slot = slot, .num_pages = (uint32_t)span->pages, .first_page = 0,
+					     .dirty_bitmap = vm->dirty_clear };
+	bool any = false;
+
+	for (uint64_t i = 0; i < words; i++) {
+		vm->dirty_clear[i] = all ? got[i] : got[i] & ~vm->dirty_prev[i];
+		any |= vm->dirty_clear[i] != 0;
+		if (vm->n_slots == 1)
+			vm->dirty_prev[i] = got[i];
+	}
+	if (any && ioctl(vm->vm_fd, KVM_CLEAR_DIRTY_LOG, &clear) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -374,11 +430,16 @@ int vm_dirty_fetch(struct vm *vm, uint64_t *bitmap)
 	struct slot_span span[VM_SLOTS_MAX];
 	uint64_t words = ((vm->mem.size >> VM_PAGE_SHIFT) + 63) / 64;
 	unsigned n;
+	int r;
 
+	vm->dirty_fetches++;
 	if (!vm->n_traps) {
 		struct kvm_dirty_log log = { .slot = 0, .dirty_bitmap = bitmap };
 
-		return ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0 ? -errno : 0;
+		if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+			return -errno;
+		span[0] = (struct slot_span){ 0, vm->mem.size >> VM_PAGE_SHIFT, false };
+		return vm->dirty_manual ? dirty_clear_slot(vm, 0, &span[0], bitmap) : 0;
 	}
 	n = slot_spans(vm, span);
 	memset(bitmap, 0, words * 8);
@@ -389,6 +450,8 @@ int vm_dirty_fetch(struct vm *vm, uint64_t *bitmap)
 			continue;
 		if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
 			return -errno;
+		if (vm->dirty_manual && (r = dirty_clear_slot(vm, i, &span[i], vm->slot_log)) < 0)
+			return r;
 		bits_or_at(bitmap, span[i].first, vm->slot_log, span[i].pages);
 	}
 	return 0;
@@ -659,6 +722,8 @@ int vm_kvm_rebuild(struct vm *vm, const struct vm_cpu *cpu, char *err, size_t er
 	gmem_pagemap_reopen(&vm->mem);	/* a fork's own: its parent's shows the parent's pages */
 	if ((r = kvm_build(vm, err, errlen)) < 0)
 		return r;
+	if (vm->dirty_log)
+		dirty_manual_enable(vm);
 	/*
 	 * The new kvm_run page reads zero until KVM returns once, and replay's
 	 * first decision may be an injection that asks it whether the vCPU can
@@ -694,5 +759,8 @@ void vm_destroy(struct vm *vm)
 	vm_kvm_forget(vm);
 	free(vm->slot_log);
 	vm->slot_log = NULL;
+	free(vm->dirty_prev);
+	free(vm->dirty_clear);
+	vm->dirty_prev = vm->dirty_clear = NULL;
 	gmem_free(&vm->mem);
 }

@@ -194,6 +194,14 @@ struct vm {
 	uint64_t refused[VM_REFUSED_MAX];	/* pages KVM could not trap (address + 1), last ones */
 	unsigned n_refused;
 	uint64_t *slot_log;		/* one slot's dirty bitmap, fetched before it is merged */
+	/*
+	 * KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: a fetch write-protects only the
+	 * pages it chooses (vm_dirty_fetch says which), not every page it reports.
+	 */
+	bool dirty_manual;
+	uint64_t *dirty_prev;		/* ... what the last fetch reported, guest page numbers */
+	uint64_t *dirty_clear;		/* ... the pages this fetch protects again */
+	unsigned dirty_fetches;
 	struct vm_swbp swbp[VM_SWBPS_MAX];
 	unsigned n_swbps;
 	struct vm_stats stats;
