@@ -75,7 +75,7 @@ blk_section() {	# the virtio-blk table, its heading (### ...$1) and notes
 	# system call, so the workload is a test guest's driver.)
 	# The image is random bytes, so the journal's size per MB is that of data that does not compress.
 	head -c $((64 << 20)) /dev/urandom > "$tmp/disk.img"
-	echo "### virtio-blk sequential read, 64 MiB$1"
+	echo "### virtio-blk sequential read, 64 MiB${1:-}"
 	echo
 	echo "Each notification through an ioeventfd (\`--ioeventfd\`, taken at the guest's next exit or sleep) or as an"
 	echo "MMIO exit (\`--no-ioeventfd\`). This machine's default: $([ "$(nproc)" -ge 2 ] && echo "--ioeventfd ($(nproc) CPUs)" ||
