@@ -150,37 +150,6 @@ bool vm_event_pending(struct vm *vm)
 	       ev.nmi.injected || ev.nmi.pending;
 }
 
-#define MSR_LSTAR 0xc0000082u
-
-static uint64_t read_msr(struct vm *vm, uint32_t index)
-{
-	struct {
-		struct kvm_msrs h;
-		struct kvm_msr_entry e;
-	} m = { .h.nmsrs = 1, .e.index = index };
-
-	return ioctl(vm->vcpu_fd, KVM_GET_MSRS, &m) == 1 ? m.e.data : 0;
-}
-
-/* The handler address of an interrupt or trap gate, or 0. */
-static uint64_t gate_target(struct vm *vm, const struct kvm_sregs *s, const struct paging_mode *pm, unsigned vector)
-{
-	bool lm = s->efer & X86_EFER_LMA;
-	unsigned size = lm ? 16 : 8;
-	uint32_t hi = 0;
-	uint64_t lo, off;
-
-	if ((vector + 1) * size - 1 > s->idt.limit ||
-	    vm_read_virt(vm, pm, s->idt.base + vector * size, &lo, 8) < 0 ||
-	    (lm && vm_read_virt(vm, pm, s->idt.base + vector * size + 8, &hi, 4) < 0))
-		return 0;
-	/* Present, 32/64-bit interrupt (0xe) or trap (0xf) gate. */
-	if (!(lo >> 47 & 1) || ((lo >> 40 & 0xf) != 0xe && (lo >> 40 & 0xf) != 0xf))
-		return 0;
-	off = (lo & 0xffff) | (lo >> 32 & 0xffff0000u);
-	return lm ? off | (uint64_t)hi << 32 : off;
-}
-
 /*
  * The user-mode landmark problem: breakpoints do not reach user mode on
  * every host (kvm_pvm runs it natively, and delivers kicks only as the
@@ -193,19 +162,9 @@ static uint64_t gate_target(struct vm *vm, const struct kvm_sregs *s, const stru
 static unsigned arm_entry_breakpoints(struct vm *vm, const struct kvm_sregs *s)
 {
 	static const uint8_t vectors[] = { 14, 13, 6 };
-	struct paging_mode pm = { s->cr0, s->cr3, s->cr4, s->efer };
 	uint64_t addr[4];
-	unsigned n = 0;
+	unsigned n = plant_entries_find(vm, s, vectors, sizeof(vectors), addr, 4);
 
-	for (unsigned i = 0; i < sizeof(vectors); i++)
-		if ((addr[n] = gate_target(vm, s, &pm, vectors[i])))
-			n++;
-	if ((s->efer & X86_EFER_LMA) && (s->efer & X86_EFER_SCE))
-		addr[n] = read_msr(vm, MSR_LSTAR);
-	else
-		addr[n] = gate_target(vm, s, &pm, 0x80);
-	if (addr[n])
-		n++;
 	if (!n)
 		return 0;
 	/* Where debug registers do not fire, HLTs stop the entries (core/plant.h): they are kernel code. */

@@ -62,3 +62,77 @@ int plant_hit(const struct plants *ps, struct vm *vm)
 	}
 	return 0;
 }
+
+#define MSR_LSTAR 0xc0000082u
+
+static uint64_t read_msr(struct vm *vm, uint32_t index)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m = { .h.nmsrs = 1, .e.index = index };
+
+	return ioctl(vm->vcpu_fd, KVM_GET_MSRS, &m) == 1 ? m.e.data : 0;
+}
+
+/* The handler address of an interrupt or trap gate, or 0. */
+static uint64_t gate_target(struct vm *vm, const struct kvm_sregs *s, const struct paging_mode *pm, unsigned vector)
+{
+	bool lm = s->efer & X86_EFER_LMA;
+	unsigned size = lm ? 16 : 8;
+	uint32_t hi = 0;
+	uint64_t lo, off;
+
+	if ((vector + 1) * size - 1 > s->idt.limit ||
+	    vm_read_virt(vm, pm, s->idt.base + vector * size, &lo, 8) < 0 ||
+	    (lm && vm_read_virt(vm, pm, s->idt.base + vector * size + 8, &hi, 4) < 0))
+		return 0;
+	/* Present, 32/64-bit interrupt (0xe) or trap (0xf) gate. */
+	if (!(lo >> 47 & 1) || ((lo >> 40 & 0xf) != 0xe && (lo >> 40 & 0xf) != 0xf))
+		return 0;
+	off = (lo & 0xffff) | (lo >> 32 & 0xffff0000u);
+	return lm ? off | (uint64_t)hi << 32 : off;
+}
+
+static unsigned add_once(uint64_t *addr, unsigned n, unsigned max, uint64_t a)
+{
+	if (!a || n >= max)
+		return n;
+	for (unsigned i = 0; i < n; i++)
+		if (addr[i] == a)
+			return n;
+	addr[n] = a;
+	return n + 1;
+}
+
+unsigned plant_entries_find(struct vm *vm, const struct kvm_sregs *s, const uint8_t *vectors, unsigned nvec,
+			    uint64_t *addr, unsigned max)
+{
+	struct paging_mode pm = { s->cr0, s->cr3, s->cr4, s->efer };
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < nvec; i++)
+		n = add_once(addr, n, max, gate_target(vm, s, &pm, vectors[i]));
+	if ((s->efer & X86_EFER_LMA) && (s->efer & X86_EFER_SCE))
+		return add_once(addr, n, max, read_msr(vm, MSR_LSTAR));
+	return add_once(addr, n, max, gate_target(vm, s, &pm, 0x80));
+}
+
+unsigned plant_entries_all(struct plants *ps, struct vm *vm)
+{
+	uint8_t vectors[33];
+	uint64_t addr[PLANTS_MAX];
+	struct kvm_sregs s;
+	unsigned n;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+		return 0;
+	for (unsigned i = 0; i < 32; i++)
+		vectors[i] = (uint8_t)i;
+	vectors[32] = 0x80;
+	n = plant_entries_find(vm, &s, vectors, sizeof(vectors), addr, PLANTS_MAX);
+	ps->n = 0;
+	for (unsigned i = 0; i < n; i++)
+		(void)plant_add(ps, vm, addr[i]);	/* one outside RAM is left out */
+	return ps->n;
+}

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/kvm.h>
+
 struct vm;
 
 /*
@@ -15,7 +17,7 @@ struct vm;
  * at CPL 3 a HLT raises #GP. Planted only around KVM_RUN, so what reads guest
  * memory between runs (fingerprints, gdb, snapshots, devices) never sees one.
  */
-#define PLANTS_MAX 5
+#define PLANTS_MAX 40
 #define OPCODE_HLT 0xf4
 #define OPCODE_INT3 0xcc
 
@@ -41,5 +43,16 @@ void plants_off(struct plants *ps);
  * it as a breakpoint would have left it; 0 if not; -errno.
  */
 int plant_hit(const struct plants *ps, struct vm *vm);
+
+/*
+ * Where code at CPL 3 enters its kernel, as the guest has it now (s): the
+ * handlers of the interrupt and trap gates for vectors[], and the system-call
+ * entry (LSTAR, or the int 0x80 gate without SYSCALL). Each address once, at
+ * most max of them; returns how many.
+ */
+unsigned plant_entries_find(struct vm *vm, const struct kvm_sregs *s, const uint8_t *vectors, unsigned nvec,
+			    uint64_t *addr, unsigned max);
+/* Plants at every exception handler (vectors 0-31), the int 0x80 gate and the system-call entry: how many. */
+unsigned plant_entries_all(struct plants *ps, struct vm *vm);
 
 #endif

@@ -451,6 +451,27 @@ static int rep_fast_forward(struct replayer *p, const struct rr_landmark *want, 
 }
 
 /*
+ * An early window exit in user mode, where only single-stepping finds a
+ * window exit's state there: user code runs with IF=1, so no later window
+ * opens in this stretch (the recorder asked for its window with IF=0, at a
+ * kick in the kernel); the next can come only after the guest enters its
+ * kernel again. Run there on HLTs planted at the kernel's entries, not a
+ * step per instruction: a stretch of a million user instructions is one
+ * run. Not where window exits come late (the probe), nor for user code that
+ * may clear IF itself (IOPL 3). True when planted.
+ */
+static bool next_kernel_entry(struct vm *vm, struct plants *entries)
+{
+	struct kvm_sregs s;
+	struct kvm_regs r;
+
+	if (vm->caps->exact_window != KVM_YES || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0 ||
+	    (s.cs.selector & 3) != 3 || vm_get_regs(vm, &r) < 0 || (r.rflags >> 12 & 3) == 3)
+		return false;
+	return plant_entries_all(entries, vm) > 0;
+}
+
+/*
  * Run to the landmark: a breakpoint at its RIP; at each hit compare the state;
  * on a mismatch step one instruction with the breakpoint off (this KVM re-fires
  * a breakpoint at the same RIP whatever RF says), then re-arm. A rep string
@@ -487,6 +508,9 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 	uint64_t misses = 0;
 	/* Both stop at every instruction or turn since the last exit: bounded by time, hits or not. */
 	bool patient = stepper || planted;
+	/* The kernel's entries, planted to run through a user-mode stretch (next_kernel_entry). */
+	struct plants entries = { .n = 0 };
+	bool skipping = false;
 	int r;
 
 	if (step_only || want.has_rest)
@@ -546,6 +570,23 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 				stepping = regs.rip == want.rip;
 			continue;
 		}
+		if (skipping) {
+			int hit;
+
+			plants_on(&entries);
+			r = replay_kvm_run(p, control, want.rip);
+			plants_off(&entries);
+			if (r == 0 && (hit = plant_hit(&entries, vm)) != 0) {
+				if (hit < 0)
+					return hit;
+				/* In the kernel: the next window opens at its first instruction with IF=1. */
+				p->res->landmark_hits++;
+				skipping = false;
+				vm->run->request_interrupt_window = 1;
+				continue;
+			}
+			goto ran;
+		}
 		if (stepping)
 			control |= KVM_GUESTDBG_SINGLESTEP;
 		else if (!planted)
@@ -585,6 +626,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 				continue;
 			}
 		}
+ran:
 		if (r < 0) {
 			if (errno == EINTR) {
 				vm_drain_signals();
@@ -646,6 +688,11 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 			vm->run->request_interrupt_window = 0;
 			if (exact)
 				continue;	/* an earlier sti's: the breakpoint takes it from here */
+			if (step_only && !planted && next_kernel_entry(vm, &entries)) {
+				skipping = true;
+				stepping = false;
+				continue;
+			}
 			stepping = rewindow = true;
 			continue;
 		}
