@@ -309,12 +309,40 @@ static bool msr_ticks(uint32_t index)
 	       (index >= 0x40000000 && index <= 0x400000ff);	/* Hyper-V's clocks (vmm offers no Hyper-V) */
 }
 
+/*
+ * The vCPU's events as they bear on what it does next. KVM reports the
+ * vector, error code and payload of the last exception (and the last
+ * interrupt's vector) after they were delivered, too: a #UD KVM reflected
+ * in one run and a #GP in the other leave two states that differ only
+ * there, and run alike.
+ */
+static struct kvm_vcpu_events events_that_count(const struct kvm_vcpu_events *e)
+{
+	struct kvm_vcpu_events c = *e;
+
+	if (!c.exception.injected && !c.exception.pending) {
+		c.exception.nr = 0;
+		c.exception.has_error_code = 0;
+		c.exception.error_code = 0;
+		c.exception_has_payload = 0;
+		c.exception_payload = 0;
+	} else if (!c.exception_has_payload) {
+		c.exception_payload = 0;
+	}
+	if (!c.interrupt.injected) {
+		c.interrupt.nr = 0;
+		c.interrupt.soft = 0;
+	}
+	return c;
+}
+
 uint64_t rr_cpu_rest(const struct vm_cpu *cpu)
 {
+	struct kvm_vcpu_events ev = events_that_count(&cpu->events);
 	uint64_t h = hash64(&cpu->sregs, sizeof(cpu->sregs), 0);
 
 	h = hash64(&cpu->dregs, sizeof(cpu->dregs), h);
-	h = hash64(&cpu->events, sizeof(cpu->events), h);
+	h = hash64(&ev, sizeof(ev), h);
 	if (cpu->has_xsave) {
 		/* The legacy area (x87, MXCSR, XMM) and AVX's upper halves; not the header, whose XSTATE_BV follows KVM's own handling. */
 		h = hash64(cpu->xsave.region, 512, h);
