@@ -395,7 +395,7 @@ int cmd_replay(int argc, char **argv)
 			(unsigned long long)(jr.truncated ? jr.truncated_at : jr.size));
 		status = 0;
 	} else {
-		char planted[288] = "";
+		char planted[512] = "";
 		size_t n = 0;
 
 		if (res.landmark_plants)
@@ -411,8 +411,11 @@ int cmd_replay(int argc, char **argv)
 			n += (size_t)snprintf(planted + n, sizeof(planted) - n, ", %llu inside a rep string",
 					      (unsigned long long)res.landmark_reps);
 		if (res.landmark_shadows)
-			snprintf(planted + n, sizeof(planted) - n, ", %llu with an interrupt shadow restored",
-				 (unsigned long long)res.landmark_shadows);
+			n += (size_t)snprintf(planted + n, sizeof(planted) - n, ", %llu with an interrupt shadow restored",
+					      (unsigned long long)res.landmark_shadows);
+		if (res.landmark_skips && n < sizeof(planted))
+			snprintf(planted + n, sizeof(planted) - n, "; %llu user-mode stretches run to a kernel entry",
+				 (unsigned long long)res.landmark_skips);
 		char windows[64] = "";
 
 		if (res.window_exits)

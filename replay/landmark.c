@@ -314,13 +314,34 @@ static int landmark_by_state(struct replayer *p, const struct rr_landmark *want)
  * the stack), the state is the recorded one but for the registers, and
  * setting them is as good as running the turns left. Asked at the 1st, 2nd,
  * 4th, 8th... miss, so that a loop that writes memory every turn pays next
- * to nothing for it.
+ * to nothing for it, and besides at least every STATE_ASK_NS: a loop run
+ * several times between two exits (a delay in a fault handler, the fault
+ * taken again and again) is reached within that of its last entry, however
+ * many misses came before. Only the cost depends on when it is asked: a
+ * state it accepts is the recorded one.
  */
-static int landmark_by_state_at(struct replayer *p, const struct rr_landmark *want, uint64_t *misses)
-{
-	uint64_t n = ++*misses;
+#define STATE_ASK_NS 20000000ull
+struct state_asks {
+	uint64_t misses;
+	uint64_t last_ns;
+};
 
-	return n & (n - 1) ? 0 : landmark_by_state(p, want);
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int landmark_by_state_at(struct replayer *p, const struct rr_landmark *want, struct state_asks *a)
+{
+	uint64_t n = ++a->misses, now = mono_ns();
+
+	if ((n & (n - 1)) && now - a->last_ns < STATE_ASK_NS)
+		return 0;
+	a->last_ns = now;
+	return landmark_by_state(p, want);
 }
 
 /*
@@ -505,7 +526,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 	bool stepper = step_only && !planted;
 	/* Stops in a hunt take its landmark's instruction for a rep string until one finds it is not. */
 	bool rep = true;
-	uint64_t misses = 0;
+	struct state_asks misses = { 0, mono_ns() };
 	/* Both stop at every instruction or turn since the last exit: bounded by time, hits or not. */
 	bool patient = stepper || planted;
 	/* The kernel's entries, planted to run through a user-mode stretch (next_kernel_entry). */
@@ -689,6 +710,7 @@ ran:
 			if (exact)
 				continue;	/* an earlier sti's: the breakpoint takes it from here */
 			if (step_only && !planted && next_kernel_entry(vm, &entries)) {
+				p->res->landmark_skips++;
 				skipping = true;
 				stepping = false;
 				continue;

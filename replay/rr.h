@@ -173,6 +173,7 @@ struct replay_result {
 	uint64_t window_exits;		/* recorded window exits, found like landmarks (the counts above include them) */
 	uint64_t landmark_shadows;	/* landmarks whose interrupt shadow was set as recorded (a HLT's exit lost it) */
 	uint64_t landmark_pages;	/* landmarks reached by state with the pages the journal gives (part of landmark_states) */
+	uint64_t landmark_skips;	/* user-mode stretches run through to a kernel entry, not stepped */
 	uint64_t checkpoints;		/* checkpoint digests that matched */
 	bool ended;		/* an end record was reached */
 	bool diverged;

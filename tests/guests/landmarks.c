@@ -3,7 +3,8 @@
  * busy loop, a loop whose registers repeat and only memory changes, a rep movsb
  * interrupted mid-copy, sti;hlt, a tick that falls due while interrupts are
  * off, a user-mode wait, and user code that keeps entering the kernel through
- * faults. Two recordings differ; replays of one are equal.
+ * faults, handled quickly and then slowly with interrupts off. Two recordings
+ * differ; replays of one are equal.
  */
 #include "guest.h"
 
@@ -72,6 +73,44 @@ static void user_faulting(void *arg)
 	 */
 	do {
 		x = x * 6364136223846793005ull + i;
+		if ((i & 0xffff) == 0)
+			__asm__ volatile("hlt" : : : "memory");
+		i++;
+	} while (ticks < until);
+	user_result = x;
+}
+
+/* Turns of a register loop in one tick period, measured in the first phase. */
+static volatile uint64_t turns_per_tick, slow_faults;
+
+/*
+ * A #GP the kernel takes its time over with interrupts off (an interrupt
+ * gate): a tick period or two, so ticks fall due inside it, and the
+ * interrupt waits for the window that opens at the return to user mode.
+ */
+static void gp_slow(struct frame *f)
+{
+	uint64_t n = 2 * turns_per_tick;
+
+	__asm__ volatile("1: dec %0\n jnz 1b" : "+r"(n));
+	slow_faults++;
+	f->rip += 1;	/* past the one-byte hlt */
+}
+
+static volatile uint64_t scribble[16 * 512];	/* 16 pages */
+
+/*
+ * user_faulting that also writes sixteen pages as it goes: more than a
+ * landmark carries, so replay cannot reach a state here by setting memory
+ * and must run to it.
+ */
+static void user_scribbling(void *arg)
+{
+	uint64_t until = (uint64_t)arg, x = 1, i = 0;
+
+	do {
+		x = x * 6364136223846793005ull + i;
+		scribble[(i & 15) * 512] = x;
 		if ((i & 0xffff) == 0)
 			__asm__ volatile("hlt" : : : "memory");
 		i++;
@@ -166,6 +205,26 @@ int main(void)
 	       (uint64_t)user_faults);
 	printf("user result %lx after %lu faults\n", (uint64_t)user_result, (uint64_t)user_faults);
 	print_log("user faults");
+
+	/*
+	 * Faulting user code that writes memory, its faults handled slowly with
+	 * interrupts off: ticks fall due in the handler, and their windows open
+	 * at its return to user mode.
+	 */
+	wait_for_interrupt();
+	__asm__ volatile("sti" ::: "memory");
+	for (t0 = ticks, n = 0; ticks == t0; n++)
+		;
+	__asm__ volatile("cli" ::: "memory");
+	turns_per_tick = n;
+	start_log();
+	t0 = ticks;
+	idt_set_handler(13, gp_slow);
+	user_run(user_scribbling, (void *)(t0 + 3), user_stack + USER_STACK_SIZE);
+	idt_set_handler(13, 0);
+	report(ticks >= t0 + 3 && slow_faults > 0, "slowly handled faults saw 3 ticks (%lu faults, %lu turns a tick)",
+	       (uint64_t)slow_faults, (uint64_t)turns_per_tick);
+	print_log("slow faults");
 	printf("ticks in all: %lu\n", ticks);
 	pic_mask(0);
 	report_summary();
