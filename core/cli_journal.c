@@ -445,7 +445,8 @@ static bool same_event(const struct journal_record *a, const struct journal_reco
 			return a->len == b->len && !memcmp(a->data, b->data, a->len);
 		if (!rr_exit_matches(&x, &y, false) || !rr_exit_matches(&x, &y, true))
 			return false;
-		return x.reason != KVM_EXIT_IRQ_WINDOW_OPEN || !memcmp(&x.u.window, &y.u.window, sizeof(x.u.window));
+		/* By value: a window's decoded pages are pointers into each record. */
+		return x.reason != KVM_EXIT_IRQ_WINDOW_OPEN || rr_landmark_same(&x.u.window, &y.u.window);
 	}
 	return a->len == b->len && !memcmp(a->data, b->data, a->len);
 }
