@@ -250,14 +250,26 @@ static int defer_to_kernel_entry(struct vm *vm, const struct kvm_sregs *sregs, u
 	if (now >= vm->user_defer_until)
 		return 0;
 	if (vm->hooks->same_state && vm->state_looks < STATE_LOOKS) {
+		/*
+		 * A later look counts only if the guest had the CPU since the last
+		 * one: a host that stalled the vCPU thread (or a look that took
+		 * longer than REKICK_NS) shows an unchanged state that did not
+		 * recur, and its landmark would be one replay has to step to.
+		 */
+		bool first = !vm->state_looks || thread_cpu_ns() - vm->look_cpu < REKICK_NS / 2;
+
 		/* The entries' planted HLTs are no part of the guest's state. */
 		vm_disarm_entry_breakpoints(vm);
-		if ((r = vm->hooks->same_state(vm, vm->state_looks++ == 0)) < 0)
+		r = vm->hooks->same_state(vm, first);
+		vm->state_looks = first ? 1 : vm->state_looks + 1;
+		vm->look_cpu = thread_cpu_ns();
+		if (r < 0)
 			return r;
 		if (r) {
 			vm->stats.steady_landmarks++;
 			return 0;
 		}
+		now = vm_now(vm);	/* the next look a full REKICK_NS of running later */
 	}
 	if (!vm->entry_bps && !arm_entry_breakpoints(vm, sregs))
 		vm->rekick_at = now + REKICK_NS;	/* no entries known: look again */

@@ -145,6 +145,7 @@ struct vm {
 	bool input_waiting;		/* serial input queued that COM1 had no room for */
 	uint64_t user_defer_until;	/* user mode since a kick: landmark no sooner than this */
 	unsigned state_looks;		/* ... and how often hooks->same_state was asked since */
+	uint64_t look_cpu;		/* the vCPU thread's CPU time as the last look ended */
 	uint64_t rekick_at;		/* when to kick again without a landmark, or 0 */
 	uint64_t idle_at;		/* hooks->idle is owed by then (the recorder's open frame), or NEVER */
 	uint64_t defer_ns;		/* how long due work may wait for an exit (--defer) */
