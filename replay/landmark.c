@@ -602,7 +602,7 @@ int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool wind
 					return hit;
 				/* In the kernel: the next window opens at its first instruction with IF=1. */
 				p->res->landmark_hits++;
-				skipping = false;
+				skipping = stepping = false;
 				vm->run->request_interrupt_window = 1;
 				continue;
 			}
@@ -775,6 +775,14 @@ ran:
 			stepping = regs.rip == want.rip;
 		else
 			stepping = step_only || !stepping || regs.rip == want.rip;
+		/*
+		 * With IF=0 no window can open before KVM's own exact window exit:
+		 * run to it. A step here would walk a whole interrupts-off stretch
+		 * (a slow fault handler, a delay loop) one exit per instruction.
+		 */
+		if (stepping && window && !planted && !skipping && vm->caps->exact_window == KVM_YES &&
+		    vm->run->request_interrupt_window && !(regs.rflags & RFLAGS_IF))
+			stepping = false;
 	}
 	vm_arm_watchdog(vm, 0);
 	if ((r = set_debug(vm, 0, 0)) < 0)
