@@ -46,6 +46,10 @@ static const struct cli_opt replay_opts[] = {
 	{ "snapshot-interval", 'S', false, required_argument, "SECONDS",
 	  "with --gdb: fork a copy-on-write snapshot of the\nreplay every SECONDS of replaying (default 1; at most\n"
 	  STR(SNAP_MAX) " are kept, thinned out evenly); 0: none, going back\nreplays from the start", 1, 1 },
+	{ "patience", 'P', false, required_argument, "SECONDS",
+	  "how long replay looks for one landmark (an interrupt's\nposition between exits) before it reports a divergence\n"
+	  "that names it (default " STR(LANDMARK_STEP_PATIENCE_S) "; where debug registers\nwork, "
+	  STR(LANDMARK_PATIENCE_S) " while no breakpoint at its rip has fired)", 1, 1 },
 	{ "quiet", 'q', true, no_argument, NULL,
 	  "no status line (shown on a terminal that the guest's serial\noutput does not go to: percent of the journal, "
 	  "counts,\ntime left)", 1, 1 },
@@ -189,6 +193,7 @@ int cmd_replay(int argc, char **argv)
 	char kernel_label[PACK_NAME_MAX + 16], initrd_label[PACK_NAME_MAX + 16];
 	int kp = 0, ip = 0;
 	double snapshot_interval = 1.0;
+	unsigned long ul;
 	char *end;
 	struct replay_resume resume;
 	struct kvm_caps caps;
@@ -226,6 +231,14 @@ int cmd_replay(int argc, char **argv)
 			if (errno || end == optarg || *end || !(snapshot_interval >= 0 && snapshot_interval <= 86400))
 				return cli_fail(VMM_EXIT_USAGE, "--snapshot-interval '%s': not a number of seconds "
 						  "from 0 to 86400%s", optarg, "");
+			break;
+		case 'P':
+			errno = 0;
+			ul = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || !isdigit((unsigned char)optarg[0]) || ul < 1 || ul > 86400)
+				return cli_fail(VMM_EXIT_USAGE, "--patience '%s': not a number of seconds from 1 to "
+						  "86400%s", optarg, "");
+			ctl.patience = (unsigned)ul;
 			break;
 		case 'G':
 			ctl.go_to = true;

@@ -77,29 +77,59 @@ static void describe_near(char *out, size_t n, const struct near_miss *near)
 			 (unsigned long long)near->hits, near->what);
 }
 
-/* Why a landmark hunt gave up, from what the probe knows of this KVM. */
-static void hunt_gave_up(struct replayer *p, char *act, size_t len, bool step_only, bool planted, uint64_t hits,
-			 const struct near_miss *near)
+/* Seconds a hunt may run (gdb's pauses not counted): --patience, or LANDMARK_STEP_PATIENCE_S. */
+static unsigned hunt_budget(const struct replayer *p, bool patient, bool hit)
+{
+	unsigned budget = p->ctl && p->ctl->patience ? p->ctl->patience : LANDMARK_STEP_PATIENCE_S;
+
+	/* Where breakpoints fire, a hunt that never hits is lost much sooner. */
+	if (!patient && !hit && budget > LANDMARK_PATIENCE_S)
+		budget = LANDMARK_PATIENCE_S;
+	return budget;
+}
+
+/*
+ * Why a landmark hunt gave up, from what the probe knows of this KVM, and
+ * where the guest was then: the place it ran to instead.
+ */
+static int hunt_give_up(struct replayer *p, uint64_t rip, bool step_only, bool planted, bool patient, uint64_t hits,
+			const struct near_miss *near)
 {
 	const struct kvm_caps *caps = p->vm->caps;
-	char name[48], tail[200];
+	unsigned budget = hunt_budget(p, patient, hits > 0);
+	char name[48], tail[200], where[120] = "", exp[80], act[640];
+	size_t len = sizeof(act);
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	size_t n;
 
+	vm_arm_watchdog(p->vm, 0);
+	set_debug(p->vm, 0, 0);
 	describe_near(tail, sizeof(tail), near);
+	if (vm_get_regs(p->vm, &r) == 0 && ioctl(p->vm->vcpu_fd, KVM_GET_SREGS, &s) == 0)
+		snprintf(where, sizeof(where), "; the guest was at rip 0x%llx in %s mode, IF=%d",
+			 (unsigned long long)r.rip, (s.cs.selector & 3) == 3 ? "user" : "kernel",
+			 (int)(r.rflags >> 9 & 1));
 	if (planted)
-		snprintf(act, len, "not found in %d s by a HLT planted at its rip (%llu stops and steps)%s; "
+		snprintf(act, len, "not found in %u s by a HLT planted at its rip (%llu stops)%s; "
 			 "debug-register breakpoints do not fire on %s (vmm probe), so each execution of that "
-			 "instruction since the last exit is a stop", LANDMARK_STEP_PATIENCE_S, (unsigned long long)hits,
+			 "instruction since the last exit is a stop", budget, (unsigned long long)hits,
 			 tail, kvm_caps_name(caps, name, sizeof(name)));
 	else if (step_only)
-		snprintf(act, len, "not found in %llu single-steps (%d s)%s; debug-register breakpoints do not fire "
-			 "on %s (vmm probe), so landmarks are found by stepping from the last exit",
-			 (unsigned long long)hits, LANDMARK_STEP_PATIENCE_S, tail,
-			 kvm_caps_name(caps, name, sizeof(name)));
+		snprintf(act, len, "not found in %u s (%llu stops: single-steps, kernel entries)%s; debug-register "
+			 "breakpoints do not fire on %s (vmm probe), so landmarks are found by stepping from the last "
+			 "exit", budget, (unsigned long long)hits, tail, kvm_caps_name(caps, name, sizeof(name)));
+	else if (hits)
+		snprintf(act, len, "not found in %u s (%llu breakpoint hits)%s", budget, (unsigned long long)hits, tail);
 	else if (caps && !strcmp(caps->module, "kvm_pvm"))
-		snprintf(act, len, "no breakpoint hit in %d s: the guest never reaches that rip "
-			 "(kvm_pvm: breakpoints do not fire in user mode)", LANDMARK_PATIENCE_S);
+		snprintf(act, len, "no breakpoint hit in %u s: the guest never reaches that rip "
+			 "(kvm_pvm: breakpoints do not fire in user mode)", budget);
 	else
-		snprintf(act, len, "no breakpoint hit in %d s: the guest never reaches that rip", LANDMARK_PATIENCE_S);
+		snprintf(act, len, "no breakpoint hit in %u s: the guest never reaches that rip", budget);
+	n = strlen(act);
+	snprintf(act + n, len - n, "%s", where);
+	snprintf(exp, sizeof(exp), "landmark at rip 0x%llx", (unsigned long long)rip);
+	return diverge(p, exp, act);
 }
 
 #define RFLAGS_TF (1ull << 8)
@@ -671,15 +701,10 @@ ran:
 					p->res->landmark_kicks++;
 					break;
 				}
-				if ((p->res->landmark_hits == hits_before || patient) &&
-				    time(NULL) - start - (p->paused - paused_before) >=
-				    (patient ? LANDMARK_STEP_PATIENCE_S : LANDMARK_PATIENCE_S)) {
-					vm_arm_watchdog(vm, 0);
-					set_debug(vm, 0, 0);
-					snprintf(exp, sizeof(exp), "landmark at rip 0x%llx", (unsigned long long)want.rip);
-					hunt_gave_up(p, act, sizeof(act), stepper, planted,
-						     p->res->landmark_hits - hits_before, &near);
-					return diverge(p, exp, act);
+				if (time(NULL) - start - (p->paused - paused_before) >=
+				    hunt_budget(p, patient, p->res->landmark_hits != hits_before)) {
+					return hunt_give_up(p, want.rip, stepper, planted, patient,
+							    p->res->landmark_hits - hits_before, &near);
 				}
 				continue;
 			}
@@ -735,14 +760,10 @@ ran:
 		 * through: a host whose timer interrupts stop reaching it while the
 		 * guest is stepped (seen under nested kvm_amd) would never kick.
 		 */
-		if (patient && (p->res->landmark_hits & 1023) == 0 &&
-		    time(NULL) - start - (p->paused - paused_before) >= LANDMARK_STEP_PATIENCE_S) {
-			vm_arm_watchdog(vm, 0);
-			set_debug(vm, 0, 0);
-			snprintf(exp, sizeof(exp), "landmark at rip 0x%llx", (unsigned long long)want.rip);
-			hunt_gave_up(p, act, sizeof(act), stepper, planted, p->res->landmark_hits - hits_before, &near);
-			return diverge(p, exp, act);
-		}
+		if ((p->res->landmark_hits & 1023) == 0 &&
+		    time(NULL) - start - (p->paused - paused_before) >= hunt_budget(p, patient, true))
+			return hunt_give_up(p, want.rip, stepper, planted, patient, p->res->landmark_hits - hits_before,
+					    &near);
 		if (rewindow) {
 			vm->run->request_interrupt_window = 1;
 			rewindow = false;

@@ -9,8 +9,6 @@
 #include "rr.h"
 #include "../gdbstub/gdbstub.h"
 
-#define LANDMARK_PATIENCE_S 10
-#define LANDMARK_STEP_PATIENCE_S 60	/* single-stepping to a landmark: one exit an instruction */
 #define RFLAGS_IF (1ull << 9)
 #define RFLAGS_DF (1ull << 10)
 

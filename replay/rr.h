@@ -250,6 +250,13 @@ struct replay_resume {
 int replay_resume_format(const struct replay_resume *r, char *out, size_t n);
 int replay_resume_parse(const char *text, struct replay_resume *r);
 
+/*
+ * How long one landmark hunt may run before replay reports a divergence
+ * (--patience), and, where breakpoints fire, one that never hits.
+ */
+#define LANDMARK_STEP_PATIENCE_S 60
+#define LANDMARK_PATIENCE_S 10
+
 struct replay_ctl {
 	struct gdbstub *gdb;			/* a client debugging the replay, or NULL */
 	const struct replay_resume *resume;	/* this process re-executes toward a goal, or NULL */
@@ -263,6 +270,7 @@ struct replay_ctl {
 	bool go_to;
 	uint64_t go_to_events;
 	unsigned journal_version;		/* the header's (0: JOURNAL_VERSION) */
+	unsigned patience;			/* seconds one landmark hunt may run (0: the default) */
 };
 
 /*
