@@ -528,7 +528,7 @@ static bool next_kernel_entry(struct vm *vm, struct plants *entries)
  * a breakpoint at the same RIP whatever RF says), then re-arm. A rep string
  * instruction interrupted mid-way is found by stepping its iterations.
  */
-int landmark_hunt(struct replayer *p, const struct rr_landmark *wantp, bool window)
+static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window)
 {
 	struct rr_landmark want = *wantp;
 	struct vm *vm = p->vm;
@@ -684,6 +684,7 @@ ran:
 				vm->event_queued = false;
 				if (vm_stop_signal())
 					return -EINTR;
+				replay_show_progress(p);
 				/*
 				 * A kick that stops the guest in exactly the recorded state is as good
 				 * as a breakpoint hit: identical state, identical future. It finds
@@ -809,6 +810,17 @@ ran:
 	if ((r = set_debug(vm, 0, 0)) < 0)
 		return r;
 	return reached(p, &want);
+}
+
+int landmark_hunt(struct replayer *p, const struct rr_landmark *want, bool window)
+{
+	int r;
+
+	p->hunt_since = vm_mono_ns();
+	p->hunt_rip = want->rip;
+	r = hunt(p, want, window);
+	p->hunt_since = 0;
+	return r;
 }
 
 int run_to_landmark(struct replayer *p)

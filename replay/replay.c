@@ -47,27 +47,69 @@ static void consume(struct replayer *p)
 }
 
 /*
+ * What a replay stopped by a signal was waiting for, and where the guest was
+ * then: what a replay that seems stuck is stuck on (a landmark whose state
+ * never comes, an exit the guest never makes).
+ */
+static void describe_wait(struct replayer *p, char *out, size_t n)
+{
+	char what[200] = "";
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	size_t len;
+
+	if (p->have && p->rec.type == JREC_LANDMARK) {
+		struct jcur c = { p->rec.data, p->rec.len, 0, false };
+		struct rr_landmark l;
+
+		if (rr_landmark_decode(&c, &l) == 0)
+			snprintf(what, sizeof(what), "the landmark at rip 0x%llx in %s mode", (unsigned long long)l.rip,
+				 l.cpl == 3 ? "user" : "kernel");
+	} else if (p->have && p->rec.type == JREC_EXIT) {
+		struct rr_exit e;
+
+		if (rr_exit_decode(p->rec.data, p->rec.len, &e) == 0) {
+			snprintf(what, sizeof(what), "the exit ");
+			rr_exit_describe(&e, what + strlen(what), sizeof(what) - strlen(what));
+		}
+	}
+	if (what[0])
+		snprintf(out, n, ", waiting for %s", what);
+	else
+		out[0] = 0;
+	len = strlen(out);
+	if (vm_get_regs(p->vm, &r) == 0 && ioctl(p->vm->vcpu_fd, KVM_GET_SREGS, &s) == 0)
+		snprintf(out + len, n - len, "; the guest was at rip 0x%llx in %s mode, IF=%d",
+			 (unsigned long long)r.rip, (s.cs.selector & 3) == 3 ? "user" : "kernel", (int)(r.rflags >> 9 & 1));
+}
+
+/*
  * On a terminal, four times a second: how far through the journal (by its
  * bytes, which the reader knows without a pass of its own), the counts, and
  * how long the rest should take at the pace so far.
  */
-static void show_progress(struct replayer *p)
+void replay_show_progress(struct replayer *p)
 {
-	static uint64_t start, last;
 	uint64_t now = vm_mono_ns();
 	double done, spent;
 
-	if (!start)
-		start = now;
-	if (now - last < 250000000ull)
+	if (!p->progress)
 		return;
-	last = now;
+	if (!p->progress_start)
+		p->progress_start = now;
+	if (now - p->progress_last < 250000000ull)
+		return;
+	p->progress_last = now;
 	done = p->jr->size ? (double)p->jr->frame_off / (double)p->jr->size : 0;
-	spent = (double)(now - start) / 1e9;
+	spent = (double)(now - p->progress_start) / 1e9;
 	fprintf(stderr, "\rreplay: %.0f%% of the journal, %llu events, %llu exits, %llu landmarks, %.0f s",
 		100 * done, (unsigned long long)p->res->events, (unsigned long long)p->res->exits,
 		(unsigned long long)p->res->landmarks, spent);
-	if (done > 0.02 && spent > 1)
+	/* A hunt that takes long says so: the counts stand still meanwhile. */
+	if (p->hunt_since && now - p->hunt_since >= 2000000000ull)
+		fprintf(stderr, "; looking for the landmark at rip 0x%llx for %.0f s", (unsigned long long)p->hunt_rip,
+			(double)(now - p->hunt_since) / 1e9);
+	else if (done > 0.02 && spent > 1)
 		fprintf(stderr, ", about %.0f s to go", spent * (1 - done) / done);
 	fprintf(stderr, "\033[K");
 }
@@ -676,8 +718,7 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 				break;
 			continue;
 		}
-		if (progress && res->events % 256 == 0)
-			show_progress(&p);
+		replay_show_progress(&p);
 		switch (p.rec.type) {
 		case JREC_TICK:
 			r = replay_apply_tick(&p);
@@ -754,6 +795,8 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 			break;
 		}
 		r = replay_exit(&p);
+		if (r == -EINTR)
+			break;	/* not reached: describe_wait names it */
 		consume(&p);
 		if (r < 0)
 			break;
@@ -765,7 +808,10 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 	res->landmarks = p.res->landmarks;
 	rr_free(&p.rr);
 	if (r == -EINTR) {
-		snprintf(err, errlen, "replay interrupted after %llu events", (unsigned long long)res->events);
+		char wait[400];
+
+		describe_wait(&p, wait, sizeof(wait));
+		snprintf(err, errlen, "replay interrupted after %llu events%s", (unsigned long long)res->events, wait);
 		return r;
 	}
 	if (r == -ECANCELED) {

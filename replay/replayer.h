@@ -23,6 +23,8 @@ struct replayer {
 	char *err;
 	size_t errlen;
 	bool progress;
+	uint64_t progress_start, progress_last;	/* replay_show_progress: when it began, and last drew */
+	uint64_t hunt_since, hunt_rip;	/* a landmark hunt under way (0: none), for the status line */
 	uint64_t total_hint;
 	struct gdbstub *gdb;		/* a client debugging the replay, or NULL */
 	time_t paused;			/* seconds spent stopped in gdb: not the guest's fault */
@@ -58,6 +60,8 @@ struct near_miss {
 const char *exit_name(unsigned reason);
 /* Report the first difference between the run and its journal; returns what replay returns then. */
 int diverge(struct replayer *p, const char *expected, const char *actual);
+/* The status line on a terminal (--quiet: none), redrawn four times a second at most. */
+void replay_show_progress(struct replayer *p);
 int set_debug(struct vm *vm, uint32_t control, uint64_t bp);
 /* apply.c: the record in p->rec, applied where the journal puts it; 0, or a divergence. */
 int replay_apply_tick(struct replayer *p);
