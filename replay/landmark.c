@@ -97,19 +97,14 @@ static int hunt_give_up(struct replayer *p, uint64_t rip, bool step_only, bool p
 {
 	const struct kvm_caps *caps = p->vm->caps;
 	unsigned budget = hunt_budget(p, patient, hits > 0);
-	char name[48], tail[200], where[120] = "", exp[80], act[640];
+	char name[48], tail[200], where[120], exp[80], act[640];
 	size_t len = sizeof(act);
-	struct kvm_sregs s;
-	struct kvm_regs r;
 	size_t n;
 
 	vm_arm_watchdog(p->vm, 0);
 	set_debug(p->vm, 0, 0);
 	describe_near(tail, sizeof(tail), near);
-	if (vm_get_regs(p->vm, &r) == 0 && ioctl(p->vm->vcpu_fd, KVM_GET_SREGS, &s) == 0)
-		snprintf(where, sizeof(where), "; the guest was at rip 0x%llx in %s mode, IF=%d",
-			 (unsigned long long)r.rip, (s.cs.selector & 3) == 3 ? "user" : "kernel",
-			 (int)(r.rflags >> 9 & 1));
+	replay_where(p->vm, where, sizeof(where));
 	if (planted)
 		snprintf(act, len, "not found in %u s by a HLT planted at its rip (%llu stops)%s; "
 			 "debug-register breakpoints do not fire on %s (vmm probe), so each execution of that "
@@ -523,6 +518,23 @@ static bool next_kernel_entry(struct vm *vm, struct plants *entries)
 }
 
 /*
+ * A user-mode landmark, where only single-stepping finds it: the guest took
+ * it with IF=1, so it lies in no stretch the guest runs with IF=0 (a fault
+ * or interrupt handler, with IOPL below 3 so user code cannot clear IF
+ * itself). Where window exits are exact, KVM's own window exit stops right
+ * where IF is 1 again, before the first instruction that could be it: ask for
+ * one and run there instead of stepping the stretch. True when asked.
+ */
+static bool through_if_off(struct vm *vm, const struct rr_landmark *want, const struct kvm_regs *regs)
+{
+	if (vm->caps->exact_window != KVM_YES || want->cpl != 3 || !(want->rflags & RFLAGS_IF) ||
+	    (regs->rflags & RFLAGS_IF) || (regs->rflags >> 12 & 3) == 3 || vm_event_pending(vm))
+		return false;
+	vm->run->request_interrupt_window = 1;
+	return true;
+}
+
+/*
  * Run to the landmark: a breakpoint at its RIP; at each hit compare the state;
  * on a mismatch step one instruction with the breakpoint off (this KVM re-fires
  * a breakpoint at the same RIP whatever RF says), then re-arm. A rep string
@@ -562,6 +574,8 @@ static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window
 	/* The kernel's entries, planted to run through a user-mode stretch (next_kernel_entry). */
 	struct plants entries = { .n = 0 };
 	bool skipping = false;
+	/* Running through an interrupts-off stretch to its end (through_if_off). */
+	bool through = false;
 	int r;
 
 	if (step_only || want.has_rest)
@@ -599,6 +613,8 @@ static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window
 	 * one (the recorder asked at a kick, later) makes the hunt step.
 	 */
 	stepping = stepper && !(window && vm->caps->exact_window == KVM_YES);
+	if (stepping && !window && through_if_off(vm, &want, &regs))
+		stepping = false, through = true;
 	for (;;) {
 		uint32_t control = KVM_GUESTDBG_ENABLE;
 
@@ -744,6 +760,18 @@ ran:
 			stepping = rewindow = true;
 			continue;
 		}
+		if (through && vm->run->exit_reason == KVM_EXIT_IRQ_WINDOW_OPEN) {
+			/* IF is 1 again, no instruction run since: step from here. */
+			vm->run->request_interrupt_window = 0;
+			through = false;
+			stepping = true;
+			p->res->landmark_hits++;
+			if (vm_get_regs(vm, &regs) < 0)
+				return -errno;
+			if (regs.rip == want.rip && landmark_matches_near(p, &want, &regs, &near))
+				break;
+			continue;
+		}
 		if (vm->run->exit_reason != KVM_EXIT_DEBUG) {
 			vm_arm_watchdog(vm, 0);
 			set_debug(vm, 0, 0);
@@ -805,6 +833,8 @@ ran:
 		if (stepping && window && !planted && !skipping && vm->caps->exact_window == KVM_YES &&
 		    vm->run->request_interrupt_window && !(regs.rflags & RFLAGS_IF))
 			stepping = false;
+		if (stepper && stepping && !window && through_if_off(vm, &want, &regs))
+			stepping = false, through = true;
 	}
 	vm_arm_watchdog(vm, 0);
 	if ((r = set_debug(vm, 0, 0)) < 0)

@@ -46,6 +46,17 @@ static void consume(struct replayer *p)
 	p->res->events++;
 }
 
+void replay_where(struct vm *vm, char *out, size_t n)
+{
+	struct kvm_sregs s;
+	struct kvm_regs r;
+
+	out[0] = 0;
+	if (vm_get_regs(vm, &r) == 0 && ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) == 0)
+		snprintf(out, n, "; the guest was at rip 0x%llx in %s mode, IF=%d", (unsigned long long)r.rip,
+			 (s.cs.selector & 3) == 3 ? "user" : "kernel", (int)(r.rflags >> 9 & 1));
+}
+
 /*
  * What a replay stopped by a signal was waiting for, and where the guest was
  * then: what a replay that seems stuck is stuck on (a landmark whose state
@@ -54,8 +65,6 @@ static void consume(struct replayer *p)
 static void describe_wait(struct replayer *p, char *out, size_t n)
 {
 	char what[200] = "";
-	struct kvm_sregs s;
-	struct kvm_regs r;
 	size_t len;
 
 	if (p->have && p->rec.type == JREC_LANDMARK) {
@@ -78,9 +87,7 @@ static void describe_wait(struct replayer *p, char *out, size_t n)
 	else
 		out[0] = 0;
 	len = strlen(out);
-	if (vm_get_regs(p->vm, &r) == 0 && ioctl(p->vm->vcpu_fd, KVM_GET_SREGS, &s) == 0)
-		snprintf(out + len, n - len, "; the guest was at rip 0x%llx in %s mode, IF=%d",
-			 (unsigned long long)r.rip, (s.cs.selector & 3) == 3 ? "user" : "kernel", (int)(r.rflags >> 9 & 1));
+	replay_where(p->vm, out + len, n - len);
 }
 
 /*

@@ -60,6 +60,8 @@ struct near_miss {
 const char *exit_name(unsigned reason);
 /* Report the first difference between the run and its journal; returns what replay returns then. */
 int diverge(struct replayer *p, const char *expected, const char *actual);
+/* "; the guest was at rip R in user|kernel mode, IF=F", or "" if the vCPU cannot be read. */
+void replay_where(struct vm *vm, char *out, size_t n);
 /* The status line on a terminal (--quiet: none), redrawn four times a second at most. */
 void replay_show_progress(struct replayer *p);
 int set_debug(struct vm *vm, uint32_t control, uint64_t bp);
