@@ -88,6 +88,14 @@ static unsigned hunt_budget(const struct replayer *p, bool patient, bool hit)
 	return budget;
 }
 
+/* The hunt under way (since p->hunt_since) has run its budget, gdb's pauses not counted. */
+static bool hunt_over(const struct replayer *p, time_t paused_before, bool patient, bool hit)
+{
+	int64_t ran = (int64_t)((vm_mono_ns() - p->hunt_since) / 1000000000u) - (int64_t)(p->paused - paused_before);
+
+	return ran >= (int64_t)hunt_budget(p, patient, hit);
+}
+
 /*
  * Why a landmark hunt gave up, from what the probe knows of this KVM, and
  * where the guest was then: the place it ran to instead.
@@ -548,7 +556,7 @@ static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window
 	bool stepping = false, rewindow = false;
 	char exp[160], act[400], tail[200];
 	uint64_t hits_before = p->res->landmark_hits;
-	time_t start = time(NULL), paused_before = p->paused;
+	time_t paused_before = p->paused;
 	struct kvm_regs regs;
 	/*
 	 * Where debug-register breakpoints do not fire (vmm probe: nested kvm_amd
@@ -718,8 +726,7 @@ ran:
 					p->res->landmark_kicks++;
 					break;
 				}
-				if (time(NULL) - start - (p->paused - paused_before) >=
-				    hunt_budget(p, patient, p->res->landmark_hits != hits_before)) {
+				if (hunt_over(p, paused_before, patient, p->res->landmark_hits != hits_before)) {
 					return hunt_give_up(p, want.rip, stepper, planted, patient,
 							    p->res->landmark_hits - hits_before, &near);
 				}
@@ -789,8 +796,7 @@ ran:
 		 * through: a host whose timer interrupts stop reaching it while the
 		 * guest is stepped (seen under nested kvm_amd) would never kick.
 		 */
-		if ((p->res->landmark_hits & 1023) == 0 &&
-		    time(NULL) - start - (p->paused - paused_before) >= hunt_budget(p, patient, true))
+		if ((p->res->landmark_hits & 1023) == 0 && hunt_over(p, paused_before, patient, true))
 			return hunt_give_up(p, want.rip, stepper, planted, patient, p->res->landmark_hits - hits_before,
 					    &near);
 		if (rewindow) {

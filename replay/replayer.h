@@ -24,7 +24,7 @@ struct replayer {
 	size_t errlen;
 	bool progress;
 	uint64_t progress_start, progress_last;	/* replay_show_progress: when it began, and last drew */
-	uint64_t hunt_since, hunt_rip;	/* a landmark hunt under way (0: none), for the status line */
+	uint64_t hunt_since, hunt_rip;	/* a landmark hunt under way (0: none): its budget, the status line */
 	uint64_t total_hint;
 	struct gdbstub *gdb;		/* a client debugging the replay, or NULL */
 	time_t paused;			/* seconds spent stopped in gdb: not the guest's fault */
