@@ -138,6 +138,7 @@ struct vm {
 	timer_t timer;
 	bool timer_valid;
 	uint64_t armed;			/* deadline the host timer is armed for */
+	uint64_t rearm_ns;		/* vm_kvm_run restarts the watchdog's period first (0: no) */
 	bool event_queued;		/* an interrupt or exception enters at the next KVM_RUN */
 	bool halted;			/* the last exit was hlt with interrupts on */
 	bool inject_at_sti_hlt;		/* as vmm did before journal version 5 (vm_inject_decision) */
@@ -364,6 +365,12 @@ void vm_check_board_stop(struct vm *vm);
 void vm_drain_signals(void);
 /* Kick the vCPU every period_ns (0: stop), for loops that must not block in KVM_RUN forever. */
 void vm_arm_watchdog(struct vm *vm, uint64_t period_ns);
+/*
+ * Restart the watchdog's period (period_ns) just before the next KVM_RUN, so
+ * that the guest runs a whole period before the next kick however long the
+ * vCPU thread took since the last one (a loaded host, strace).
+ */
+void vm_rearm_watchdog(struct vm *vm, uint64_t period_ns);
 /* A SIGINT/SIGTERM arrived: its number, or 0. */
 int vm_stop_signal(void);
 /* CLOCK_MONOTONIC in nanoseconds. */

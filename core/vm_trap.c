@@ -132,7 +132,11 @@ uint8_t vm_swbp_opcode(const struct vm *vm)
 
 int vm_kvm_run(struct vm *vm)
 {
-	int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+	int r;
+
+	if (vm->rearm_ns)
+		vm_arm_watchdog(vm, vm->rearm_ns);
+	r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
 
 	/* KVM stores the registers on its way out, EINTR included; other failures may not. */
 	vm->regs_fresh = vm->sync_regs && (r == 0 || errno == EINTR);

@@ -122,6 +122,12 @@ void vm_arm_watchdog(struct vm *vm, uint64_t period_ns)
 	its.it_interval = its.it_value;
 	timer_settime(vm->timer, 0, &its, NULL);
 	vm->armed = 0;
+	vm->rearm_ns = 0;
+}
+
+void vm_rearm_watchdog(struct vm *vm, uint64_t period_ns)
+{
+	vm->rearm_ns = period_ns;
 }
 
 bool vm_kick_take(void)

@@ -77,6 +77,10 @@ static void describe_near(char *out, size_t n, const struct near_miss *near)
 			 (unsigned long long)near->hits, near->what);
 }
 
+/* A hunt's kick: how often it looks at the clock and at a state a kick may have stopped in. */
+#define HUNT_KICK_NS 1000000ull
+#define HUNT_KICK_MAX_NS 256000000ull
+
 /* Seconds a hunt may run (gdb's pauses not counted): --patience, or LANDMARK_STEP_PATIENCE_S. */
 static unsigned hunt_budget(const struct replayer *p, bool patient, bool hit)
 {
@@ -467,8 +471,10 @@ static int rep_fast_forward(struct replayer *p, const struct rr_landmark *want, 
 		if (k < 0 && errno == EINTR) {
 			vm_drain_signals();
 			vm->event_queued = false;
-			if (!vm_stop_signal())
+			if (!vm_stop_signal()) {
+				vm_rearm_watchdog(vm, HUNT_KICK_NS);	/* as in hunt(): the guest runs a period first */
 				continue;
+			}
 			err = EINTR;
 		} else if (k < 0) {
 			err = errno;
@@ -584,6 +590,10 @@ static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window
 	bool skipping = false;
 	/* Running through an interrupts-off stretch to its end (through_if_off). */
 	bool through = false;
+	/* The watchdog's period, and the guest as its last kick found it. */
+	uint64_t kick_ns = HUNT_KICK_NS, kick_hits = 0;
+	struct kvm_regs kick_regs;
+	bool got, kicked = false;
 	int r;
 
 	if (step_only || want.has_rest)
@@ -614,7 +624,7 @@ static int hunt(struct replayer *p, const struct rr_landmark *wantp, bool window
 	 */
 	vm->run->request_interrupt_window = window && !planted;	/* a plant finds a window exit's state too */
 	/* A periodic kick lets a hunt that never hits give up instead of spinning forever. */
-	vm_arm_watchdog(vm, 1000000ull);
+	vm_arm_watchdog(vm, HUNT_KICK_NS);
 	/*
 	 * Where window exits are exact, one the recorder asked for at the last
 	 * position comes exactly where it came then: run to it. Only an earlier
@@ -720,7 +730,8 @@ ran:
 				 * ready_for_interrupt_injection on EINTR too, and it is 0 inside an
 				 * STI shadow, where the recorded injection could not be made.
 				 */
-				if (vm_get_regs(vm, &regs) == 0 && regs.rip == want.rip &&
+				got = vm_get_regs(vm, &regs) == 0;
+				if (got && regs.rip == want.rip &&
 				    !vm_event_pending(vm) && (!window || vm->run->ready_for_interrupt_injection) &&
 				    landmark_matches_near(p, &want, &regs, &near)) {
 					p->res->landmark_kicks++;
@@ -730,6 +741,21 @@ ran:
 					return hunt_give_up(p, want.rip, stepper, planted, patient,
 							    p->res->landmark_hits - hits_before, &near);
 				}
+				/*
+				 * The next kick a whole period after the guest enters again, and
+				 * a period twice as long after a kick that found the guest as
+				 * the last one did (all its registers): on a host slow enough
+				 * that a turn takes a period (heavy load, strace), kicks would
+				 * otherwise end every entry before the guest ran an
+				 * instruction, and the hunt would never advance.
+				 */
+				if (got && kicked && !memcmp(&regs, &kick_regs, sizeof(regs)) &&
+				    p->res->landmark_hits == kick_hits && kick_ns < HUNT_KICK_MAX_NS)
+					kick_ns *= 2;
+				kicked = got;
+				kick_regs = regs;
+				kick_hits = p->res->landmark_hits;
+				vm_rearm_watchdog(vm, kick_ns);
 				continue;
 			}
 			snprintf(p->err, p->errlen, "KVM_RUN: %s", strerror(errno));
