@@ -49,7 +49,8 @@ static const struct cli_opt replay_opts[] = {
 	{ "patience", 'P', false, required_argument, "SECONDS",
 	  "how long replay looks for one landmark (an interrupt's\nposition between exits) before it reports a divergence\n"
 	  "that names it (default " STR(LANDMARK_STEP_PATIENCE_S) "; where debug registers\nwork, "
-	  STR(LANDMARK_PATIENCE_S) " while no breakpoint at its rip has fired)", 1, 1 },
+	  STR(LANDMARK_PATIENCE_S) " while no breakpoint at its rip has fired);\nan exit is waited for this long, "
+	  "and at least " STR(EXIT_WAIT_FACTOR) "\ntimes as long as the recording took to reach it", 1, 1 },
 	{ "quiet", 'q', true, no_argument, NULL,
 	  "no status line (shown on a terminal that the guest's serial\noutput does not go to: percent of the journal, "
 	  "counts,\ntime left)", 1, 1 },

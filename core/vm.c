@@ -754,8 +754,11 @@ void vm_destroy(struct vm *vm)
 	vm->held_tail = &vm->held;
 	ioevent_free(&vm->ioev);
 	board_free(&vm->board);
-	if (vm->timer_valid)
+	if (vm->timer_valid) {
 		timer_delete(vm->timer);
+		/* A kick already sent would outlive the VM, even across the exec that going back makes. */
+		vm_drop_kick();
+	}
 	vm_kvm_forget(vm);
 	free(vm->slot_log);
 	vm->slot_log = NULL;

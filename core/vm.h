@@ -139,6 +139,7 @@ struct vm {
 	bool timer_valid;
 	uint64_t armed;			/* deadline the host timer is armed for */
 	uint64_t rearm_ns;		/* vm_kvm_run restarts the watchdog's period first (0: no) */
+	uint64_t watchdog_ns;		/* the watchdog's period (0: off) */
 	bool event_queued;		/* an interrupt or exception enters at the next KVM_RUN */
 	bool halted;			/* the last exit was hlt with interrupts on */
 	bool inject_at_sti_hlt;		/* as vmm did before journal version 5 (vm_inject_decision) */
@@ -363,6 +364,8 @@ bool vm_event_pending(struct vm *vm);
 void vm_check_board_stop(struct vm *vm);
 /* Take pending wake-up signals after KVM_RUN returned EINTR; records SIGINT/SIGTERM. */
 void vm_drain_signals(void);
+/* Discard a kick (VM_KICK_SIGNAL) sent but not yet taken; SIGINT and SIGTERM stay pending. */
+void vm_drop_kick(void);
 /* Kick the vCPU every period_ns (0: stop), for loops that must not block in KVM_RUN forever. */
 void vm_arm_watchdog(struct vm *vm, uint64_t period_ns);
 /*

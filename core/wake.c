@@ -64,6 +64,18 @@ void vm_drain_signals(void)
 			stop_signal = sig;
 }
 
+void vm_drop_kick(void)
+{
+	struct timespec zero = { 0, 0 };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, VM_KICK_SIGNAL);
+	while (sigtimedwait(&set, NULL, &zero) > 0)
+		;
+	atomic_store(&kick_pending, 0);
+}
+
 int vm_signals_init(struct vm *vm, char *err, size_t errlen)
 {
 	struct sigaction sa;
@@ -109,6 +121,7 @@ int vm_signals_init(struct vm *vm, char *err, size_t errlen)
 	}
 	vm->timer_valid = true;
 	vm->armed = NEVER;
+	vm->watchdog_ns = 0;
 	return 0;
 }
 
@@ -123,6 +136,7 @@ void vm_arm_watchdog(struct vm *vm, uint64_t period_ns)
 	timer_settime(vm->timer, 0, &its, NULL);
 	vm->armed = 0;
 	vm->rearm_ns = 0;
+	vm->watchdog_ns = period_ns;
 }
 
 void vm_rearm_watchdog(struct vm *vm, uint64_t period_ns)

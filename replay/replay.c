@@ -39,104 +39,14 @@ static int peek(struct replayer *p)
 	return 0;
 }
 
+/* How often a kick lets an exit wait look at the clock and redraw the status line. */
+#define EXIT_WAIT_KICK_NS 500000000ull
+
 static void consume(struct replayer *p)
 {
 	p->at_boundary = false;
 	p->have = false;
 	p->res->events++;
-}
-
-void replay_where(struct vm *vm, char *out, size_t n)
-{
-	struct kvm_sregs s;
-	struct kvm_regs r;
-
-	out[0] = 0;
-	if (vm_get_regs(vm, &r) == 0 && ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) == 0)
-		snprintf(out, n, "; the guest was at rip 0x%llx in %s mode, IF=%d", (unsigned long long)r.rip,
-			 (s.cs.selector & 3) == 3 ? "user" : "kernel", (int)(r.rflags >> 9 & 1));
-}
-
-/*
- * What a replay stopped by a signal was waiting for, and where the guest was
- * then: what a replay that seems stuck is stuck on (a landmark whose state
- * never comes, an exit the guest never makes).
- */
-static void describe_wait(struct replayer *p, char *out, size_t n)
-{
-	char what[200] = "";
-	size_t len;
-
-	if (p->have && p->rec.type == JREC_LANDMARK) {
-		struct jcur c = { p->rec.data, p->rec.len, 0, false };
-		struct rr_landmark l;
-
-		if (rr_landmark_decode(&c, &l) == 0)
-			snprintf(what, sizeof(what), "the landmark at rip 0x%llx in %s mode", (unsigned long long)l.rip,
-				 l.cpl == 3 ? "user" : "kernel");
-	} else if (p->have && p->rec.type == JREC_EXIT) {
-		struct rr_exit e;
-
-		if (rr_exit_decode(p->rec.data, p->rec.len, &e) == 0) {
-			snprintf(what, sizeof(what), "the exit ");
-			rr_exit_describe(&e, what + strlen(what), sizeof(what) - strlen(what));
-		}
-	}
-	if (what[0])
-		snprintf(out, n, ", waiting for %s", what);
-	else
-		out[0] = 0;
-	len = strlen(out);
-	replay_where(p->vm, out + len, n - len);
-}
-
-/*
- * On a terminal, four times a second: how far through the journal (by its
- * bytes, which the reader knows without a pass of its own), the counts, and
- * how long the rest should take at the pace so far.
- */
-void replay_show_progress(struct replayer *p)
-{
-	uint64_t now = vm_mono_ns();
-	double done, spent;
-
-	if (!p->progress)
-		return;
-	if (!p->progress_start)
-		p->progress_start = now;
-	if (now - p->progress_last < 250000000ull)
-		return;
-	p->progress_last = now;
-	done = p->jr->size ? (double)p->jr->frame_off / (double)p->jr->size : 0;
-	spent = (double)(now - p->progress_start) / 1e9;
-	fprintf(stderr, "\rreplay: %.0f%% of the journal, %llu events, %llu exits, %llu landmarks, %.0f s",
-		100 * done, (unsigned long long)p->res->events, (unsigned long long)p->res->exits,
-		(unsigned long long)p->res->landmarks, spent);
-	/* A hunt that takes long says so: the counts stand still meanwhile. */
-	if (p->hunt_since && now - p->hunt_since >= 2000000000ull)
-		fprintf(stderr, "; looking for the landmark at rip 0x%llx for %.0f s", (unsigned long long)p->hunt_rip,
-			(double)(now - p->hunt_since) / 1e9);
-	else if (done > 0.02 && spent > 1)
-		fprintf(stderr, ", about %.0f s to go", spent * (1 - done) / done);
-	fprintf(stderr, "\033[K");
-}
-
-/* Report the first difference between the run and its journal. */
-int diverge(struct replayer *p, const char *expected, const char *actual)
-{
-	struct kvm_regs regs;
-
-	p->res->diverged = true;
-	fprintf(stderr, "vmm: replay diverged at event %llu (exit %llu, journal frame at offset %llu)\n"
-			"  expected: %s\n  actual:   %s\n",
-		(unsigned long long)p->rec.index, (unsigned long long)p->vm->exit_count,
-		(unsigned long long)p->rec.offset, expected, actual);
-	if (vm_get_regs(p->vm, &regs) == 0) {
-		fprintf(stderr, "  registers:\n");
-		rr_print_regs(stderr, &regs);
-	}
-	snprintf(p->err, p->errlen, "replay diverged");
-	return -EILSEQ;
 }
 
 int set_debug(struct vm *vm, uint32_t control, uint64_t bp)
@@ -382,14 +292,28 @@ static int replay_window_exit(struct replayer *p, const struct rr_landmark *want
 	return 0;
 }
 
-/* A recorded exit that the live one does not match: the divergence, in the codec's words. */
-static int exit_differs(struct replayer *p, const struct rr_exit *want, const struct rr_exit *got)
+/* Run the guest to its next exit. */
+static int wait_exit(struct replayer *p, const struct rr_exit *want)
 {
-	char exp[200], act[200];
+	struct vm *vm = p->vm;
+	int r;
 
-	rr_exit_describe(want, exp, sizeof(exp));
-	rr_exit_describe(got, act, sizeof(act));
-	return diverge(p, exp, act);
+	/* Kicks now and then: a guest that never exits again is a divergence to report, not a hang. */
+	if (vm->watchdog_ns != EXIT_WAIT_KICK_NS)
+		vm_arm_watchdog(vm, EXIT_WAIT_KICK_NS);
+	for (;;) {
+		if (replay_kvm_run(p, 0, 0) == 0)
+			return vm->stop == VM_STOP_QUIT ? -ECANCELED : 0;
+		if (errno != EINTR && errno != EAGAIN) {
+			snprintf(p->err, p->errlen, "KVM_RUN: %s", strerror(errno));
+			return -errno;
+		}
+		vm_drain_signals();
+		if (vm_stop_signal())
+			return -EINTR;
+		if ((r = replay_exit_wait_over(p, want)) != 0)
+			return r;
+	}
 }
 
 /* Run to the next exit and check it against its record: every field the journal holds, for every kind. */
@@ -412,20 +336,10 @@ static int replay_exit(struct replayer *p)
 	 * takes one is not deterministic (kvm_pvm takes them late): ask for none.
 	 */
 	run->request_interrupt_window = 0;
-	for (;;) {
-		if (replay_kvm_run(p, 0, 0) == 0) {
-			if (vm->stop == VM_STOP_QUIT)
-				return -ECANCELED;
-			break;
-		}
-		if (errno != EINTR && errno != EAGAIN) {
-			snprintf(p->err, p->errlen, "KVM_RUN: %s", strerror(errno));
-			return -errno;
-		}
-		vm_drain_signals();
-		if (vm_stop_signal())
-			return -EINTR;
-	}
+	r = wait_exit(p, &want);
+	p->wait_since = 0;
+	if (r < 0)
+		return r;
 	vm->event_queued = false;
 	if (vm_get_regs(vm, &regs) < 0)
 		return -errno;
@@ -440,7 +354,7 @@ static int replay_exit(struct replayer *p)
 	if (!rr_exit_matches(&want, &got, false) && raw != regs.rip && want.rip == raw)
 		rr_exit_from_run(&got, run, regs.rip = raw, want.dt);
 	if (!rr_exit_matches(&want, &got, false))
-		return exit_differs(p, &want, &got);
+		return replay_exit_differs(p, &want, &got);
 	p->rr.last_now = now;
 	p->res->exits++;
 	if ((r = vm_handle_exit(vm, now, p->err, p->errlen)) < 0)
@@ -448,7 +362,7 @@ static int replay_exit(struct replayer *p)
 	/* What the devices answered (IN, MMIO reads, a refused MSR) must be what they answered then. */
 	rr_exit_from_run(&got, run, regs.rip, want.dt);
 	if (!rr_exit_matches(&want, &got, true))
-		return exit_differs(p, &want, &got);
+		return replay_exit_differs(p, &want, &got);
 	vm->halted = false;	/* what wakes it is in the journal */
 	vm_check_board_stop(vm);
 	if (vm->exit_count % RR_EPOCH_EXITS == 0)
@@ -803,7 +717,7 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 		}
 		r = replay_exit(&p);
 		if (r == -EINTR)
-			break;	/* not reached: describe_wait names it */
+			break;	/* not reached: replay_describe_wait names it */
 		consume(&p);
 		if (r < 0)
 			break;
@@ -817,7 +731,7 @@ int replay_run(struct vm *vm, struct journal_reader *jr, bool progress, const st
 	if (r == -EINTR) {
 		char wait[400];
 
-		describe_wait(&p, wait, sizeof(wait));
+		replay_describe_wait(&p, wait, sizeof(wait));
 		snprintf(err, errlen, "replay interrupted after %llu events%s", (unsigned long long)res->events, wait);
 		return r;
 	}

@@ -25,6 +25,9 @@ struct replayer {
 	bool progress;
 	uint64_t progress_start, progress_last;	/* replay_show_progress: when it began, and last drew */
 	uint64_t hunt_since, hunt_rip;	/* a landmark hunt under way (0: none): its budget, the status line */
+	uint64_t wait_since;		/* an exit wait a kick found under way (0: none): the same */
+	time_t wait_paused;		/* ... p->paused when it began */
+	const struct rr_exit *wait_for;	/* ... and the exit it waits for */
 	uint64_t total_hint;
 	struct gdbstub *gdb;		/* a client debugging the replay, or NULL */
 	time_t paused;			/* seconds spent stopped in gdb: not the guest's fault */
@@ -58,13 +61,21 @@ struct near_miss {
 
 /* replay.c */
 const char *exit_name(unsigned reason);
+int set_debug(struct vm *vm, uint32_t control, uint64_t bp);
+/* report.c */
 /* Report the first difference between the run and its journal; returns what replay returns then. */
 int diverge(struct replayer *p, const char *expected, const char *actual);
+/* A recorded exit the live one does not match, as diverge() reports it. */
+struct rr_exit;
+int replay_exit_differs(struct replayer *p, const struct rr_exit *want, const struct rr_exit *got);
 /* "; the guest was at rip R in user|kernel mode, IF=F", or "" if the vCPU cannot be read. */
 void replay_where(struct vm *vm, char *out, size_t n);
+/* ", waiting for <the record replay stands at>" and replay_where's words. */
+void replay_describe_wait(struct replayer *p, char *out, size_t n);
 /* The status line on a terminal (--quiet: none), redrawn four times a second at most. */
 void replay_show_progress(struct replayer *p);
-int set_debug(struct vm *vm, uint32_t control, uint64_t bp);
+/* At a kick in a wait for the exit want: 0 to wait on, or the divergence once it has waited too long. */
+int replay_exit_wait_over(struct replayer *p, const struct rr_exit *want);
 /* apply.c: the record in p->rec, applied where the journal puts it; 0, or a divergence. */
 int replay_apply_tick(struct replayer *p);
 int replay_apply_input(struct replayer *p);

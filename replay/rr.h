@@ -256,6 +256,13 @@ int replay_resume_parse(const char *text, struct replay_resume *r);
  */
 #define LANDMARK_STEP_PATIENCE_S 60
 #define LANDMARK_PATIENCE_S 10
+/*
+ * An exit replay waits for longer than the patience and than this many times
+ * the host time the recording took to reach it is a divergence (the guest
+ * spins where the recording exited): a replay on the slowest KVM we know
+ * (nested under TCG, against VT-x) runs kernel code about 2000 times slower.
+ */
+#define EXIT_WAIT_FACTOR 10000
 
 struct replay_ctl {
 	struct gdbstub *gdb;			/* a client debugging the replay, or NULL */

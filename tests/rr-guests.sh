@@ -23,6 +23,24 @@ ok() { passed=$((passed + 1)); echo "PASS $1"; }
 bad() { fail_check "$1"; shift; for f in "$@"; do tail -n 6 "$f" | sed 's/^/    /'; done; }
 
 
+jmp_self() {	# jmp_self ELF SYMBOL|0xADDR OUT: OUT is ELF with a 'jmp .' there; prints its file offset
+	case $2 in
+	0x*) addr=${2#0x} ;;
+	*) addr=$(nm "$1" | sed -n "s/^\([0-9a-f]*\) [tT] $2\$/\1/p") ;;
+	esac
+	off=
+	# shellcheck disable=SC2034
+	while read -r type foff vaddr paddr fsz rest; do
+		[ "$type" = LOAD ] && [ -n "$addr" ] && [ $((0x$addr)) -ge $((vaddr)) ] &&
+			[ $((0x$addr)) -lt $((vaddr + fsz)) ] && off=$((0x$addr - vaddr + foff))
+	done <<-EOF
+	$(readelf -lW "$1")
+	EOF
+	cp "$1" "$3"
+	[ -n "$off" ] && printf '\353\376' | dd of="$3" bs=1 seek="$off" conv=notrunc 2>/dev/null
+	echo "$off"
+}
+
 record() {	# record NAME ELF JOURNAL: sets rec_status, output in $tmp/NAME.rec
 	spec=$(guest_spec "$1")
 	args="$(guest_args "$spec") $(guest_disk "$1" "$spec" "$tmp") $(guest_net "$1" "$spec" "$tmp")"
@@ -112,6 +130,27 @@ for elf in "$@"; do
 		good=no
 	fi
 	[ $good = yes ] && ok "$name: recorded (status $rec_status), $replays replays identical: $(grep '^replay:' "$tmp/$name.reperr" | cut -d, -f1-3)"
+	# An exit the guest no longer makes (the instruction after main's first 'out' to port 0x80
+	# made a 'jmp .' in kernel mode): replay reports the divergence once the wait is past
+	# --patience (the recording took microseconds to that exit), never hangs.
+	if [ "$name" = exits ]; then
+		at=$(objdump -d --no-show-raw-insn "$elf" | awk '/<main>:/ { m = 1 }
+			m && /out +%al,\$0x80/ { getline; sub(/:.*/, ""); gsub(/ /, ""); print "0x" $0; exit }')
+		off=$(jmp_self "$elf" "${at:-none}" "$tmp/spin.elf")
+		t0=$(date +%s)
+		timeout -k 10 120 "$VMM" replay --serial none --force --patience 3 --kernel "$tmp/spin.elf" "$j" \
+			> /dev/null 2> "$tmp/spin.err"
+		st=$? secs=$(($(date +%s) - t0))
+		if [ -n "$off" ] && [ $st -eq 115 ] && grep -q 'expected: *the exit ' "$tmp/spin.err" &&
+		   grep -q 'actual: *no exit in [0-9]* s of running the guest (--patience 3' "$tmp/spin.err" &&
+		   grep -q 'the guest was at rip 0x[0-9a-f]* in kernel mode' "$tmp/spin.err"; then
+			ok "an exit never made: divergence reported in $secs s with --patience 3: $(grep -m1 'expected:' \
+				"$tmp/spin.err" | sed 's/^ *expected: *//' | cut -c1-60)"
+		else
+			bad "an exit never made (${at:-no out in main} at file offset ${off:-not found}): status $st in $secs s" \
+				"$tmp/spin.err"
+		fi
+	fi
 	# Every placement path, as the journal counts them: ticks at the guest's exits, at window
 	# exits (where window exits are exact), at landmarks; --defer 0 places none at a window.
 	if [ "$name" = placement ]; then
@@ -169,17 +208,7 @@ for elf in "$@"; do
 		fi
 		# A landmark the guest can no longer reach (its last user-mode phase made a 'jmp .' that
 		# never exits): replay reports a divergence naming it within --patience, never hangs.
-		addr=$(nm "$elf" | sed -n 's/^\([0-9a-f]*\) t user_scribbling$/\1/p')
-		off=
-		# shellcheck disable=SC2034
-		while read -r type foff vaddr paddr fsz rest; do
-			[ "$type" = LOAD ] && [ -n "$addr" ] && [ $((0x$addr)) -ge $((vaddr)) ] &&
-				[ $((0x$addr)) -lt $((vaddr + fsz)) ] && off=$((0x$addr - vaddr + foff))
-		done <<-EOF
-		$(readelf -lW "$elf")
-		EOF
-		cp "$elf" "$tmp/stuck.elf"
-		[ -n "$off" ] && printf '\353\376' | dd of="$tmp/stuck.elf" bs=1 seek="$off" conv=notrunc 2>/dev/null
+		off=$(jmp_self "$elf" user_scribbling "$tmp/stuck.elf")
 		t0=$(date +%s)
 		timeout -k 10 120 "$VMM" replay --serial none --force --patience 3 --kernel "$tmp/stuck.elf" "$j" \
 			> /dev/null 2> "$tmp/stuck.err"
