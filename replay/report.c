@@ -7,6 +7,17 @@
 #include "exit_rec.h"
 #include "replayer.h"
 
+/* "the exit io out port ..." or, for the kinds whose own words end in "exit", "the hlt exit at rip ...". */
+static void name_exit(const struct rr_exit *e, char *out, size_t n)
+{
+	bool data = e->reason == KVM_EXIT_IO || e->reason == KVM_EXIT_MMIO || e->reason == KVM_EXIT_X86_RDMSR ||
+		    e->reason == KVM_EXIT_X86_WRMSR;
+	int k = snprintf(out, n, data ? "the exit " : "the ");
+
+	if (k > 0 && (size_t)k < n)
+		rr_exit_describe(e, out + k, n - (size_t)k);
+}
+
 void replay_where(struct vm *vm, char *out, size_t n)
 {
 	struct kvm_sregs s;
@@ -38,10 +49,8 @@ void replay_describe_wait(struct replayer *p, char *out, size_t n)
 	} else if (p->have && p->rec.type == JREC_EXIT) {
 		struct rr_exit e;
 
-		if (rr_exit_decode(p->rec.data, p->rec.len, &e) == 0) {
-			snprintf(what, sizeof(what), "the exit ");
-			rr_exit_describe(&e, what + strlen(what), sizeof(what) - strlen(what));
-		}
+		if (rr_exit_decode(p->rec.data, p->rec.len, &e) == 0)
+			name_exit(&e, what, sizeof(what));
 	}
 	if (what[0])
 		snprintf(out, n, ", waiting for %s", what);
@@ -80,8 +89,8 @@ void replay_show_progress(struct replayer *p)
 	} else if (p->wait_since && now - p->wait_since >= 2000000000ull) {
 		char what[160];
 
-		rr_exit_describe(p->wait_for, what, sizeof(what));
-		fprintf(stderr, "; waiting for the exit %s for %.0f s", what, (double)(now - p->wait_since) / 1e9);
+		name_exit(p->wait_for, what, sizeof(what));
+		fprintf(stderr, "; waiting for %s for %.0f s", what, (double)(now - p->wait_since) / 1e9);
 	} else if (done > 0.02 && spent > 1)
 		fprintf(stderr, ", about %.0f s to go", spent * (1 - done) / done);
 	fprintf(stderr, "\033[K");
@@ -143,8 +152,7 @@ int replay_exit_wait_over(struct replayer *p, const struct rr_exit *want)
 	ran = now - p->wait_since > paused ? now - p->wait_since - paused : 0;
 	if (ran < limit)
 		return 0;
-	n = (size_t)snprintf(exp, sizeof(exp), "the exit ");
-	rr_exit_describe(want, exp + n, sizeof(exp) - n);
+	name_exit(want, exp, sizeof(exp));
 	n = strlen(exp);
 	snprintf(exp + n, sizeof(exp) - n, ", which the recording reached %.3f ms after the record before it",
 		 (double)want->dt / 1e6);

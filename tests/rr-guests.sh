@@ -222,11 +222,12 @@ for elf in "$@"; do
 				"$tmp/stuck.err"
 		fi
 		# Without --patience, an interrupt (Ctrl-C) names what the replay was waiting for and where
-		# the guest was instead.
+		# the guest was instead: the landmark, or the interrupt-window exit (found as landmarks
+		# are), whichever the recording placed there.
 		timeout -k 10 -s INT 5 "$VMM" replay --serial none --force --kernel "$tmp/stuck.elf" "$j" \
 			> /dev/null 2> "$tmp/stuck-int.err"
 		st=$?
-		if [ -n "$off" ] && grep -q 'replay interrupted after [0-9]* events, waiting for the landmark at rip' \
+		if [ -n "$off" ] && grep -Eq 'replay interrupted after [0-9]+ events, waiting for the (landmark|irq-window exit) at rip' \
 			"$tmp/stuck-int.err" && grep -q 'the guest was at rip 0x[0-9a-f]* in user mode' "$tmp/stuck-int.err"; then
 			ok "an interrupted replay says what it waited for: $(grep -o 'waiting for.*' "$tmp/stuck-int.err" | cut -c1-90)"
 		else
