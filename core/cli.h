@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../replay/hashcache.h"
+
 /* "vmm: " and the message on stderr; returns status for the caller to exit with. */
 int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -19,9 +21,19 @@ const char *cli_stop_message(const struct vm *vm);
 int cmd_journal(int argc, char **argv);
 void usage_journal(FILE *f);
 
-/* A whole regular file of at most max bytes (max_what names that limit) into a malloc'ed buffer. 0 or -errno. */
-int cli_read_file(const char *path, size_t max, const char *max_what, uint8_t **buf, size_t *len, char *err,
-		  size_t errlen);
+/*
+ * A whole regular file of at most max bytes (max_what names that limit) into
+ * a malloc'ed buffer, and, with id, what identified its contents then. 0 or -errno.
+ */
+int cli_read_file(const char *path, size_t max, const char *max_what, uint8_t **buf, size_t *len,
+		  struct file_id *id, char *err, size_t errlen);
+/*
+ * Where the inputs' SHA-256s are remembered (replay/hashcache.h): $VMM_CACHE_DIR
+ * (empty: nowhere), else $XDG_CACHE_HOME/vmm, else $HOME/.cache/vmm; NULL for none.
+ */
+const char *cli_cache_dir(void);
+/* The SHA-256 of a file read by cli_read_file, through the cache. */
+void cli_input_sha256(const struct file_id *id, const uint8_t *data, size_t len, uint8_t out[32]);
 
 /* vmm journal pack|unpack */
 int journal_pack(int argc, char **argv);
@@ -42,6 +54,7 @@ extern char **cli_argv;
 struct cli_files {
 	uint8_t *kernel, *initrd;
 	size_t kernel_len, initrd_len;
+	struct file_id kernel_id, initrd_id;
 };
 /* Read them (either may be NULL), each at most max bytes. -1 on success, else the exit status. */
 int cli_load_files(const char *kernel, const char *initrd, uint64_t max, struct cli_files *f);

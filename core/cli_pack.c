@@ -29,18 +29,19 @@ static int load_input(struct pack_input *in, enum pack_kind kind, const char *pa
 		      uint8_t **buf)
 {
 	char err[PATH_MAX + 100];
+	struct file_id id;
 	uint8_t got[32];
 
 	memset(in, 0, sizeof(*in));
 	in->kind = kind;
-	if (cli_read_file(path, PACK_FILE_MAX, "what a pack holds", buf, &in->len, err, sizeof(err)) < 0)
+	if (cli_read_file(path, PACK_FILE_MAX, "what a pack holds", buf, &in->len, &id, err, sizeof(err)) < 0)
 		return cli_fail(VMM_EXIT_ERROR, "journal pack: %s: %s", pack_kind_name(kind), err);
 	in->data = *buf;
 	snprintf(in->name, sizeof(in->name), "%s", base_name(path));
 	if (!in->name[0] || !strcmp(in->name, ".") || !strcmp(in->name, ".."))
 		return cli_fail(VMM_EXIT_USAGE, "journal pack: '%s' does not name a file%s", path, "");
 	if (want) {
-		sha256(in->data, in->len, got);
+		cli_input_sha256(&id, in->data, in->len, got);
 		if (memcmp(got, want, 32) != 0)
 			return cli_fail(VMM_EXIT_ERROR, "journal pack: %s '%s' is not the one recorded (SHA-256 differs): "
 					"give the recorded one with --%s", pack_kind_name(kind), path,

@@ -150,11 +150,11 @@ static uint8_t *dup_bytes(const uint8_t *p, size_t n)
 
 /* An input named by the journal, or overridden: it must hash as recorded unless forced. */
 static int check_input(const char *what, const char *path, const uint8_t *want, const uint8_t *data, size_t len,
-		       bool force)
+		       const struct file_id *id, bool force)
 {
 	uint8_t got[32];
 
-	sha256(data, len, got);
+	cli_input_sha256(id, data, len, got);
 	if (memcmp(got, want, 32) == 0)
 		return 0;
 	if (force) {
@@ -318,8 +318,8 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "vmm: out of memory\n");
 		goto out_files;
 	}
-	if (check_input("kernel", kernel, h->kernel_sha256, f.kernel, f.kernel_len, force) < 0 ||
-	    (initrd && check_input("initrd", initrd, h->initrd_sha256, f.initrd, f.initrd_len, force) < 0))
+	if (check_input("kernel", kernel, h->kernel_sha256, f.kernel, f.kernel_len, &f.kernel_id, force) < 0 ||
+	    (initrd && check_input("initrd", initrd, h->initrd_sha256, f.initrd, f.initrd_len, &f.initrd_id, force) < 0))
 		goto out_files;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.mem_size = h->mem_size;

@@ -1,6 +1,7 @@
 /* What the commands share once options are parsed: reading the guest's files, creating and loading the VM, pinning, the sandbox, the exit status. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +16,10 @@
 #include "vm.h"
 
 /* Whole file into memory; refuses what cannot fit in max bytes. */
-int cli_read_file(const char *path, size_t max, const char *max_what, uint8_t **buf, size_t *len, char *err,
-		  size_t errlen)
+int cli_read_file(const char *path, size_t max, const char *max_what, uint8_t **buf, size_t *len,
+		  struct file_id *id, char *err, size_t errlen)
 {
-	struct stat st;
+	struct stat st, after;
 	uint8_t *p;
 	size_t got = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -56,6 +57,17 @@ int cli_read_file(const char *path, size_t max, const char *max_what, uint8_t **
 			return -EIO;
 		}
 		got += (size_t)n;
+	}
+	if (id) {
+		/* The bytes read are the ones this identity names only if nothing changed the file meanwhile. */
+		file_id_from_stat(id, &st);
+		id->known = fstat(fd, &after) == 0;
+		if (id->known) {
+			struct file_id now;
+
+			file_id_from_stat(&now, &after);
+			id->known = now.size == id->size && now.mtime_ns == id->mtime_ns && now.ctime_ns == id->ctime_ns;
+		}
 	}
 	close(fd);
 	*buf = p;
@@ -115,6 +127,28 @@ int cli_pin_to_cpu(int cpu)
 	return sched_setaffinity(0, sizeof(set), &set) < 0 ? -errno : 0;
 }
 
+const char *cli_cache_dir(void)
+{
+	static char dir[PATH_MAX];
+	const char *env = getenv("VMM_CACHE_DIR");
+	size_t n;
+
+	if (env)
+		n = (size_t)snprintf(dir, sizeof(dir), "%s", env);
+	else if ((env = getenv("XDG_CACHE_HOME")) && *env == '/')
+		n = (size_t)snprintf(dir, sizeof(dir), "%s/vmm", env);
+	else if ((env = getenv("HOME")) && *env == '/')
+		n = (size_t)snprintf(dir, sizeof(dir), "%s/.cache/vmm", env);
+	else
+		return NULL;
+	return n > 0 && n < sizeof(dir) ? dir : NULL;
+}
+
+void cli_input_sha256(const struct file_id *id, const uint8_t *data, size_t len, uint8_t out[32])
+{
+	(void)hashcache_sha256(cli_cache_dir(), id, data, len, out);
+}
+
 void cli_free_files(struct cli_files *f)
 {
 	free(f->kernel);
@@ -127,9 +161,11 @@ int cli_load_files(const char *kernel, const char *initrd, uint64_t max, struct 
 	char err[BOOT_ERR_LEN + 100];
 
 	memset(f, 0, sizeof(*f));
-	if (kernel && cli_read_file(kernel, max, "guest memory", &f->kernel, &f->kernel_len, err, sizeof(err)) < 0)
+	if (kernel && cli_read_file(kernel, max, "guest memory", &f->kernel, &f->kernel_len, &f->kernel_id, err,
+				    sizeof(err)) < 0)
 		return cli_fail(VMM_EXIT_ERROR, "kernel: %s%s", err, "");
-	if (initrd && cli_read_file(initrd, max, "guest memory", &f->initrd, &f->initrd_len, err, sizeof(err)) < 0) {
+	if (initrd && cli_read_file(initrd, max, "guest memory", &f->initrd, &f->initrd_len, &f->initrd_id, err,
+				    sizeof(err)) < 0) {
 		cli_free_files(f);
 		return cli_fail(VMM_EXIT_ERROR, "initrd: %s%s", err, "");
 	}

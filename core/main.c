@@ -479,9 +479,14 @@ static int run_or_record(int argc, char **argv, bool record)
 	kvm_caps_probe(&caps);
 	vm->caps = &caps;
 	if (record) {
+		uint8_t ksha[32], isha[32];
 		struct rr_inputs in = { o.kernel_path, o.initrd_path, o.cmdline, f.kernel, f.initrd,
-					f.kernel_len, f.initrd_len, o.cfg.mem_size, o.cfg.rtc_epoch };
+					f.kernel_len, f.initrd_len, o.cfg.mem_size, o.cfg.rtc_epoch, ksha, isha };
 		struct journal_header h;
+
+		cli_input_sha256(&f.kernel_id, f.kernel, f.kernel_len, ksha);
+		if (f.initrd)
+			cli_input_sha256(&f.initrd_id, f.initrd, f.initrd_len, isha);
 
 		if (!o.output) {
 			time_t now = time(NULL);

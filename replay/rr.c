@@ -513,11 +513,17 @@ void rr_make_header(struct journal_header *h, const struct rr_inputs *in, const 
 	h->rtc_epoch = in->rtc_epoch;
 	snprintf(h->cmdline, sizeof(h->cmdline), "%s", in->cmdline);
 	snprintf(h->kernel_path, sizeof(h->kernel_path), "%s", in->kernel_path);
-	sha256(in->kernel, in->kernel_len, h->kernel_sha256);
+	if (in->kernel_sha256)
+		memcpy(h->kernel_sha256, in->kernel_sha256, 32);
+	else
+		sha256(in->kernel, in->kernel_len, h->kernel_sha256);
 	if (in->initrd) {
 		h->has_initrd = true;
 		snprintf(h->initrd_path, sizeof(h->initrd_path), "%s", in->initrd_path);
-		sha256(in->initrd, in->initrd_len, h->initrd_sha256);
+		if (in->initrd_sha256)
+			memcpy(h->initrd_sha256, in->initrd_sha256, 32);
+		else
+			sha256(in->initrd, in->initrd_len, h->initrd_sha256);
 	}
 	for (size_t i = 0; i < n && (i + 1) * 28 <= sizeof(h->cpuid); i++) {
 		const uint32_t w[7] = { t[i].function, t[i].index, t[i].flags, t[i].eax, t[i].ebx, t[i].ecx, t[i].edx };

@@ -144,6 +144,8 @@ struct rr_inputs {
 	size_t kernel_len, initrd_len;
 	uint64_t mem_size;
 	int64_t rtc_epoch;
+	/* Their SHA-256s where the caller knows them already (replay/hashcache.h); NULL: hashed here. */
+	const uint8_t *kernel_sha256, *initrd_sha256;
 };
 void rr_make_header(struct journal_header *h, const struct rr_inputs *in, const char *version);
 

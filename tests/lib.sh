@@ -1,5 +1,9 @@
 # Shell helpers shared by the test scripts (sourced, not run).
 
+# The inputs' SHA-256s that vmm remembers (README "Files") go to the build tree, not the user's home.
+VMM_CACHE_DIR=${VMM_CACHE_DIR:-$(cd "$(dirname "$0")/.." && pwd)/build/test-cache}
+export VMM_CACHE_DIR
+
 # have_kvm: true if /dev/kvm can be used here.
 have_kvm() {
 	[ -c /dev/kvm ] && [ -r /dev/kvm ]

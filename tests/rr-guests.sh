@@ -379,6 +379,41 @@ if [ -f "$src" ] && [ -f "$guest" ]; then
 	else
 		bad "modified kernel with --force: status $st" "$tmp/err"
 	fi
+	# The inputs' SHA-256s are remembered by file identity: a remembered digest is the one used, and
+	# a kernel changed in place, its modification time set back, is hashed again and refused.
+	cache=$tmp/cache
+	cp "$guest" "$tmp/kept.elf"
+	sleep 3	# older than HASHCACHE_SETTLE_S (replay/hashcache.h): only a settled file is remembered
+	sum=$(sha256sum "$tmp/kept.elf" | cut -d' ' -f1)
+	VMM_CACHE_DIR=$cache "$VMM" replay --serial none --kernel "$tmp/kept.elf" "$src" > /dev/null 2> "$tmp/err"
+	st=$?
+	if [ $st -eq 0 ] && grep -q " $sum\$" "$cache/input-sha256" 2>/dev/null; then
+		ok "input hash cache: the kernel's SHA-256 remembered after a replay"
+	else
+		bad "input hash cache: status $st, no entry ending in $sum" "$tmp/err"
+	fi
+	sed "s/ $sum\$/ $(printf '%064d' 0)/" "$cache/input-sha256" > "$tmp/forged" 2>/dev/null &&
+		cp "$tmp/forged" "$cache/input-sha256"
+	VMM_CACHE_DIR=$cache "$VMM" replay --serial none --kernel "$tmp/kept.elf" "$src" > /dev/null 2> "$tmp/err"
+	st=$?
+	if [ $st -eq 116 ] && grep -q 'is not the one recorded' "$tmp/err"; then
+		ok "input hash cache: a remembered digest is the one checked (a forged one is refused)"
+	else
+		bad "input hash cache: a forged entry: status $st" "$tmp/err"
+	fi
+	mtime=$(stat -c %Y "$tmp/kept.elf")
+	off=$(grep -a -b -o 'CONFIG_ADDRESS reads back' "$tmp/kept.elf" | head -n 1 | cut -d: -f1)
+	cp "$tmp/forged" "$cache/input-sha256"
+	sed -i "s/ $(printf '%064d' 0)\$/ $sum/" "$cache/input-sha256"
+	printf 'X' | dd of="$tmp/kept.elf" bs=1 seek="$off" conv=notrunc 2>/dev/null
+	touch -d "@$mtime" "$tmp/kept.elf"
+	VMM_CACHE_DIR=$cache "$VMM" replay --serial none --kernel "$tmp/kept.elf" "$src" > /dev/null 2> "$tmp/err"
+	st=$?
+	if [ $st -eq 116 ] && grep -q 'is not the one recorded' "$tmp/err" && [ "$(stat -c %Y "$tmp/kept.elf")" = "$mtime" ]; then
+		ok "input hash cache: a kernel changed in place, same size and mtime, is hashed again and refused"
+	else
+		bad "input hash cache: a kernel changed in place: status $st" "$tmp/err"
+	fi
 	# A byte the guest loads but never reads (the message of an exception that never comes): every
 	# exit matches, so only the final state digest, which hashes every page the process touched,
 	# can tell; --verify makes that a failure.
