@@ -424,6 +424,9 @@ int cmd_replay(int argc, char **argv)
 		if (res.landmark_reps)
 			n += (size_t)snprintf(planted + n, sizeof(planted) - n, ", %llu inside a rep string",
 					      (unsigned long long)res.landmark_reps);
+		if (res.rep_runs)
+			n += (size_t)snprintf(planted + n, sizeof(planted) - n, ", %llu rep strings run by vmm",
+					      (unsigned long long)res.rep_runs);
 		if (res.landmark_shadows)
 			n += (size_t)snprintf(planted + n, sizeof(planted) - n, ", %llu with an interrupt shadow restored",
 					      (unsigned long long)res.landmark_shadows);

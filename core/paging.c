@@ -34,7 +34,7 @@ static int done(uint64_t base, uint64_t page_size, uint64_t gva, uint64_t *gpa, 
 
 /* Long mode and PAE share the 8-byte format; levels gives the shift of the top index. */
 static int walk64(const struct guest_mem *m, uint64_t table, int top_shift, uint64_t gva,
-		  uint64_t *gpa, uint64_t *page_left, bool *user)
+		  uint64_t *gpa, uint64_t *page_left, bool *user, struct paging_flags *f)
 {
 	uint64_t e;
 	int r;
@@ -45,6 +45,12 @@ static int walk64(const struct guest_mem *m, uint64_t table, int top_shift, uint
 		if (!(e & PTE_P))
 			return -EFAULT;
 		*user &= !!(e & PTE_U);
+		if (f) {
+			f->all &= e;
+			f->leaf = e;
+			if (f->n < 5)
+				f->entry[f->n++] = table + ((gva >> shift) & 511) * 8;
+		}
 		/* 1 GiB and 2 MiB pages; PS in a PML4E/PML5E is reserved, not a page. */
 		if ((shift == 30 || shift == 21) && (e & PTE_PS)) {
 			uint64_t size = 1ull << shift;
@@ -67,7 +73,7 @@ static int walk_pae(const struct guest_mem *m, uint64_t cr3, uint64_t gva, uint6
 		return r;
 	if (!(e & PTE_P))
 		return -EFAULT;
-	return walk64(m, e & ADDR_MASK_64, 21, gva, gpa, page_left, user);
+	return walk64(m, e & ADDR_MASK_64, 21, gva, gpa, page_left, user, NULL);
 }
 
 static int walk32(const struct guest_mem *m, const struct paging_mode *pm, uint64_t gva,
@@ -115,8 +121,22 @@ int paging_translate_user(const struct guest_mem *m, const struct paging_mode *p
 		return done(gva & ~4095ull, 4096, gva, gpa, page_left);
 	}
 	if (pm->efer & X86_EFER_LMA)
-		return walk64(m, pm->cr3 & ADDR_MASK_64, pm->cr4 & X86_CR4_LA57 ? 48 : 39, gva, gpa, page_left, user);
+		return walk64(m, pm->cr3 & ADDR_MASK_64, pm->cr4 & X86_CR4_LA57 ? 48 : 39, gva, gpa, page_left, user,
+			      NULL);
 	if (pm->cr4 & X86_CR4_PAE)
 		return walk_pae(m, pm->cr3, gva, gpa, page_left, user);
 	return walk32(m, pm, gva, gpa, page_left, user);
+}
+
+int paging_translate_flags(const struct guest_mem *m, const struct paging_mode *pm, uint64_t gva,
+			   uint64_t *gpa, uint64_t *page_left, struct paging_flags *f)
+{
+	bool user = true;
+
+	if (!(pm->cr0 & X86_CR0_PG) || !(pm->efer & X86_EFER_LMA))
+		return -ENOTSUP;
+	f->all = ~0ull;
+	f->leaf = 0;
+	f->n = 0;
+	return walk64(m, pm->cr3 & ADDR_MASK_64, pm->cr4 & X86_CR4_LA57 ? 48 : 39, gva, gpa, page_left, &user, f);
 }

@@ -20,6 +20,8 @@
 #define PTE_P		(1ull << 0)
 #define PTE_W		(1ull << 1)
 #define PTE_U		(1ull << 2)
+#define PTE_A		(1ull << 5)
+#define PTE_D		(1ull << 6)
 #define PTE_PS		(1ull << 7)
 
 struct paging_mode {
@@ -36,5 +38,15 @@ int paging_translate(const struct guest_mem *m, const struct paging_mode *pm, ui
 /* The same, and *user: whether code at CPL 3 may reach the page (U/S set at every level; true without paging). */
 int paging_translate_user(const struct guest_mem *m, const struct paging_mode *pm, uint64_t gva,
 			  uint64_t *gpa, uint64_t *page_left, bool *user);
+
+/* The bits of every level's entry ANDed (W, U, A at all levels), and the last entry's own (D). */
+struct paging_flags {
+	uint64_t all, leaf;
+	uint64_t entry[5];	/* the guest-physical address of each entry read */
+	unsigned n;
+};
+/* paging_translate in long mode with the entries' bits; -ENOTSUP in any other mode. */
+int paging_translate_flags(const struct guest_mem *m, const struct paging_mode *pm, uint64_t gva,
+			   uint64_t *gpa, uint64_t *page_left, struct paging_flags *f);
 
 #endif

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "replayer.h"
+#include "../core/rep_string.h"
 
 static const char *const gpr_names[16] = {
 	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp",
@@ -455,6 +456,20 @@ static int rep_fast_forward(struct replayer *p, const struct rr_landmark *want, 
 	if (inside) {
 		held = want->gpr[2];
 		r.rcx = n;
+	}
+	/*
+	 * Not the landmark's execution of it: run it here, without an entry,
+	 * where the CPU would change nothing but the string and the registers
+	 * (a loop over pages stops here once a page). Not while gdb could stop
+	 * inside it (a watchpoint, a trapped page).
+	 */
+	if (!inside && !p->gdb && !vm->n_traps &&
+	    rep_string_run(&vm->mem, &pm, s.cs.selector & 3, &r, code, sizeof(code)) == 1) {
+		if (vm_set_regs(vm, &r) < 0)
+			return -errno;
+		p->res->landmark_hits++;
+		p->res->rep_runs++;
+		return REP_SKIPPED;
 	}
 	next = at->rip + len;
 	if (vm_set_regs(vm, &r) < 0)

@@ -172,6 +172,7 @@ struct replay_result {
 	uint64_t landmark_plants;	/* landmarks found by a planted HLT (KVMs without breakpoints) */
 	uint64_t landmark_states;	/* landmarks reached by setting registers: the rest of the state was it */
 	uint64_t landmark_reps;		/* landmarks inside a rep string, reached by running its iterations at once */
+	uint64_t rep_runs;		/* stops at a rep string not the landmark's, run by vmm instead of the CPU */
 	uint64_t window_exits;		/* recorded window exits, found like landmarks (the counts above include them) */
 	uint64_t landmark_shadows;	/* landmarks whose interrupt shadow was set as recorded (a HLT's exit lost it) */
 	uint64_t landmark_pages;	/* landmarks reached by state with the pages the journal gives (part of landmark_states) */
