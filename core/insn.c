@@ -155,6 +155,45 @@ unsigned insn_rep_string(const uint8_t *code, unsigned n, unsigned *size, bool *
 	return i + 1;
 }
 
+/* Whether condition code cc (the low nibble of Jcc) holds for rflags. */
+static bool condition(unsigned cc, uint64_t f)
+{
+	bool cf = f & 1, pf = f >> 2 & 1, zf = f >> 6 & 1, sf = f >> 7 & 1, of = f >> 11 & 1, t;
+
+	switch (cc >> 1) {
+	case 0: t = of; break;
+	case 1: t = cf; break;
+	case 2: t = zf; break;
+	case 3: t = cf || zf; break;
+	case 4: t = sf; break;
+	case 5: t = pf; break;
+	case 6: t = sf != of; break;
+	default: t = zf || sf != of; break;
+	}
+	return cc & 1 ? !t : t;
+}
+
+unsigned insn_jump(const uint8_t *code, unsigned n, uint64_t rflags, int64_t *disp)
+{
+	int32_t d32;
+
+	if (n >= 2 && ((code[0] & 0xf0) == 0x70 || code[0] == 0xeb)) {
+		*disp = code[0] == 0xeb || condition(code[0] & 0xf, rflags) ? (int8_t)code[1] : 0;
+		return 2;
+	}
+	if (n >= 5 && code[0] == 0xe9) {
+		memcpy(&d32, code + 1, 4);
+		*disp = d32;
+		return 5;
+	}
+	if (n >= 6 && code[0] == 0x0f && (code[1] & 0xf0) == 0x80) {
+		memcpy(&d32, code + 2, 4);
+		*disp = condition(code[1] & 0xf, rflags) ? d32 : 0;
+		return 6;
+	}
+	return 0;
+}
+
 /*
  * A KVM that emulated a port write (kvm_pvm emulates all kernel code) has
  * moved RIP past the out by the time it exits; VT-x and SVM exit at it. The

@@ -329,6 +329,12 @@ bool vm_insn_completed(struct vm *vm);
  * bytes are something else (32-bit addressing, other string instructions).
  */
 unsigned insn_rep_string(const uint8_t *code, unsigned n, unsigned *size, bool *movs);
+/*
+ * A jump relative to RIP without prefixes (Jcc, JMP rel8 and rel32) in
+ * code[0..n): its length, with *disp what it adds to the RIP past it under
+ * rflags (0 for a condition that does not hold); 0 for anything else.
+ */
+unsigned insn_jump(const uint8_t *code, unsigned n, uint64_t rflags, int64_t *disp);
 /* Where the exit in vm->run happened, as VT-x and SVM say it: a port write's RIP at the out, on every KVM. */
 uint64_t vm_exit_rip(struct vm *vm, const struct kvm_regs *regs);
 /* Runs until the guest or the user stops it; vm->stop says why. */

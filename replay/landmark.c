@@ -212,32 +212,53 @@ static int deliver_by_hand(struct vm *vm, struct kvm_regs *r, struct kvm_sregs *
 	return 1;
 }
 
+/* Sign-extended from bit 47 (56 with 5-level paging): where a 64-bit jump may land without #GP. */
+static bool canonical(const struct kvm_sregs *s, uint64_t a)
+{
+	unsigned bits = s->cr4 & X86_CR4_LA57 ? 57 : 48;
+
+	return (uint64_t)((int64_t)(a << (64 - bits)) >> (64 - bits)) == a;
+}
+
 /*
  * Where only single-stepping finds a landmark, the steps a trap flag cannot
  * take: an injected interrupt's delivery (above), and an STI, whose interrupt
  * shadow holds back the step's trap too (nested kvm_amd runs the instruction
- * after it unwatched). Done here instead, as the CPU does them. 1 when a step
- * was taken, 0 when the next one is KVM's.
+ * after it unwatched). Done here instead, as the CPU does them. And the
+ * steps an entry need not take: a relative jump in 64-bit code, which changes
+ * RIP alone (a window exit found by a planted HLT is often one, stopped at
+ * hundreds of times). 1 when a step was taken, 0 when the next one is KVM's.
  */
 static int step_by_hand(struct vm *vm)
 {
 	struct kvm_vcpu_events ev;
 	struct kvm_sregs s;
 	struct kvm_regs r;
-	uint8_t op;
+	uint8_t code[6];
+	unsigned len;
+	int64_t disp;
 
 	if (vm_get_regs(vm, &r) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return -errno;
 	if (ev.interrupt.injected)
 		return deliver_by_hand(vm, &r, &s, &ev);
-	if ((r.rflags & RFLAGS_IF) || ev.exception.injected || ev.exception.pending || ev.nmi.injected ||
-	    ev.interrupt.shadow)
+	if (ev.exception.injected || ev.exception.pending || ev.nmi.injected || ev.interrupt.shadow)
 		return 0;
 	{
 		struct paging_mode pm = { s.cr0, s.cr3, s.cr4, s.efer };
 
-		if (vm_read_virt(vm, &pm, s.cs.base + r.rip, &op, 1) < 0 || op != OPCODE_STI)
+		if (vm_read_virt(vm, &pm, s.cs.base + r.rip, code, 1) < 0)
+			return 0;
+		if (s.cs.l && !ev.nmi.pending && !(r.rflags & RFLAGS_TF) &&
+		    (code[0] == 0x0f || code[0] == 0xe9 || code[0] == 0xeb || (code[0] & 0xf0) == 0x70) &&
+		    vm_read_virt(vm, &pm, s.cs.base + r.rip, code, sizeof(code)) == 0 &&
+		    (len = insn_jump(code, sizeof(code), r.rflags, &disp)) && canonical(&s, r.rip + len + disp)) {
+			r.rip += len + disp;
+			r.rflags &= ~RFLAGS_RF;
+			return vm_set_regs(vm, &r) < 0 ? -errno : 1;
+		}
+		if ((r.rflags & RFLAGS_IF) || code[0] != OPCODE_STI)
 			return 0;
 	}
 	r.rip++;
