@@ -110,6 +110,30 @@ int replay_goal_point(struct replayer *p, bool *done);
 extern const char replay_monitor_help[];
 int replay_monitor(void *ctx, const char *cmd, char *out, size_t n);
 
+/* hunt_step.c */
+#define RFLAGS_TF (1ull << 8)
+#define RFLAGS_NT (1ull << 14)
+#define RFLAGS_RF (1ull << 16)
+#define OPCODE_STI 0xfb
+/* A hunt's kick: how often it looks at the clock and at a state a kick may have stopped in. */
+#define HUNT_KICK_NS 1000000ull
+/* KVM's pending port or MMIO completion done now, without running the guest. */
+void hunt_complete_io(struct vm *vm);
+/*
+ * One instruction stepped without the trap flag where that is the CPU's
+ * exact behaviour (an injected interrupt's delivery, STI, a relative jump):
+ * 1 when stepped, 0 when the step is KVM's, -errno.
+ */
+int hunt_step_by_hand(struct vm *vm);
+/*
+ * At a stop on a rep stos or movs: its iterations up to the landmark want
+ * (REP_INSIDE), or all of them when it is not in this execution
+ * (REP_SKIPPED); 0 when this is no rep string; -errno or a divergence.
+ */
+#define REP_SKIPPED 1
+#define REP_INSIDE 2
+int hunt_rep_forward(struct replayer *p, const struct rr_landmark *want, const struct kvm_regs *at, bool planted);
+
 /* landmark.c */
 bool landmark_matches_near(struct replayer *p, const struct rr_landmark *want, const struct kvm_regs *regs,
 			   struct near_miss *near);
