@@ -14,8 +14,13 @@
 #define X86_CR4_PSE	(1ull << 4)
 #define X86_CR4_PAE	(1ull << 5)
 #define X86_CR4_LA57	(1ull << 12)
+#define X86_CR4_PKS	(1ull << 24)
 #define X86_EFER_SCE	(1ull << 0)
 #define X86_EFER_LMA	(1ull << 10)
+
+/* What vmm's own steps of guest instructions (rep_string.c, insn_step.c) check and clear. */
+#define X86_RFLAGS_DF	(1ull << 10)
+#define X86_RFLAGS_RF	(1ull << 16)
 
 #define PTE_P		(1ull << 0)
 #define PTE_W		(1ull << 1)

@@ -9,9 +9,6 @@
 
 /* Bytes a run may write: a longer string is the CPU's to run. */
 #define REP_RUN_MAX (1u << 20)
-#define X86_CR4_PKS (1ull << 24)
-#define X86_RFLAGS_DF (1ull << 10)
-#define X86_RFLAGS_RF (1ull << 16)
 
 /*
  * The rep stos or movs in code[0..n) (insn_rep_string's kind) at r->rip, run

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 
 #include "replayer.h"
+#include "../core/insn_step.h"
 #include "../core/rep_string.h"
 
 /* vmm wrote guest memory where the CPU would have: its pages count as written, as the CPU's would. */
@@ -93,15 +94,17 @@ static bool canonical(const struct kvm_sregs *s, uint64_t a)
  * after it unwatched). Done here instead, as the CPU does them. And the
  * steps an entry need not take: a relative jump in 64-bit code, which changes
  * RIP alone (a window exit found by a planted HLT is often one, stopped at
- * hundreds of times). 1 when a step was taken, 0 when the next one is KVM's.
+ * hundreds of times), and a mov, lea, push or pop where the CPU would change
+ * nothing else (core/insn_step.h). 1 when a step was taken, 0 when the next
+ * one is KVM's.
  */
 int hunt_step_by_hand(struct vm *vm)
 {
 	struct kvm_vcpu_events ev;
 	struct kvm_sregs s;
 	struct kvm_regs r;
-	uint8_t code[6];
-	unsigned len;
+	uint8_t code[15];
+	unsigned len, n;
 	int64_t disp;
 
 	if (vm_get_regs(vm, &r) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0 ||
@@ -114,15 +117,27 @@ int hunt_step_by_hand(struct vm *vm)
 	{
 		struct paging_mode pm = { s.cr0, s.cr3, s.cr4, s.efer };
 
-		if (vm_read_virt(vm, &pm, s.cs.base + r.rip, code, 1) < 0)
+		uint64_t at = s.cs.base + r.rip, to_page_end = 4096 - (at & 4095);
+
+		/* As many of its bytes as there are, up to the end of its page when the next is not mapped. */
+		if (vm_read_virt(vm, &pm, at, code, sizeof(code)) == 0)
+			n = sizeof(code);
+		else if (to_page_end < sizeof(code) && vm_read_virt(vm, &pm, at, code, to_page_end) == 0)
+			n = (unsigned)to_page_end;
+		else if (vm_read_virt(vm, &pm, at, code, 1) == 0)
+			n = 1;
+		else
 			return 0;
-		if (s.cs.l && !ev.nmi.pending && !(r.rflags & RFLAGS_TF) &&
-		    (code[0] == 0x0f || code[0] == 0xe9 || code[0] == 0xeb || (code[0] & 0xf0) == 0x70) &&
-		    vm_read_virt(vm, &pm, s.cs.base + r.rip, code, sizeof(code)) == 0 &&
-		    (len = insn_jump(code, sizeof(code), r.rflags, &disp)) && canonical(&s, r.rip + len + disp)) {
-			r.rip += len + disp;
-			r.rflags &= ~RFLAGS_RF;
-			return vm_set_regs(vm, &r) < 0 ? -errno : 1;
+		if (s.cs.l && !ev.nmi.pending && !(r.rflags & RFLAGS_TF)) {
+			if ((len = insn_jump(code, n, r.rflags, &disp)) && canonical(&s, r.rip + len + disp)) {
+				r.rip += len + disp;
+				r.rflags &= ~RFLAGS_RF;
+				return vm_set_regs(vm, &r) < 0 ? -errno : 1;
+			}
+			/* Not where gdb's breakpoints or trapped pages would see the access. */
+			if (!vm->n_traps && !vm->n_swbps &&
+			    insn_step(&vm->mem, &pm, s.cs.selector & 3, &r, code, n) == 1)
+				return vm_set_regs(vm, &r) < 0 ? -errno : 1;
 		}
 		if ((r.rflags & RFLAGS_IF) || code[0] != OPCODE_STI)
 			return 0;
