@@ -16,13 +16,6 @@ static uint64_t *gpr(struct kvm_regs *r, unsigned n)
 	return map[n & 15];
 }
 
-/* Sign-extended from bit 47 (56 with 5-level paging). */
-static bool canonical(const struct paging_mode *pm, uint64_t a)
-{
-	unsigned bits = pm->cr4 & X86_CR4_LA57 ? 57 : 48;
-
-	return (uint64_t)((int64_t)(a << (64 - bits)) >> (64 - bits)) == a;
-}
 
 /* Host bytes of [gva, gva+len) at CPL 0, when the CPU would reach them without a fault or a page-table write. */
 static uint8_t *reach(const struct guest_mem *m, const struct paging_mode *pm, uint64_t gva, unsigned len,
@@ -31,7 +24,7 @@ static uint8_t *reach(const struct guest_mem *m, const struct paging_mode *pm, u
 	uint64_t need = PTE_P | PTE_A | (write ? PTE_W : 0), left;
 	struct paging_flags f;
 
-	if (!canonical(pm, gva) || paging_translate_flags(m, pm, gva, gpa, &left, &f) < 0 || left < len ||
+	if (!paging_canonical(pm, gva) || paging_translate_flags(m, pm, gva, gpa, &left, &f) < 0 || left < len ||
 	    (f.all & need) != need || (f.all & PTE_U) || (write && !(f.leaf & PTE_D)))
 		return NULL;
 	return gmem_ptr(m, *gpa, len);

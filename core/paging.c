@@ -140,3 +140,10 @@ int paging_translate_flags(const struct guest_mem *m, const struct paging_mode *
 	f->n = 0;
 	return walk64(m, pm->cr3 & ADDR_MASK_64, pm->cr4 & X86_CR4_LA57 ? 48 : 39, gva, gpa, page_left, &user, f);
 }
+
+bool paging_canonical(const struct paging_mode *pm, uint64_t gva)
+{
+	unsigned bits = pm->cr4 & X86_CR4_LA57 ? 57 : 48;
+
+	return (uint64_t)((int64_t)(gva << (64 - bits)) >> (64 - bits)) == gva;
+}

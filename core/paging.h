@@ -53,5 +53,7 @@ struct paging_flags {
 /* paging_translate in long mode with the entries' bits; -ENOTSUP in any other mode. */
 int paging_translate_flags(const struct guest_mem *m, const struct paging_mode *pm, uint64_t gva,
 			   uint64_t *gpa, uint64_t *page_left, struct paging_flags *f);
+/* In long mode: sign-extended from bit 47 (bit 56 with 5-level paging), else an access raises #GP. */
+bool paging_canonical(const struct paging_mode *pm, uint64_t gva);
 
 #endif

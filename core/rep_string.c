@@ -23,13 +23,6 @@ static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 	return a < b + blen && b < a + alen;
 }
 
-/* Sign-extended from bit 47 (bit 56 with 5-level paging): else the CPU raises #GP. */
-static bool canonical(const struct paging_mode *pm, uint64_t gva)
-{
-	unsigned bits = pm->cr4 & X86_CR4_LA57 ? 57 : 48;
-
-	return (uint64_t)((int64_t)(gva << (64 - bits)) >> (64 - bits)) == gva;
-}
 
 static bool reach(const struct guest_mem *m, const struct paging_mode *pm, uint64_t gva, uint64_t len,
 		  bool write, struct piece *out, unsigned *np, unsigned max)
@@ -37,7 +30,7 @@ static bool reach(const struct guest_mem *m, const struct paging_mode *pm, uint6
 	uint64_t need = PTE_P | PTE_A | (write ? PTE_W : 0);
 
 	*np = 0;
-	if (len && (!canonical(pm, gva) || !canonical(pm, gva + len - 1)))
+	if (len && (!paging_canonical(pm, gva) || !paging_canonical(pm, gva + len - 1)))
 		return false;
 	while (len) {
 		struct paging_flags f;

@@ -79,14 +79,6 @@ static int deliver_by_hand(struct vm *vm, struct kvm_regs *r, struct kvm_sregs *
 	return 1;
 }
 
-/* Sign-extended from bit 47 (56 with 5-level paging): where a 64-bit jump may land without #GP. */
-static bool canonical(const struct kvm_sregs *s, uint64_t a)
-{
-	unsigned bits = s->cr4 & X86_CR4_LA57 ? 57 : 48;
-
-	return (uint64_t)((int64_t)(a << (64 - bits)) >> (64 - bits)) == a;
-}
-
 /*
  * Where only single-stepping finds a landmark, the steps a trap flag cannot
  * take: an injected interrupt's delivery (above), and an STI, whose interrupt
@@ -129,7 +121,7 @@ int hunt_step_by_hand(struct vm *vm)
 		else
 			return 0;
 		if (s.cs.l && !ev.nmi.pending && !(r.rflags & RFLAGS_TF)) {
-			if ((len = insn_jump(code, n, r.rflags, &disp)) && canonical(&s, r.rip + len + disp)) {
+			if ((len = insn_jump(code, n, r.rflags, &disp)) && paging_canonical(&pm, r.rip + len + disp)) {
 				r.rip += len + disp;
 				r.rflags &= ~RFLAGS_RF;
 				return vm_set_regs(vm, &r) < 0 ? -errno : 1;

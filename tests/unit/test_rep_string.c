@@ -7,49 +7,7 @@
 #include <string.h>
 
 #include "rep_string.h"
-
-#define RAM (4u << 20)
-#define PT 0x4000ull
-#define TABLE_FLAGS (PTE_P | PTE_W | PTE_A)
-#define PAGE_FLAGS (PTE_P | PTE_W | PTE_A | PTE_D)
-#define CODE 0x10000ull
-
-static struct guest_mem mem;
-static uint64_t dirty[RAM / 4096 / 64];
-static const struct paging_mode pm = { X86_CR0_PG, 0x1000, X86_CR4_PAE, X86_EFER_LMA };
-
-static void put64(uint64_t gpa, uint64_t v)
-{
-	memcpy(mem.host + gpa, &v, 8);
-}
-
-/* Page n of the first 2 MiB maps to gpa with flags. */
-static void map(unsigned n, uint64_t gpa, uint64_t flags)
-{
-	put64(PT + n * 8, gpa | flags);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	if (gmem_alloc(&mem, RAM) < 0)
-		return -1;
-	memset(dirty, 0, sizeof(dirty));
-	mem.dma_dirty = dirty;
-	put64(0x1000, 0x2000 | TABLE_FLAGS);
-	put64(0x2000, 0x3000 | TABLE_FLAGS);
-	put64(0x3000, PT | TABLE_FLAGS);
-	for (unsigned i = 0; i < 512; i++)
-		map(i, i * 4096ull, PAGE_FLAGS);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	gmem_free(&mem);
-	return 0;
-}
+#include "tables.h"
 
 static struct kvm_regs at(uint64_t rdi, uint64_t rsi, uint64_t rcx, uint64_t rax)
 {
