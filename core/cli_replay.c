@@ -67,7 +67,10 @@ void usage_replay(FILE *f)
 		   "Re-execute the run recorded in JOURNAL: the same guest, the same inputs at the\n"
 		   "same instructions. Every exit is checked against the journal; the first\n"
 		   "difference stops replay with a divergence report. A disk image is never\n"
-		   "opened: every byte the guest read from it is in the journal.\n\n"
+		   "opened: every byte the guest read from it is in the journal. The kernel and\n"
+		   "initrd must have the SHA-256s the journal holds; vmm remembers a file's digest\n"
+		   "by its identity (device, inode, size, times) in $VMM_CACHE_DIR (default\n"
+		   "~/.cache/vmm; empty: off), so an unchanged file is not hashed again.\n\n"
 		   "options:\n");
 	cli_opts_help(f, replay_opts, REPLAY_OPTS, 1);
 	fprintf(f, "\nexit status: the recorded run's status; %d on divergence; %d on error;\n"
