@@ -81,7 +81,7 @@ blk_section() {	# the virtio-blk table, its heading (### ...$1) and notes
 	echo "MMIO exit (\`--no-ioeventfd\`). This machine's default: $([ "$(nproc)" -ge 2 ] && echo "--ioeventfd ($(nproc) CPUs)" ||
 		echo "--no-ioeventfd (one CPU)")."
 	echo
-	echo "| notifications | run s | record s | replay s | record/run | replay/record | MB/s run / record / replay | exits per MB (run) | journal bytes per MB | zstd s (writer thread or, one CPU, vCPU thread) / recorder waited s |"
+	echo "| notifications | run s | record s | replay s | record/run | replay/record | MB/s run / record / replay | exits per MB (run) | journal bytes per MB | zstd s (writer thread or, one CPU, vCPU thread) / recorder waited s (frames stored uncompressed) |"
 	echo "|---|---|---|---|---|---|---|---|---|---|"
 	for mode in --ioeventfd --no-ioeventfd; do
 		set -- $(repeat brun "$VMM" run $mode --stats --serial none --disk "$tmp/disk.img" --append random \
@@ -95,7 +95,7 @@ blk_section() {	# the virtio-blk table, its heading (### ...$1) and notes
 		rep_m=$1; rep_s=$(show 2 "$@")
 		bytes=$(stat -c %s "$tmp/blk.vrr")
 		# The last recording's: zstd's time, now beside the guest, and what the guest still waited.
-		writer=$(sed -n 's/^vmm: journal writer: .* in \([0-9.]*\) s [^;]*; the recorder waited \([0-9.]*\) s.*/\1 \/ \2/p' \
+		writer=$(sed -n 's/^vmm: journal writer: \([0-9]*\) frames .* in \([0-9.]*\) s [^;]*; the recorder waited \([0-9.]*\) s[^;]*; \([0-9]*\) frames stored.*/\2 \/ \3 (\4 of \1 frames stored)/p' \
 			"$tmp/brec.err" | tail -n 1)
 		printf '| `%s` | %s | %s | %s | %s | %s | %.1f / %.1f / %.1f | %s | %s | %s |\n' "$mode" "$run_s" "$rec_s" "$rep_s" \
 			"$(ratio "$rec_m" "$run_m")" "$(ratio "$rep_m" "$rec_m")" "$(echo "64 / $run_m" | bc -l)" \
@@ -105,7 +105,9 @@ blk_section() {	# the virtio-blk table, its heading (### ...$1) and notes
 	done
 	echo
 	echo "The image is random bytes, which zstd cannot shrink: every byte the guest reads is in the journal,"
-	echo "plus the exits around it. The guest has one request in flight and waits for each. Where vmm may use"
+	echo "plus the exits around it. A frame that zstd shrinks by less than 1/32 in four 4 KiB probes is stored"
+	echo "as zstd would have written it (raw blocks and its checksum), without the full compression pass."
+	echo "The guest has one request in flight and waits for each. Where vmm may use"
 	echo "two CPUs or more, the journal's zstd runs on a writer thread: its seconds are what the recording thread"
 	echo "no longer spends. On one CPU the vCPU thread compresses each frame as it ends ($(nproc) here)."
 	echo

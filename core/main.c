@@ -582,9 +582,10 @@ static int run_or_record(int argc, char **argv, bool record)
 		vm_print_stats(vm, elapsed(&t0));
 	if (o.stats && record)
 		fprintf(stderr, "vmm: journal writer: %llu frames compressed and written in %.3f s %s; "
-			"the recorder waited %.3f s for it\n", (unsigned long long)rec.w.frames,
-			(double)rec.w.busy_ns / 1e9, writer_thread ? "on its own thread" : "by the vCPU thread (one CPU)",
-			(double)rec.w.stall_ns / 1e9);
+			"the recorder waited %.3f s for it; %llu frames stored as they were (zstd could not shrink them)\n",
+			(unsigned long long)rec.w.frames, (double)rec.w.busy_ns / 1e9,
+			writer_thread ? "on its own thread" : "by the vCPU thread (one CPU)", (double)rec.w.stall_ns / 1e9,
+			(unsigned long long)rec.w.stored);
 out:
 	gdbstub_close(&stub);
 	if (record && rec.w.fd >= 0)

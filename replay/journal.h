@@ -99,6 +99,14 @@ struct journal_index_entry {
  * (one CPU, where it could only take turns with the guest) the recording
  * thread does it as each frame ends.
  */
+/*
+ * A frame of at least JOURNAL_STORE_MIN bytes is stored, not compressed,
+ * when zstd shrinks JOURNAL_PROBES slices of JOURNAL_PROBE_BYTES spread
+ * across it by less than 1/32.
+ */
+#define JOURNAL_STORE_MIN	(64u * 1024)
+#define JOURNAL_PROBES		4
+#define JOURNAL_PROBE_BYTES	4096
 #define JOURNAL_QUEUE 4		/* frames waiting for the writer before a recorder waits too */
 struct jframe;
 struct journal_writer {
@@ -120,6 +128,7 @@ struct journal_writer {
 	unsigned nfree;
 	int error;			/* the writer's first failure, sticky */
 	uint64_t frames, busy_ns;	/* frames written, time the writer spent on them */
+	uint64_t stored;		/* frames of them written as they were, not compressed */
 	uint64_t stall_ns;		/* time the recorder waited for the writer */
 	/* The writer thread's (the recorder's after close). */
 	void *cctx;			/* ZSTD_CCtx */

@@ -17,6 +17,7 @@
 
 #include "hash.h"
 #include "journal.h"
+#include "xxh64.h"
 #include "../core/guest_mem.h"
 
 static char path[64];
@@ -482,6 +483,112 @@ static void test_damaged_or_missing_index(void **state)
 	free(buf);
 }
 
+/* xxh64 against zstd's own frame checksum (its low 32 bits), for every tail length and a few long inputs. */
+static void test_xxh64(void **state)
+{
+	static uint8_t in[70000], out[ZSTD_COMPRESSBOUND(70000)];
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	static const size_t lens[] = { 0, 1, 3, 4, 5, 7, 8, 9, 15, 31, 32, 33, 35, 36, 39, 40, 63, 64, 65, 4096, 69999 };
+
+	(void)state;
+	assert_int_equal(xxh64("", 0, 0), 0xEF46DB3751D8E999ull);
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(i * 2654435761u >> 13);
+	ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		size_t n = ZSTD_compress2(c, out, sizeof(out), in, lens[i]);
+		uint32_t want;
+
+		assert_false(ZSTD_isError(n));
+		memcpy(&want, out + n - 4, 4);
+		assert_int_equal((uint32_t)xxh64(in, lens[i], 0), want);
+	}
+	ZSTD_freeCCtx(c);
+}
+
+/* Bytes zstd cannot shrink go into stored frames, which zstd reads back, checksum checked; others are compressed. */
+static void test_stored_frames(void **state)
+{
+	static uint8_t payload[65536 + 13];
+	struct journal_writer w;
+	struct journal_reader r;
+	struct journal_header h;
+	struct journal_record rec;
+	char err[200];
+	uint64_t x = 0x9e3779b97f4a7c15ull, stored, frames, size;
+	unsigned n = 0;
+	struct stat st;
+	uint8_t *buf;
+	size_t off;
+	int fd, rc;
+
+	(void)state;
+	fill_header(&h);
+	assert_int_equal(journal_writer_open(&w, path, false, &h, err, sizeof(err)), 0);
+	/* 48 records of random bytes (three frames), then 32 of a repeating pattern (two frames). */
+	for (unsigned i = 0; i < 80; i++) {
+		for (size_t j = 0; j < sizeof(payload); j++) {
+			if (i < 48) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				payload[j] = (uint8_t)x;
+			} else {
+				payload[j] = (uint8_t)(j % 251);
+			}
+		}
+		memcpy(payload, &i, 4);
+		assert_int_equal(journal_write(&w, JREC_VIRTIO, payload, sizeof(payload), i), 0);
+	}
+	assert_int_equal(journal_writer_close(&w), 0);
+	stored = w.stored;
+	frames = w.frames;
+	assert_int_equal(stored, 3);
+	assert_int_equal(frames, 5);
+	assert_int_equal(stat(path, &st), 0);
+	size = (uint64_t)st.st_size;
+	assert_true(size > 48ull * sizeof(payload) && size < 50ull * sizeof(payload));
+
+	x = 0x9e3779b97f4a7c15ull;
+	assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), 0);
+	while ((rc = journal_read(&r, &rec, err, sizeof(err))) > 0) {
+		assert_int_equal(rec.len, sizeof(payload));
+		for (size_t j = 0; j < sizeof(payload); j++) {
+			uint8_t want = (uint8_t)(j % 251);
+
+			if (n < 48) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				want = (uint8_t)x;
+			}
+			if (j >= 4 && rec.data[j] != want)
+				fail_msg("record %u byte %zu: 0x%02x, not 0x%02x", n, j, rec.data[j], want);
+		}
+		assert_memory_equal(rec.data, &n, 4);
+		n++;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(n, 80);
+	journal_reader_close(&r);
+
+	/* One byte changed inside the first stored frame: zstd's checksum catches it. */
+	buf = malloc(size);
+	assert_non_null(buf);
+	fd = open(path, O_RDWR);
+	assert_int_equal(read(fd, buf, size), (ssize_t)size);
+	off = 8 + (buf[4] | buf[5] << 8 | buf[6] << 16 | (size_t)buf[7] << 24);
+	assert_int_equal(buf[off + 4], 0xa4);	/* the stored frame's descriptor: 4-byte size, one segment, checksum */
+	buf[off + 100000] ^= 1;
+	assert_int_equal(pwrite(fd, buf, size, 0), (ssize_t)size);
+	close(fd);
+	free(buf);
+	n = 0;
+	assert_int_equal(journal_reader_open(&r, path, &h, err, sizeof(err)), 0);
+	while ((rc = journal_read(&r, &rec, err, sizeof(err))) > 0)
+		n++;
+	assert_int_equal(rc, -EINVAL);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(err, "checksum"));
+	journal_reader_close(&r);
+}
+
 static void test_varints(void **state)
 {
 	uint8_t buf[32];
@@ -627,6 +734,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_damaged_or_missing_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_thread_queue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stored_frames, setup, teardown),
+		cmocka_unit_test(test_xxh64),
 		cmocka_unit_test(test_varints),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_page_hash),
