@@ -55,7 +55,7 @@ static int complete_insn(struct vm *vm, struct kvm_regs *regs, unsigned len, int
 	ev.exception.nr = (uint8_t)vector;
 	ev.exception.has_error_code = 0;
 	ev.exception.error_code = 0;
-	if (ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+	if (vm_set_events(vm, &ev) < 0)
 		return -errno;
 	vm->event_queued = true;	/* no interrupt may join the exception on this entry */
 	return 0;

@@ -56,7 +56,7 @@ int plant_hit(const struct plants *ps, struct vm *vm)
 		if (regs.rip != ps->p[i].rip + 1)
 			continue;
 		regs.rip = ps->p[i].rip;
-		if (vm_set_regs(vm, &regs) < 0)
+		if (vm_set_regs_lazy(vm, &regs) < 0)
 			return -errno;
 		return 1;
 	}

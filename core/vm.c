@@ -693,7 +693,7 @@ int vm_cpu_load(struct vm *vm, const struct vm_cpu *cpu)
 	}
 	ev.flags &= KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM;
 	ev.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING;
-	if (ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0 || ioctl(vm->vcpu_fd, KVM_SET_DEBUGREGS, &cpu->dregs) < 0)
+	if (vm_set_events(vm, &ev) < 0 || ioctl(vm->vcpu_fd, KVM_SET_DEBUGREGS, &cpu->dregs) < 0)
 		return -errno;
 	return 0;
 }

@@ -292,6 +292,17 @@ int vm_kvm_run(struct vm *vm);
  */
 int vm_get_regs(struct vm *vm, struct kvm_regs *regs);
 int vm_set_regs(struct vm *vm, const struct kvm_regs *regs);
+/*
+ * The same, with KVM_CAP_SYNC_REGS, without an ioctl: kvm_run carries them
+ * into the next KVM_RUN (a hunt moves RIP at thousands of stops). Whatever
+ * KVM must see them first for flushes them (vm_regs_flush): a single-step
+ * set up (KVM steps from the RIP it has then), and events set (loading
+ * registers cancels a pending exception).
+ */
+int vm_set_regs_lazy(struct vm *vm, const struct kvm_regs *regs);
+int vm_regs_flush(struct vm *vm);
+/* KVM_SET_VCPU_EVENTS, after registers vm_set_regs_lazy left for the next entry. */
+int vm_set_events(struct vm *vm, struct kvm_vcpu_events *ev);
 int vm_set_guest_debug(struct vm *vm, const struct kvm_guest_debug *dbg);
 #define VM_ENTRY_EXIT 0		/* vm_enter_once: vm->run holds an exit for the caller */
 #define VM_ENTRY_AGAIN 1	/* vm_enter_once: what stopped the guest was served: enter again */

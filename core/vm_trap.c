@@ -152,10 +152,59 @@ int vm_get_regs(struct vm *vm, struct kvm_regs *regs)
 	return ioctl(vm->vcpu_fd, KVM_GET_REGS, regs);
 }
 
+#define RFLAGS_FIXED (1ull << 1)
+#define RFLAGS_TF_BIT (1ull << 8)
+
+/* KVM's view of registers just set: RFLAGS bit 1 is always 1, and TF is hidden while KVM single-steps. */
+static void regs_shown(const struct vm *vm, struct kvm_regs *to, const struct kvm_regs *regs)
+{
+	*to = *regs;
+	to->rflags |= RFLAGS_FIXED;
+	if (vm->debug.control & KVM_GUESTDBG_SINGLESTEP)
+		to->rflags &= ~RFLAGS_TF_BIT;
+}
+
 int vm_set_regs(struct vm *vm, const struct kvm_regs *regs)
 {
-	vm->regs_fresh = false;
-	return ioctl(vm->vcpu_fd, KVM_SET_REGS, regs);
+	int r;
+
+	/* This set supersedes one that kvm_run still holds for the next entry. */
+	if (vm->sync_regs)
+		vm->run->kvm_dirty_regs &= ~(__u64)KVM_SYNC_X86_REGS;
+	r = ioctl(vm->vcpu_fd, KVM_SET_REGS, regs);
+	vm->regs_fresh = r == 0 && vm->sync_regs;
+	if (vm->regs_fresh)
+		regs_shown(vm, &vm->run->s.regs.regs, regs);
+	return r;
+}
+
+int vm_set_regs_lazy(struct vm *vm, const struct kvm_regs *regs)
+{
+	/* What KVM loads is what it would then show: no TF of the guest's own under KVM's single-step. */
+	if (!vm->sync_regs || ((regs->rflags & RFLAGS_TF_BIT) && (vm->debug.control & KVM_GUESTDBG_SINGLESTEP)))
+		return vm_set_regs(vm, regs);
+	regs_shown(vm, &vm->run->s.regs.regs, regs);
+	vm->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	vm->regs_fresh = true;
+	return 0;
+}
+
+int vm_regs_flush(struct vm *vm)
+{
+	struct kvm_regs regs;
+
+	if (!vm->sync_regs || !(vm->run->kvm_dirty_regs & KVM_SYNC_X86_REGS))
+		return 0;
+	regs = vm->run->s.regs.regs;
+	return vm_set_regs(vm, &regs);
+}
+
+int vm_set_events(struct vm *vm, struct kvm_vcpu_events *ev)
+{
+	/* Loading registers cancels a pending exception (KVM's __set_regs): not one set here after them. */
+	if (vm_regs_flush(vm) < 0)
+		return -1;
+	return ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, ev);
 }
 
 int vm_set_guest_debug(struct vm *vm, const struct kvm_guest_debug *dbg)
@@ -165,6 +214,9 @@ int vm_set_guest_debug(struct vm *vm, const struct kvm_guest_debug *dbg)
 	/* A hunt sets the same breakpoint before each of thousands of entries. */
 	if (vm->debug_set && !(dbg->control & KVM_GUESTDBG_SINGLESTEP) && !memcmp(dbg, &vm->debug, sizeof(*dbg)))
 		return 0;
+	/* KVM steps from the RIP it has at this call. */
+	if (vm_regs_flush(vm) < 0)
+		return -1;
 	vm->regs_fresh = false;
 	r = ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, dbg);
 	vm->debug_set = r == 0;
@@ -335,7 +387,7 @@ int vm_swbp_exit(struct vm *vm)
 	ev.exception.nr = 3;
 	ev.exception.has_error_code = 0;
 	ev.exception.error_code = 0;
-	if (ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+	if (vm_set_events(vm, &ev) < 0)
 		return -errno;
 	vm->event_queued = true;
 	return VM_SWBP_GUEST;

@@ -73,7 +73,7 @@ static int deliver_by_hand(struct vm *vm, struct kvm_regs *r, struct kvm_sregs *
 	ev->flags = 0;
 	/* KVM_SET_SREGS queues the vector its bitmap names: the one delivered here must not come again. */
 	memset(s->interrupt_bitmap, 0, sizeof(s->interrupt_bitmap));
-	if (ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, ev) < 0 || ioctl(vm->vcpu_fd, KVM_SET_SREGS, s) < 0 ||
+	if (vm_set_events(vm, ev) < 0 || ioctl(vm->vcpu_fd, KVM_SET_SREGS, s) < 0 ||
 	    vm_set_regs(vm, r) < 0)
 		return -errno;
 	return 1;
@@ -108,7 +108,6 @@ int hunt_step_by_hand(struct vm *vm)
 		return 0;
 	{
 		struct paging_mode pm = { s.cr0, s.cr3, s.cr4, s.efer };
-
 		uint64_t at = s.cs.base + r.rip, to_page_end = 4096 - (at & 4095);
 
 		/* As many of its bytes as there are, up to the end of its page when the next is not mapped. */
@@ -124,12 +123,12 @@ int hunt_step_by_hand(struct vm *vm)
 			if ((len = insn_jump(code, n, r.rflags, &disp)) && paging_canonical(&pm, r.rip + len + disp)) {
 				r.rip += len + disp;
 				r.rflags &= ~RFLAGS_RF;
-				return vm_set_regs(vm, &r) < 0 ? -errno : 1;
+				return vm_set_regs_lazy(vm, &r) < 0 ? -errno : 1;
 			}
 			/* Not where gdb's breakpoints or trapped pages would see the access. */
 			if (!vm->n_traps && !vm->n_swbps &&
 			    insn_step(&vm->mem, &pm, s.cs.selector & 3, &r, code, n) == 1)
-				return vm_set_regs(vm, &r) < 0 ? -errno : 1;
+				return vm_set_regs_lazy(vm, &r) < 0 ? -errno : 1;
 		}
 		if ((r.rflags & RFLAGS_IF) || code[0] != OPCODE_STI)
 			return 0;
@@ -138,7 +137,7 @@ int hunt_step_by_hand(struct vm *vm)
 	r.rflags |= RFLAGS_IF;
 	ev.flags = KVM_VCPUEVENT_VALID_SHADOW;
 	ev.interrupt.shadow = KVM_X86_SHADOW_INT_STI;
-	if (vm_set_regs(vm, &r) < 0 || ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+	if (vm_set_regs(vm, &r) < 0 || vm_set_events(vm, &ev) < 0)
 		return -errno;
 	return 1;
 }

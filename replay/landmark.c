@@ -276,7 +276,7 @@ static int reached(struct replayer *p, const struct rr_landmark *want)
 		if ((ev.interrupt.shadow & (KVM_X86_SHADOW_INT_STI | KVM_X86_SHADOW_INT_MOV_SS)) != want->shadow) {
 			ev.flags = KVM_VCPUEVENT_VALID_SHADOW;
 			ev.interrupt.shadow = (uint8_t)want->shadow;
-			if (ioctl(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+			if (vm_set_events(vm, &ev) < 0)
 				return -errno;
 			hunt_complete_io(vm);
 			p->res->landmark_shadows++;
