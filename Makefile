@@ -109,7 +109,7 @@ cli-tests: $(VMM) $(GUEST_DIR)/exit42.elf $(GUEST_DIR)/virtio_console.elf $(GUES
 # Fuzz targets (journal reader, virtqueue, GDB packet framing), always under ASan+UBSan, each driven for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_JOURNAL_SRC := replay/journal.c replay/journal_write.c replay/pack.c replay/exit_rec.c replay/rr.c replay/hash.c core/cpuid.c core/vm.c core/vm_trap.c core/run.c core/wake.c core/place.c core/plant.c core/insn.c core/chaos.c core/board.c core/kvm_caps.c \
+FUZZ_JOURNAL_SRC := replay/journal.c replay/journal_write.c replay/xxh64.c replay/pack.c replay/exit_rec.c replay/rr.c replay/hash.c core/cpuid.c core/vm.c core/vm_trap.c core/run.c core/wake.c core/place.c core/plant.c core/insn.c core/chaos.c core/board.c core/kvm_caps.c \
 		core/boot_common.c core/boot_multiboot.c core/boot_linux.c core/elf.c \
 		core/console.c core/guest_mem.c core/paging.c core/step.c core/worker.c core/netdev.c core/ioevent.c $(DEVICE_SRC) $(GDB_SRC)
 build/fuzz/fuzz_journal: tests/fuzz/fuzz_journal.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(FUZZ_JOURNAL_SRC) $(wildcard replay/*.h core/*.h gdbstub/*.h)
