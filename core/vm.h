@@ -285,8 +285,9 @@ int vm_kvm_run(struct vm *vm);
 /*
  * The vCPU's registers: from kvm_run where KVM put them there at its last
  * return and nothing set them since, else KVM_GET_REGS. 0, or -1 with errno,
- * as the ioctl. Every change of them goes through vm_set_regs (or
- * vm_set_guest_debug, which may change how KVM shows RFLAGS.TF).
+ * as the ioctl. Every change of them goes through vm_set_regs or
+ * vm_set_regs_lazy (or vm_set_guest_debug, which may change how KVM shows
+ * RFLAGS.TF).
  * vm_set_guest_debug makes no call for what is set already, unless it
  * single-steps: KVM steps by a TF it sets at the RIP of that call.
  */
