@@ -711,6 +711,8 @@ void vm_kvm_forget(struct vm *vm)
 		close(vm->kvm_fd);
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
 	vm->timer_valid = false;	/* timers are not inherited across fork */
+	/* No kvm_run to keep registers in until kvm_build maps a new one. */
+	vm->sync_regs = vm->regs_fresh = false;
 }
 
 int vm_kvm_rebuild(struct vm *vm, const struct vm_cpu *cpu, char *err, size_t errlen)
